@@ -1,0 +1,249 @@
+//! Login accounts and the functional roles that grant permissions.
+
+use crate::limits::{DESCRIPTION_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX};
+use crate::validate::Checker;
+use crate::{AccountId, Audit, DomainError, Patch, RoleId, StaffId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// What a role lets its accounts do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+pub enum Permission {
+    /// Read departments, staff, infrastructure: the whole directory.
+    #[serde(rename = "directory:read")]
+    #[cfg_attr(feature = "openapi", oai(rename = "directory:read"))]
+    DirectoryRead,
+    /// Create, change and delete directory entries.
+    #[serde(rename = "directory:write")]
+    #[cfg_attr(feature = "openapi", oai(rename = "directory:write"))]
+    DirectoryWrite,
+    /// Create and change accounts and roles.
+    #[serde(rename = "accounts:manage")]
+    #[cfg_attr(feature = "openapi", oai(rename = "accounts:manage"))]
+    AccountsManage,
+}
+
+impl Permission {
+    pub const ALL: [Self; 3] = [
+        Self::DirectoryRead,
+        Self::DirectoryWrite,
+        Self::AccountsManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DirectoryRead => "directory:read",
+            Self::DirectoryWrite => "directory:write",
+            Self::AccountsManage => "accounts:manage",
+        }
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Permission {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| DomainError::field("permissions", format!("unknown permission {s:?}")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub description: Option<String>,
+    pub permissions: Vec<Permission>,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRole {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+}
+
+impl NewRole {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let name = c.text("name", &self.name, NAME_MAX);
+        let description = c.opt_text("description", self.description.as_deref(), DESCRIPTION_MAX);
+        c.finish()?;
+        Ok(Self {
+            name,
+            description,
+            permissions: dedup(self.permissions),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolePatch {
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub name: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub description: Patch<String>,
+    /// Replaces the whole set.
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub permissions: Patch<Vec<Permission>>,
+}
+
+impl RolePatch {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let patch = Self {
+            name: c.patch_text("name", &self.name, NAME_MAX),
+            description: c.patch_opt_text("description", &self.description, DESCRIPTION_MAX),
+            permissions: c.patch_required("permissions", &self.permissions).map(dedup),
+        };
+        c.finish()?;
+        Ok(patch)
+    }
+}
+
+fn dedup(mut permissions: Vec<Permission>) -> Vec<Permission> {
+    permissions.sort();
+    permissions.dedup();
+    permissions
+}
+
+/// A login account. The password hash never leaves the db crate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// Stable public identifier for other applications.
+    pub uid: Uuid,
+    pub username: String,
+    pub staff_id: Option<StaffId>,
+    pub active: bool,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub deactivated_by: Option<AccountId>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub roles: Vec<RoleId>,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// The password is only ever in memory, on its way to the hasher.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub staff_id: Option<StaffId>,
+    #[serde(default)]
+    pub roles: Vec<RoleId>,
+}
+
+impl fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("staff_id", &self.staff_id)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl NewAccount {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let username = check_username(&mut c, &self.username);
+        check_password(&mut c, &self.password, &username);
+        c.finish()?;
+        Ok(Self { username, ..self })
+    }
+}
+
+fn check_username(c: &mut Checker, username: &str) -> String {
+    let username = username.trim().to_owned();
+    let len = username.chars().count();
+    if !(3..=USERNAME_MAX).contains(&len) {
+        c.fail("username", format!("must be 3 to {USERNAME_MAX} characters"));
+    } else if !username
+        .chars()
+        .all(|ch| ch.is_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@'))
+    {
+        c.fail(
+            "username",
+            "may contain only letters, digits and . _ - @",
+        );
+    }
+    username
+}
+
+/// The password rules (ASVS 2.1): length, not the username. Spaces are
+/// allowed and kept, so passphrases work.
+pub fn check_password(c: &mut Checker, password: &str, username: &str) {
+    let len = password.chars().count();
+    if len < PASSWORD_MIN {
+        c.fail("password", format!("must be at least {PASSWORD_MIN} characters"));
+    } else if len > PASSWORD_MAX {
+        c.fail("password", format!("must be at most {PASSWORD_MAX} characters"));
+    } else if password.trim().to_lowercase() == username.trim().to_lowercase() {
+        c.fail("password", "must not be the username");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(username: &str, password: &str) -> NewAccount {
+        NewAccount {
+            username: username.into(),
+            password: password.into(),
+            staff_id: None,
+            roles: vec![],
+        }
+    }
+
+    #[test]
+    fn password_rules() {
+        assert!(account("asha", "correct horse").validated().is_ok());
+        assert!(account("asha", "short").validated().is_err());
+        assert!(account("asha.verma", "Asha.Verma").validated().is_err());
+        assert!(account("asha", &"x".repeat(PASSWORD_MAX + 1)).validated().is_err());
+    }
+
+    #[test]
+    fn usernames_are_plain() {
+        assert!(account("a b", "long enough").validated().is_err());
+        assert!(account("ab", "long enough").validated().is_err());
+        assert!(account("dr.asha-v_1@rpc", "long enough").validated().is_ok());
+    }
+
+    #[test]
+    fn the_password_is_never_in_debug_output() {
+        let text = format!("{:?}", account("asha", "s3cret-passphrase"));
+        assert!(!text.contains("s3cret"));
+    }
+
+    #[test]
+    fn permissions_have_stable_names() {
+        for p in Permission::ALL {
+            assert_eq!(p.as_str().parse::<Permission>(), Ok(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The one error type of the domain: a command broke a rule.
+
+use serde::{Deserialize, Serialize};
+
+/// One rule broken by one field; the API lists every one of them at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// Input that can never be valid, whatever the database holds.
+    #[error("invalid input: {}", summary(.0))]
+    Validation(Vec<FieldError>),
+}
+
+impl DomainError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn errors(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(errors) => errors,
+        }
+    }
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,31 @@
+//! Field lengths, stated once. The API's validators, the migrations' column
+//! sizes (checked by the db crate's schema test) and the docs follow these.
+
+/// Names of departments, units, cadres, designations, roles, buildings,
+/// floors and theatres.
+pub const NAME_MAX: usize = 120;
+pub const ABBR_MAX: usize = 20;
+pub const FULL_NAME_MAX: usize = 150;
+pub const EMPLOYEE_ID_MAX: usize = 32;
+/// RFC 5321's limit on a forward path.
+pub const EMAIL_MAX: usize = 254;
+/// E.164 allows 15 digits; a leading `+` makes 16, and stored numbers are
+/// normalised (no spaces or dashes), so 20 leaves room.
+pub const MOBILE_MAX: usize = 20;
+pub const MOBILE_DIGITS_MIN: usize = 7;
+pub const MOBILE_DIGITS_MAX: usize = 15;
+pub const OFFICE_ADDRESS_MAX: usize = 500;
+pub const DESCRIPTION_MAX: usize = 500;
+pub const USERNAME_MAX: usize = 64;
+pub const PASSWORD_MIN: usize = 8;
+/// Long enough for passphrases and password managers; argon2 does not care.
+pub const PASSWORD_MAX: usize = 256;
+/// Room for a PHC-format argon2id string.
+pub const PASSWORD_HASH_MAX: usize = 255;
+pub const UID_LEN: usize = 36;
+pub const DEPARTMENT_KIND_MAX: usize = 20;
+pub const PERMISSION_MAX: usize = 40;
+pub const TABLE_COUNT_MIN: i32 = 1;
+pub const TABLE_COUNT_MAX: i32 = 50;
+pub const FLOOR_LEVEL_MIN: i32 = -20;
+pub const FLOOR_LEVEL_MAX: i32 = 200;

@@ -1,0 +1,221 @@
+//! Departments and the units inside them.
+
+use crate::limits::{ABBR_MAX, NAME_MAX};
+use crate::validate::Checker;
+use crate::{Audit, DepartmentId, DomainError, Patch, UnitId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What sort of organisational body a department is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+pub enum DepartmentKind {
+    Department,
+    Centre,
+    Facility,
+}
+
+impl DepartmentKind {
+    pub const ALL: [Self; 3] = [Self::Department, Self::Centre, Self::Facility];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Department => "department",
+            Self::Centre => "centre",
+            Self::Facility => "facility",
+        }
+    }
+}
+
+impl fmt::Display for DepartmentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DepartmentKind {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| DomainError::field("kind", "must be department, centre or facility"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    pub abbr: Option<String>,
+    pub kind: DepartmentKind,
+    /// Departments are deactivated rather than deleted once in use.
+    pub active: bool,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    pub name: String,
+    #[serde(default)]
+    pub abbr: Option<String>,
+    pub kind: DepartmentKind,
+}
+
+impl NewDepartment {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let name = c.text("name", &self.name, NAME_MAX);
+        let abbr = c.opt_text("abbr", self.abbr.as_deref(), ABBR_MAX);
+        c.finish()?;
+        Ok(Self { name, abbr, ..self })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentPatch {
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub name: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub abbr: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub kind: Patch<DepartmentKind>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub active: Patch<bool>,
+}
+
+impl DepartmentPatch {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let patch = Self {
+            name: c.patch_text("name", &self.name, NAME_MAX),
+            abbr: c.patch_opt_text("abbr", &self.abbr, ABBR_MAX),
+            kind: c.patch_required("kind", &self.kind),
+            active: c.patch_required("active", &self.active),
+        };
+        c.finish()?;
+        Ok(patch)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub department_id: DepartmentId,
+    pub name: String,
+    pub abbr: Option<String>,
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUnit {
+    pub department_id: DepartmentId,
+    pub name: String,
+    #[serde(default)]
+    pub abbr: Option<String>,
+}
+
+impl NewUnit {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        c.positive_id("department_id", self.department_id.0);
+        let name = c.text("name", &self.name, NAME_MAX);
+        let abbr = c.opt_text("abbr", self.abbr.as_deref(), ABBR_MAX);
+        c.finish()?;
+        Ok(Self { name, abbr, ..self })
+    }
+}
+
+/// A unit stays in its department: moving it would strand the staff whose
+/// unit must belong to their department. Make a new unit instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPatch {
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub name: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub abbr: Patch<String>,
+}
+
+impl UnitPatch {
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let patch = Self {
+            name: c.patch_text("name", &self.name, NAME_MAX),
+            abbr: c.patch_opt_text("abbr", &self.abbr, ABBR_MAX),
+        };
+        c.finish()?;
+        Ok(patch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_as_lowercase() {
+        for kind in DepartmentKind::ALL {
+            assert_eq!(kind.as_str().parse::<DepartmentKind>(), Ok(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        assert!("clinic".parse::<DepartmentKind>().is_err());
+    }
+
+    #[test]
+    fn new_department_is_tidied_and_checked() {
+        let d = NewDepartment {
+            name: "  Anaesthesiology ".into(),
+            abbr: Some(" ".into()),
+            kind: DepartmentKind::Department,
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(d.name, "Anaesthesiology");
+        assert_eq!(d.abbr, None);
+
+        let err = NewDepartment {
+            name: "x".repeat(NAME_MAX + 1),
+            abbr: Some("y".repeat(ABBR_MAX + 1)),
+            kind: DepartmentKind::Centre,
+        }
+        .validated()
+        .unwrap_err();
+        assert_eq!(err.errors().len(), 2);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = serde_json::from_str::<NewDepartment>(
+            r#"{"name":"A","kind":"centre","id":4}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `id`"));
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_null_and_value() {
+        let p: DepartmentPatch = serde_json::from_str(r#"{"abbr":null}"#).unwrap();
+        assert_eq!(p.abbr, Patch::Clear);
+        assert_eq!(p.name, Patch::Unchanged);
+        let p: DepartmentPatch = serde_json::from_str(r#"{"name":null}"#).unwrap();
+        assert!(p.validated().is_err());
+    }
+
+    #[test]
+    fn a_unit_cannot_change_department() {
+        assert!(serde_json::from_str::<UnitPatch>(r#"{"department_id":2}"#).is_err());
+    }
+}

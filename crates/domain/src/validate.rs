@@ -1,0 +1,258 @@
+//! Normalising and checking input. Every command's `validated` runs its
+//! fields through a [`Checker`], which trims and collects every broken rule
+//! so a client learns about all of them in one response.
+
+use crate::limits::{MOBILE_DIGITS_MAX, MOBILE_DIGITS_MIN};
+use crate::{DomainError, FieldError, Patch};
+use email_address::EmailAddress;
+use std::str::FromStr;
+
+/// The case-insensitive key a name is unique by. The database keeps it in a
+/// column of its own with a unique index, because the three backends'
+/// collations disagree on case and trailing spaces.
+pub fn unique_key(value: &str) -> String {
+    value.to_lowercase()
+}
+
+/// Trims and folds runs of white space inside a name into one space.
+pub fn tidy(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    pub fn finish(self) -> Result<(), DomainError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.errors))
+        }
+    }
+
+    /// A required single-line text: tidied, not empty, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = tidy(value);
+        if value.is_empty() {
+            self.fail(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        value
+    }
+
+    /// An optional text: empty after tidying means absent.
+    pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let value = tidy(value?);
+        if value.is_empty() {
+            return None;
+        }
+        if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        Some(value)
+    }
+
+    /// A patch of a required text: may be left alone or replaced, never cleared.
+    pub fn patch_text(&mut self, field: &str, value: &Patch<String>, max: usize) -> Patch<String> {
+        match value {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Clear => {
+                self.fail(field, "may not be null");
+                Patch::Unchanged
+            }
+            Patch::Set(value) => Patch::Set(self.text(field, value, max)),
+        }
+    }
+
+    /// A patch of a nullable text: an empty string clears it too.
+    pub fn patch_opt_text(
+        &mut self,
+        field: &str,
+        value: &Patch<String>,
+        max: usize,
+    ) -> Patch<String> {
+        match value {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(value) => self.opt_text(field, Some(value), max).into(),
+        }
+    }
+
+    /// A patch of a required non-text value.
+    pub fn patch_required<T: Clone>(&mut self, field: &str, value: &Patch<T>) -> Patch<T> {
+        if matches!(value, Patch::Clear) {
+            self.fail(field, "may not be null");
+            return Patch::Unchanged;
+        }
+        value.clone()
+    }
+
+    pub fn email(&mut self, field: &str, value: &str, max: usize) -> String {
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            self.fail(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        } else if !is_email(&value) {
+            self.fail(field, "must be an email address such as name@example.org");
+        }
+        value
+    }
+
+    pub fn opt_email(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let value = value?.trim();
+        if value.is_empty() {
+            return None;
+        }
+        Some(self.email(field, value, max))
+    }
+
+    pub fn mobile(&mut self, field: &str, value: &str) -> String {
+        match normalise_mobile(value) {
+            Some(number) => number,
+            None => {
+                self.fail(
+                    field,
+                    format!(
+                        "must be a phone number of {MOBILE_DIGITS_MIN} to {MOBILE_DIGITS_MAX} digits, optionally starting with +"
+                    ),
+                );
+                value.trim().to_owned()
+            }
+        }
+    }
+
+    pub fn opt_mobile(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let value = value?.trim();
+        if value.is_empty() {
+            return None;
+        }
+        Some(self.mobile(field, value))
+    }
+
+    pub fn range(&mut self, field: &str, value: i32, min: i32, max: i32) {
+        if value < min || value > max {
+            self.fail(field, format!("must be between {min} and {max}"));
+        }
+    }
+
+    pub fn positive_id(&mut self, field: &str, value: i32) {
+        if value < 1 {
+            self.fail(field, "must be a positive id");
+        }
+    }
+}
+
+fn is_email(value: &str) -> bool {
+    // email_address accepts display-name forms ("A <a@b>") and bare local
+    // names; a directory wants a plain mailbox with a domain that has a dot.
+    match EmailAddress::from_str(value) {
+        Ok(address) => {
+            address.as_str() == value
+                && address.domain().contains('.')
+                && !address.domain().starts_with('[')
+                && !value.contains(char::is_whitespace)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Removes the usual separators and checks the digits; `None` if it is not a
+/// phone number.
+pub fn normalise_mobile(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let (plus, rest) = match trimmed.strip_prefix('+') {
+        Some(rest) => ("+", rest),
+        None => ("", trimmed),
+    };
+    let mut digits = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    (MOBILE_DIGITS_MIN..=MOBILE_DIGITS_MAX)
+        .contains(&digits.len())
+        .then(|| format!("{plus}{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tidy_folds_inner_white_space() {
+        assert_eq!(tidy("  RPC   Unit\t1 "), "RPC Unit 1");
+    }
+
+    #[test]
+    fn emails_must_be_plain_mailboxes() {
+        for good in ["a@b.org", "first.last+tag@aiims.edu.in"] {
+            assert!(is_email(good), "{good}");
+        }
+        for bad in ["", "a", "a@b", "A <a@b.org>", "a b@c.org", "@b.org", "a@"] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mobiles_are_normalised() {
+        assert_eq!(
+            normalise_mobile("+91 98765-43210").as_deref(),
+            Some("+919876543210")
+        );
+        assert_eq!(
+            normalise_mobile("(011) 2658 8500").as_deref(),
+            Some("01126588500")
+        );
+        assert_eq!(normalise_mobile("12345"), None);
+        assert_eq!(normalise_mobile("98765x43210"), None);
+        assert_eq!(normalise_mobile("+1234567890123456"), None);
+    }
+
+    #[test]
+    fn checker_collects_every_error() {
+        let mut c = Checker::new();
+        c.text("name", "   ", 10);
+        c.text("abbr", "abcdefghijk", 10);
+        c.email("email", "nope", 254);
+        let errors = c.finish().unwrap_err();
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "abbr", "email"]);
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let mut c = Checker::new();
+        // 10 characters, 20 bytes.
+        c.text("name", "éééééééééé", 10);
+        assert!(c.finish().is_ok());
+    }
+
+    #[test]
+    fn required_patch_fields_cannot_be_cleared() {
+        let mut c = Checker::new();
+        assert_eq!(
+            c.patch_text("name", &Patch::Clear, 10),
+            Patch::Unchanged
+        );
+        assert!(c.finish().is_err());
+        let mut c = Checker::new();
+        assert_eq!(c.patch_opt_text("abbr", &Patch::Set(" ".into()), 10), Patch::Clear);
+        assert!(c.finish().is_ok());
+    }
+}
