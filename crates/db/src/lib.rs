@@ -1,1 +1,97 @@
-//! placeholder
+//! Persistence for the hospital directory. Only this crate writes SQL.
+//!
+//! Repository functions take a `&mut DbConnection`, never the pool, so they
+//! compose inside `conn.transaction(..)`. They take validated domain commands
+//! and return domain types; rows never leave the crate except through them.
+//! Inserted ids are read back by a unique key inside the same transaction,
+//! because `RETURNING` does not exist on MySQL (BACKENDS.md).
+
+pub mod accounts;
+pub mod cadres;
+pub mod connection;
+pub mod error;
+pub mod infrastructure;
+pub mod introspect;
+pub mod migrations;
+pub mod organisation;
+mod passwords;
+pub mod query;
+pub mod schema;
+pub mod staff;
+pub mod testing;
+
+pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};
+pub use error::DbError;
+pub use query::{Page, Paged, Sort};
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use directory_domain::{AccountId, Audit};
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Who is making a change; `None` for the system (seed, sweeps).
+pub type Actor = Option<AccountId>;
+
+/// The current time at the precision every backend stores (microseconds), so
+/// what is written reads back identically.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+pub(crate) fn utc(value: NaiveDateTime) -> DateTime<Utc> {
+    value.and_utc()
+}
+
+pub(crate) fn audit(
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+) -> Audit {
+    Audit {
+        created_at: utc(created_at),
+        created_by: created_by.map(AccountId),
+        updated_at: utc(updated_at),
+        updated_by: updated_by.map(AccountId),
+        version,
+    }
+}
+
+/// Checks an If-Match version against the stored one.
+pub(crate) fn check_version(
+    entity: &'static str,
+    id: i32,
+    current: i32,
+    expected: Option<i32>,
+) -> DbResult<()> {
+    match expected {
+        Some(expected) if expected != current => Err(DbError::Stale {
+            entity,
+            id: id.to_string(),
+            current,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The row changed between our read and our write (a concurrent update).
+pub(crate) fn stale(entity: &'static str, id: i32, current: i32) -> DbError {
+    DbError::Stale {
+        entity,
+        id: id.to_string(),
+        current,
+    }
+}
+
+/// `%q%` over lower-cased search text, with LIKE's wildcards removed (a
+/// search for "50%" means the characters, not a pattern).
+pub(crate) fn like_pattern(q: &str) -> String {
+    let cleaned: String = q
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect();
+    format!("%{cleaned}%")
+}

@@ -59,6 +59,13 @@ pub struct Department {
     pub audit: Audit,
 }
 
+/// A department named from elsewhere (a staff member's works-in list, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepartmentRef {
+    pub id: DepartmentId,
+    pub name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {

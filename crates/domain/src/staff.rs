@@ -43,6 +43,14 @@ pub struct Staff {
     pub audit: Audit,
 }
 
+/// A staff member named from elsewhere (a department's heads, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRef {
+    pub id: StaffId,
+    pub full_name: String,
+    pub designation_name: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaff {

@@ -1,0 +1,562 @@
+//! Roles with their permissions, and login accounts with their roles.
+
+use crate::connection::MultiBackend;
+use crate::query::{apply_sort, sort_fields};
+use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
+use crate::{
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
+    now, passwords, stale, utc,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use directory_domain::validate::unique_key;
+use directory_domain::{
+    Account, AccountId, DomainError, NewAccount, NewRole, Permission, Role, RoleId, RolePatch,
+    StaffId,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+// ---- roles -----------------------------------------------------------------
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = roles)]
+struct RoleRow {
+    id: i32,
+    name: String,
+    description: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+sort_fields!(
+    /// How role lists may be ordered.
+    RoleSort { Name => "name", CreatedAt => "created_at" }
+);
+
+fn role_row(conn: &mut DbConnection, id: RoleId) -> DbResult<RoleRow> {
+    roles::table
+        .find(id.0)
+        .select(RoleRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("role", id))
+}
+
+/// Turns rows into roles, loading all their permissions in one query.
+fn with_permissions(conn: &mut DbConnection, rows: Vec<RoleRow>) -> DbResult<Vec<Role>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(i32, String)> = role_permissions::table
+        .filter(role_permissions::role_id.eq_any(ids))
+        .select((role_permissions::role_id, role_permissions::permission))
+        .load(conn)?;
+    let mut by_role: BTreeMap<i32, Vec<Permission>> = BTreeMap::new();
+    for (role, permission) in pairs {
+        // An unknown permission (from a newer version) is skipped, not fatal.
+        if let Ok(permission) = permission.parse() {
+            by_role.entry(role).or_default().push(permission);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut permissions = by_role.remove(&row.id).unwrap_or_default();
+            permissions.sort();
+            Role {
+                id: RoleId(row.id),
+                name: row.name,
+                description: row.description,
+                permissions,
+                audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            }
+        })
+        .collect())
+}
+
+pub fn get_role(conn: &mut DbConnection, id: RoleId) -> DbResult<Role> {
+    let row = role_row(conn, id)?;
+    Ok(with_permissions(conn, vec![row])?.remove(0))
+}
+
+pub fn find_role_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Role>> {
+    let row = roles::table
+        .filter(roles::name_key.eq(unique_key(name)))
+        .select(RoleRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => Ok(with_permissions(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
+fn replace_permissions(conn: &mut DbConnection, role: i32, permissions: &[Permission]) -> DbResult<()> {
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role))).execute(conn)?;
+    for permission in permissions {
+        diesel::insert_into(role_permissions::table)
+            .values((
+                role_permissions::role_id.eq(role),
+                role_permissions::permission.eq(permission.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn create_role(conn: &mut DbConnection, new: &NewRole, actor: Actor) -> DbResult<Role> {
+    let at = now();
+    let key = unique_key(&new.name);
+    let by = actor.map(|a| a.0);
+    conn.transaction(|conn| {
+        diesel::insert_into(roles::table)
+            .values((
+                roles::name.eq(&new.name),
+                roles::name_key.eq(&key),
+                roles::description.eq(new.description.as_deref()),
+                roles::created_at.eq(at),
+                roles::created_by.eq(by),
+                roles::updated_at.eq(at),
+                roles::updated_by.eq(by),
+                roles::version.eq(1),
+            ))
+            .execute(conn)?;
+        let id: i32 = roles::table
+            .filter(roles::name_key.eq(&key))
+            .select(roles::id)
+            .first(conn)?;
+        replace_permissions(conn, id, &new.permissions)?;
+        get_role(conn, RoleId(id))
+    })
+}
+
+fn filtered_roles(q: Option<&str>) -> roles::BoxedQuery<'static, MultiBackend> {
+    let mut query = roles::table.into_boxed();
+    if let Some(q) = q {
+        query = query.filter(roles::name_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_roles(
+    conn: &mut DbConnection,
+    q: Option<&str>,
+    sort: Option<Sort<RoleSort>>,
+    page: Page,
+) -> DbResult<Paged<Role>> {
+    let total = filtered_roles(q).count().get_result(conn)?;
+    let rows: Vec<RoleRow> = apply_sort!(filtered_roles(q), sort, roles::id, {
+        RoleSort::Name => roles::name_key,
+        RoleSort::CreatedAt => roles::created_at,
+    })
+    .select(RoleRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: with_permissions(conn, rows)?,
+        total,
+    })
+}
+
+pub fn update_role(
+    conn: &mut DbConnection,
+    id: RoleId,
+    expected_version: Option<i32>,
+    patch: &RolePatch,
+    actor: Actor,
+) -> DbResult<Role> {
+    conn.transaction(|conn| {
+        let current = role_row(conn, id)?;
+        check_version("role", id.0, current.version, expected_version)?;
+        let name = patch.name.as_set();
+        let updated = diesel::update(roles::table.find(id.0).filter(roles::version.eq(current.version)))
+            .set((
+                name.map(|n| roles::name.eq(n.clone())),
+                name.map(|n| roles::name_key.eq(unique_key(n))),
+                patch
+                    .description
+                    .clone()
+                    .into_nullable()
+                    .map(|d| roles::description.eq(d)),
+                roles::updated_at.eq(now()),
+                roles::updated_by.eq(actor.map(|a| a.0)),
+                roles::version.eq(current.version + 1),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            let current = role_row(conn, id)?.version;
+            return Err(stale("role", id.0, current));
+        }
+        if let Some(permissions) = patch.permissions.as_set() {
+            replace_permissions(conn, id.0, permissions)?;
+        }
+        get_role(conn, id)
+    })
+}
+
+/// A role still assigned to accounts cannot go.
+pub fn delete_role(conn: &mut DbConnection, id: RoleId, expected_version: Option<i32>) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = role_row(conn, id)?;
+        check_version("role", id.0, current.version, expected_version)?;
+        let count: i64 = account_roles::table
+            .filter(account_roles::role_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        if count > 0 {
+            return Err(DbError::blocked(format!(
+                "role {id} is still assigned to {count} accounts"
+            )));
+        }
+        diesel::delete(roles::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- accounts --------------------------------------------------------------
+
+/// Every column but the password hash, which stays in the table.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+struct AccountRow {
+    id: i32,
+    uid: String,
+    username: String,
+    staff_id: Option<i32>,
+    active: bool,
+    deactivated_at: Option<NaiveDateTime>,
+    deactivated_by: Option<i32>,
+    last_login_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+sort_fields!(
+    /// How account lists may be ordered.
+    AccountSort { Username => "username", CreatedAt => "created_at", LastLoginAt => "last_login_at" }
+);
+
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub staff_id: Option<StaffId>,
+    pub active: Option<bool>,
+    pub role_id: Option<RoleId>,
+    pub q: Option<String>,
+}
+
+/// Turns rows into accounts, loading all their role ids in one query.
+fn with_roles(conn: &mut DbConnection, rows: Vec<AccountRow>) -> DbResult<Vec<Account>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(i32, i32)> = account_roles::table
+        .filter(account_roles::account_id.eq_any(ids))
+        .order((account_roles::account_id.asc(), account_roles::role_id.asc()))
+        .select((account_roles::account_id, account_roles::role_id))
+        .load(conn)?;
+    let mut by_account: BTreeMap<i32, Vec<RoleId>> = BTreeMap::new();
+    for (account, role) in pairs {
+        by_account.entry(account).or_default().push(RoleId(role));
+    }
+    rows.into_iter()
+        .map(|row| {
+            Ok(Account {
+                id: AccountId(row.id),
+                uid: Uuid::parse_str(&row.uid)
+                    .map_err(|_| DbError::Internal(format!("account {} has a bad uid", row.id)))?,
+                username: row.username,
+                staff_id: row.staff_id.map(StaffId),
+                active: row.active,
+                deactivated_at: row.deactivated_at.map(utc),
+                deactivated_by: row.deactivated_by.map(AccountId),
+                last_login_at: row.last_login_at.map(utc),
+                roles: by_account.remove(&row.id).unwrap_or_default(),
+                audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            })
+        })
+        .collect()
+}
+
+fn account_row(conn: &mut DbConnection, id: AccountId) -> DbResult<AccountRow> {
+    accounts::table
+        .find(id.0)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("account", id))
+}
+
+pub fn get_account(conn: &mut DbConnection, id: AccountId) -> DbResult<Account> {
+    let row = account_row(conn, id)?;
+    Ok(with_roles(conn, vec![row])?.remove(0))
+}
+
+pub fn find_account_by_username(conn: &mut DbConnection, username: &str) -> DbResult<Option<Account>> {
+    let row = accounts::table
+        .filter(accounts::username_key.eq(unique_key(username.trim())))
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        Some(row) => Ok(with_roles(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
+fn check_roles_exist(conn: &mut DbConnection, role_ids: &[RoleId]) -> DbResult<()> {
+    let ids: Vec<i32> = role_ids.iter().map(|r| r.0).collect();
+    let found: Vec<i32> = roles::table
+        .filter(roles::id.eq_any(&ids))
+        .select(roles::id)
+        .load(conn)?;
+    let missing: Vec<String> = ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .map(ToString::to_string)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::field("roles", format!("no such role: {}", missing.join(", "))).into())
+    }
+}
+
+/// Creates an account with its roles; the password is hashed here.
+pub fn create_account(conn: &mut DbConnection, new: &NewAccount, actor: Actor) -> DbResult<Account> {
+    let hash = passwords::hash(&new.password)?;
+    let at = now();
+    let by = actor.map(|a| a.0);
+    let uid = Uuid::new_v4().to_string();
+    conn.transaction(|conn| {
+        if let Some(staff_id) = new.staff_id {
+            let found: Option<i32> = staff::table
+                .find(staff_id.0)
+                .select(staff::id)
+                .first(conn)
+                .optional()?;
+            if found.is_none() {
+                return Err(DomainError::field(
+                    "staff_id",
+                    format!("staff member {staff_id} does not exist"),
+                )
+                .into());
+            }
+        }
+        check_roles_exist(conn, &new.roles)?;
+        diesel::insert_into(accounts::table)
+            .values((
+                accounts::uid.eq(&uid),
+                accounts::username.eq(&new.username),
+                accounts::username_key.eq(unique_key(&new.username)),
+                accounts::password_hash.eq(&hash),
+                accounts::staff_id.eq(new.staff_id.map(|s| s.0)),
+                accounts::active.eq(true),
+                accounts::password_changed_at.eq(at),
+                accounts::created_at.eq(at),
+                accounts::created_by.eq(by),
+                accounts::updated_at.eq(at),
+                accounts::updated_by.eq(by),
+                accounts::version.eq(1),
+            ))
+            .execute(conn)?;
+        let id: i32 = accounts::table
+            .filter(accounts::uid.eq(&uid))
+            .select(accounts::id)
+            .first(conn)?;
+        for role in &new.roles {
+            add_role_link(conn, id, role.0, by)?;
+        }
+        get_account(conn, AccountId(id))
+    })
+}
+
+fn add_role_link(conn: &mut DbConnection, account: i32, role: i32, by: Option<i32>) -> DbResult<()> {
+    diesel::insert_into(account_roles::table)
+        .values((
+            account_roles::account_id.eq(account),
+            account_roles::role_id.eq(role),
+            account_roles::created_at.eq(now()),
+            account_roles::created_by.eq(by),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives an account a role; true if it is new.
+pub fn put_account_role(
+    conn: &mut DbConnection,
+    account: AccountId,
+    role: RoleId,
+    actor: Actor,
+) -> DbResult<bool> {
+    conn.transaction(|conn| {
+        account_row(conn, account)?;
+        role_row(conn, role)?;
+        let exists: i64 = account_roles::table
+            .filter(account_roles::account_id.eq(account.0))
+            .filter(account_roles::role_id.eq(role.0))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        add_role_link(conn, account.0, role.0, actor.map(|a| a.0))?;
+        Ok(true)
+    })
+}
+
+pub fn remove_account_role(conn: &mut DbConnection, account: AccountId, role: RoleId) -> DbResult<()> {
+    let removed = diesel::delete(
+        account_roles::table
+            .filter(account_roles::account_id.eq(account.0))
+            .filter(account_roles::role_id.eq(role.0)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Err(DbError::not_found("account role", format!("{role} of account {account}")));
+    }
+    Ok(())
+}
+
+/// The union of an account's roles' permissions.
+pub fn permissions_of(conn: &mut DbConnection, account: AccountId) -> DbResult<Vec<Permission>> {
+    let names: Vec<String> = account_roles::table
+        .inner_join(role_permissions::table.on(role_permissions::role_id.eq(account_roles::role_id)))
+        .filter(account_roles::account_id.eq(account.0))
+        .select(role_permissions::permission)
+        .distinct()
+        .load(conn)?;
+    let mut permissions: Vec<Permission> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    permissions.sort();
+    Ok(permissions)
+}
+
+fn filtered_accounts(filter: &AccountFilter) -> accounts::BoxedQuery<'static, MultiBackend> {
+    let mut query = accounts::table.into_boxed();
+    if let Some(staff_id) = filter.staff_id {
+        query = query.filter(accounts::staff_id.eq(staff_id.0));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(accounts::active.eq(active));
+    }
+    if let Some(role) = filter.role_id {
+        query = query.filter(
+            accounts::id.eq_any(
+                account_roles::table
+                    .filter(account_roles::role_id.eq(role.0))
+                    .select(account_roles::account_id),
+            ),
+        );
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(accounts::username_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_accounts(
+    conn: &mut DbConnection,
+    filter: &AccountFilter,
+    sort: Option<Sort<AccountSort>>,
+    page: Page,
+) -> DbResult<Paged<Account>> {
+    let total = filtered_accounts(filter).count().get_result(conn)?;
+    let rows: Vec<AccountRow> = apply_sort!(filtered_accounts(filter), sort, accounts::id, {
+        AccountSort::Username => accounts::username_key,
+        AccountSort::CreatedAt => accounts::created_at,
+        AccountSort::LastLoginAt => accounts::last_login_at,
+    })
+    .select(AccountRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: with_roles(conn, rows)?,
+        total,
+    })
+}
+
+/// Checks a username and password. `None` for an unknown user and for a
+/// wrong password alike, after the same amount of work.
+pub fn verify_credentials(
+    conn: &mut DbConnection,
+    username: &str,
+    password: &str,
+) -> DbResult<Option<Account>> {
+    let found: Option<(i32, String)> = accounts::table
+        .filter(accounts::username_key.eq(unique_key(username.trim())))
+        .select((accounts::id, accounts::password_hash))
+        .first(conn)
+        .optional()?;
+    let Some((id, hash)) = found else {
+        passwords::verify_dummy(password);
+        return Ok(None);
+    };
+    if !passwords::verify(password, &hash) {
+        return Ok(None);
+    }
+    get_account(conn, AccountId(id)).map(Some)
+}
+
+/// Sets a new password (already validated against the rules).
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: AccountId,
+    password: &str,
+    actor: Actor,
+) -> DbResult<()> {
+    let hash = passwords::hash(password)?;
+    conn.transaction(|conn| {
+        let current = account_row(conn, id)?;
+        let at = now();
+        diesel::update(accounts::table.find(id.0))
+            .set((
+                accounts::password_hash.eq(&hash),
+                accounts::password_changed_at.eq(at),
+                accounts::updated_at.eq(at),
+                accounts::updated_by.eq(actor.map(|a| a.0)),
+                accounts::version.eq(current.version + 1),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+/// Deactivates or reactivates an account, recording who and when.
+pub fn set_account_active(
+    conn: &mut DbConnection,
+    id: AccountId,
+    active: bool,
+    actor: Actor,
+) -> DbResult<Account> {
+    conn.transaction(|conn| {
+        let current = account_row(conn, id)?;
+        if current.active != active {
+            let at = now();
+            diesel::update(accounts::table.find(id.0))
+                .set((
+                    accounts::active.eq(active),
+                    accounts::deactivated_at.eq((!active).then_some(at)),
+                    accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                    accounts::updated_at.eq(at),
+                    accounts::updated_by.eq(actor.map(|a| a.0)),
+                    accounts::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+        }
+        get_account(conn, id)
+    })
+}
+
+pub fn delete_account(conn: &mut DbConnection, id: AccountId, expected_version: Option<i32>) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = account_row(conn, id)?;
+        check_version("account", id.0, current.version, expected_version)?;
+        diesel::delete(accounts::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,348 @@
+//! Cadres (designation groups) and their designations.
+
+use crate::connection::MultiBackend;
+use crate::query::{apply_sort, sort_fields};
+use crate::schema::{cadres, designations, staff};
+use crate::{
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
+    now, stale,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use directory_domain::validate::unique_key;
+use directory_domain::{
+    Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, DomainError,
+    NewCadre, NewDesignation,
+};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = cadres)]
+struct CadreRow {
+    id: i32,
+    name: String,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+impl From<CadreRow> for Cadre {
+    fn from(row: CadreRow) -> Self {
+        Cadre {
+            id: CadreId(row.id),
+            name: row.name,
+            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+        }
+    }
+}
+
+sort_fields!(
+    /// How cadre lists may be ordered.
+    CadreSort { Name => "name", CreatedAt => "created_at" }
+);
+
+fn cadre_row(conn: &mut DbConnection, id: CadreId) -> DbResult<CadreRow> {
+    cadres::table
+        .find(id.0)
+        .select(CadreRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("cadre", id))
+}
+
+pub fn get_cadre(conn: &mut DbConnection, id: CadreId) -> DbResult<Cadre> {
+    cadre_row(conn, id).map(Cadre::from)
+}
+
+pub fn create_cadre(conn: &mut DbConnection, new: &NewCadre, actor: Actor) -> DbResult<Cadre> {
+    let at = now();
+    let key = unique_key(&new.name);
+    let by = actor.map(|a| a.0);
+    conn.transaction(|conn| {
+        diesel::insert_into(cadres::table)
+            .values((
+                cadres::name.eq(&new.name),
+                cadres::name_key.eq(&key),
+                cadres::created_at.eq(at),
+                cadres::created_by.eq(by),
+                cadres::updated_at.eq(at),
+                cadres::updated_by.eq(by),
+                cadres::version.eq(1),
+            ))
+            .execute(conn)?;
+        Ok(cadres::table
+            .filter(cadres::name_key.eq(&key))
+            .select(CadreRow::as_select())
+            .first(conn)?
+            .into())
+    })
+}
+
+fn filtered_cadres(q: Option<&str>) -> cadres::BoxedQuery<'static, MultiBackend> {
+    let mut query = cadres::table.into_boxed();
+    if let Some(q) = q {
+        query = query.filter(cadres::name_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_cadres(
+    conn: &mut DbConnection,
+    q: Option<&str>,
+    sort: Option<Sort<CadreSort>>,
+    page: Page,
+) -> DbResult<Paged<Cadre>> {
+    let total = filtered_cadres(q).count().get_result(conn)?;
+    let rows: Vec<CadreRow> = apply_sort!(filtered_cadres(q), sort, cadres::id, {
+        CadreSort::Name => cadres::name_key,
+        CadreSort::CreatedAt => cadres::created_at,
+    })
+    .select(CadreRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: rows.into_iter().map(Cadre::from).collect(),
+        total,
+    })
+}
+
+pub fn update_cadre(
+    conn: &mut DbConnection,
+    id: CadreId,
+    expected_version: Option<i32>,
+    patch: &CadrePatch,
+    actor: Actor,
+) -> DbResult<Cadre> {
+    conn.transaction(|conn| {
+        let current = cadre_row(conn, id)?;
+        check_version("cadre", id.0, current.version, expected_version)?;
+        let name = patch.name.as_set();
+        let updated = diesel::update(
+            cadres::table
+                .find(id.0)
+                .filter(cadres::version.eq(current.version)),
+        )
+        .set((
+            name.map(|n| cadres::name.eq(n.clone())),
+            name.map(|n| cadres::name_key.eq(unique_key(n))),
+            cadres::updated_at.eq(now()),
+            cadres::updated_by.eq(actor.map(|a| a.0)),
+            cadres::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            let current = cadre_row(conn, id)?.version;
+            return Err(stale("cadre", id.0, current));
+        }
+        get_cadre(conn, id)
+    })
+}
+
+/// A cadre with designations cannot go: move or delete them first.
+pub fn delete_cadre(conn: &mut DbConnection, id: CadreId, expected_version: Option<i32>) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = cadre_row(conn, id)?;
+        check_version("cadre", id.0, current.version, expected_version)?;
+        let count: i64 = designations::table
+            .filter(designations::cadre_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        if count > 0 {
+            return Err(DbError::blocked(format!(
+                "cadre {id} still has {count} designations"
+            )));
+        }
+        diesel::delete(cadres::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- designations ----------------------------------------------------------
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = designations)]
+struct DesignationRow {
+    id: i32,
+    cadre_id: i32,
+    name: String,
+    abbr: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+impl From<DesignationRow> for Designation {
+    fn from(row: DesignationRow) -> Self {
+        Designation {
+            id: DesignationId(row.id),
+            cadre_id: CadreId(row.cadre_id),
+            name: row.name,
+            abbr: row.abbr,
+            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+        }
+    }
+}
+
+sort_fields!(
+    /// How designation lists may be ordered.
+    DesignationSort { Name => "name", CadreId => "cadre_id", CreatedAt => "created_at" }
+);
+
+#[derive(Debug, Clone, Default)]
+pub struct DesignationFilter {
+    pub cadre_id: Option<CadreId>,
+    pub q: Option<String>,
+}
+
+fn designation_row(conn: &mut DbConnection, id: DesignationId) -> DbResult<DesignationRow> {
+    designations::table
+        .find(id.0)
+        .select(DesignationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("designation", id))
+}
+
+pub fn get_designation(conn: &mut DbConnection, id: DesignationId) -> DbResult<Designation> {
+    designation_row(conn, id).map(Designation::from)
+}
+
+fn cadre_must_exist(conn: &mut DbConnection, id: CadreId) -> DbResult<()> {
+    cadre_row(conn, id)
+        .map(|_| ())
+        .map_err(|_| DomainError::field("cadre_id", format!("cadre {id} does not exist")).into())
+}
+
+pub fn create_designation(
+    conn: &mut DbConnection,
+    new: &NewDesignation,
+    actor: Actor,
+) -> DbResult<Designation> {
+    let at = now();
+    let key = unique_key(&new.name);
+    let by = actor.map(|a| a.0);
+    conn.transaction(|conn| {
+        cadre_must_exist(conn, new.cadre_id)?;
+        diesel::insert_into(designations::table)
+            .values((
+                designations::cadre_id.eq(new.cadre_id.0),
+                designations::name.eq(&new.name),
+                designations::name_key.eq(&key),
+                designations::abbr.eq(new.abbr.as_deref()),
+                designations::created_at.eq(at),
+                designations::created_by.eq(by),
+                designations::updated_at.eq(at),
+                designations::updated_by.eq(by),
+                designations::version.eq(1),
+            ))
+            .execute(conn)?;
+        Ok(designations::table
+            .filter(designations::name_key.eq(&key))
+            .select(DesignationRow::as_select())
+            .first(conn)?
+            .into())
+    })
+}
+
+fn filtered_designations(
+    filter: &DesignationFilter,
+) -> designations::BoxedQuery<'static, MultiBackend> {
+    let mut query = designations::table.into_boxed();
+    if let Some(cadre) = filter.cadre_id {
+        query = query.filter(designations::cadre_id.eq(cadre.0));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(designations::name_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_designations(
+    conn: &mut DbConnection,
+    filter: &DesignationFilter,
+    sort: Option<Sort<DesignationSort>>,
+    page: Page,
+) -> DbResult<Paged<Designation>> {
+    let total = filtered_designations(filter).count().get_result(conn)?;
+    let rows: Vec<DesignationRow> = apply_sort!(filtered_designations(filter), sort, designations::id, {
+        DesignationSort::Name => designations::name_key,
+        DesignationSort::CadreId => designations::cadre_id,
+        DesignationSort::CreatedAt => designations::created_at,
+    })
+    .select(DesignationRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: rows.into_iter().map(Designation::from).collect(),
+        total,
+    })
+}
+
+pub fn update_designation(
+    conn: &mut DbConnection,
+    id: DesignationId,
+    expected_version: Option<i32>,
+    patch: &DesignationPatch,
+    actor: Actor,
+) -> DbResult<Designation> {
+    conn.transaction(|conn| {
+        let current = designation_row(conn, id)?;
+        check_version("designation", id.0, current.version, expected_version)?;
+        if let Some(cadre) = patch.cadre_id.as_set() {
+            cadre_must_exist(conn, *cadre)?;
+        }
+        let name = patch.name.as_set();
+        let updated = diesel::update(
+            designations::table
+                .find(id.0)
+                .filter(designations::version.eq(current.version)),
+        )
+        .set((
+            patch.cadre_id.as_set().map(|c| designations::cadre_id.eq(c.0)),
+            name.map(|n| designations::name.eq(n.clone())),
+            name.map(|n| designations::name_key.eq(unique_key(n))),
+            patch
+                .abbr
+                .clone()
+                .into_nullable()
+                .map(|a| designations::abbr.eq(a)),
+            designations::updated_at.eq(now()),
+            designations::updated_by.eq(actor.map(|a| a.0)),
+            designations::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            let current = designation_row(conn, id)?.version;
+            return Err(stale("designation", id.0, current));
+        }
+        get_designation(conn, id)
+    })
+}
+
+/// A designation someone holds cannot go.
+pub fn delete_designation(
+    conn: &mut DbConnection,
+    id: DesignationId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = designation_row(conn, id)?;
+        check_version("designation", id.0, current.version, expected_version)?;
+        let count: i64 = staff::table
+            .filter(staff::designation_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        if count > 0 {
+            return Err(DbError::blocked(format!(
+                "designation {id} is still held by {count} staff"
+            )));
+        }
+        diesel::delete(designations::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}

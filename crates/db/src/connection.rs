@@ -1,0 +1,271 @@
+//! One connection type over the backends compiled in, and the r2d2 manager
+//! that picks the backend by URL scheme (the derived `establish` tries each
+//! backend in turn and loses the driver's real error message).
+
+use crate::DbError;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use std::time::Duration;
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("enable at least one database backend: sqlite, postgres or mysql");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    #[cfg(feature = "postgres")]
+    Pg(diesel::PgConnection),
+    #[cfg(feature = "mysql")]
+    Mysql(diesel::MysqlConnection),
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// The backend a database URL asks for, whether or not it is compiled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    /// Reads the scheme of a `database.url`.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "mysql" | "mariadb" => Ok(Self::Mysql),
+            _ => Err(DbError::Config(format!(
+                "database.url must start with sqlite://, postgres:// or mysql:// (got {:?})",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::Mysql => "mysql",
+        }
+    }
+
+    pub fn is_compiled_in(self) -> bool {
+        match self {
+            Self::Sqlite => cfg!(feature = "sqlite"),
+            Self::Postgres => cfg!(feature = "postgres"),
+            Self::Mysql => cfg!(feature = "mysql"),
+        }
+    }
+
+    /// The backends this build can talk to.
+    pub fn compiled_in() -> Vec<Self> {
+        [Self::Sqlite, Self::Postgres, Self::Mysql]
+            .into_iter()
+            .filter(|b| b.is_compiled_in())
+            .collect()
+    }
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "postgres")]
+            Self::Pg(_) => Backend::Postgres,
+            #[cfg(feature = "mysql")]
+            Self::Mysql(_) => Backend::Mysql,
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection to `url`, with the settings every connection of
+    /// that backend needs.
+    pub fn open(url: &str) -> Result<Self, DbError> {
+        let backend = Backend::from_url(url)?;
+        if !backend.is_compiled_in() {
+            return Err(DbError::Config(format!(
+                "database.url asks for {}, but this build has only {} (rebuild with --features {})",
+                backend.name(),
+                Backend::compiled_in()
+                    .iter()
+                    .map(|b| b.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                backend.name()
+            )));
+        }
+        let unavailable = |e: diesel::ConnectionError| DbError::Unavailable(e.to_string());
+        match backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => {
+                let path = sqlite_path(url);
+                if let Some(dir) = std::path::Path::new(&path).parent() {
+                    if !path.starts_with("file:") && !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                        })?;
+                    }
+                }
+                let mut conn = diesel::SqliteConnection::establish(&path).map_err(unavailable)?;
+                // Without these, concurrent writers fail with "database is
+                // locked" and foreign keys are not enforced (BACKENDS.md).
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )?;
+                Ok(Self::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(url).map_err(unavailable)?;
+                conn.batch_execute("SET TIME ZONE 'UTC'")?;
+                Ok(Self::Pg(conn))
+            }
+            #[cfg(feature = "mysql")]
+            Backend::Mysql => {
+                let mut conn = diesel::MysqlConnection::establish(url).map_err(unavailable)?;
+                conn.batch_execute("SET time_zone = '+00:00'")?;
+                Ok(Self::Mysql(conn))
+            }
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("checked by is_compiled_in"),
+        }
+    }
+}
+
+/// `sqlite://data/x.db` -> `data/x.db`; `sqlite:///abs/x.db` -> `/abs/x.db`;
+/// `sqlite::memory:` -> `:memory:`.
+pub fn sqlite_path(url: &str) -> String {
+    let rest = url.strip_prefix("sqlite:").unwrap_or(url);
+    rest.strip_prefix("//").unwrap_or(rest).to_owned()
+}
+
+/// A URL fit for logs and error messages: the password replaced.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let masked = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{masked}@{host}/{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// r2d2's view of [`DbConnection::open`].
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl Manager {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into() }
+    }
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = DbError;
+
+    fn connect(&self) -> Result<DbConnection, DbError> {
+        DbConnection::open(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = diesel::r2d2::Pool<Manager>;
+pub type PooledConnection = diesel::r2d2::PooledConnection<Manager>;
+
+/// Pool settings; the server takes them from config.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Builds the pool and opens one connection, so a wrong URL or password is
+/// reported now with the driver's own message.
+pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
+    let backend = Backend::from_url(url)?;
+    // Check the URL and credentials once, with the driver's message.
+    drop(DbConnection::open(url)?);
+    let max_size = match (backend, url.contains(":memory:")) {
+        // Each connection to :memory: would be a database of its own.
+        (Backend::Sqlite, true) => 1,
+        _ => options.max_size.max(1),
+    };
+    diesel::r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(options.connection_timeout)
+        // SQLite checks cost nothing; on a server a dead connection shows up
+        // as an Unavailable error and the next checkout opens a fresh one.
+        .test_on_check_out(backend == Backend::Sqlite)
+        .build(Manager::new(url))
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_come_from_the_scheme() {
+        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("mysql://h/db").unwrap(), Backend::Mysql);
+        let err = Backend::from_url("oracle://u:secret@h/db").unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://data/x.db"), "data/x.db");
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db"), "/tmp/x.db");
+        assert_eq!(sqlite_path("sqlite::memory:"), ":memory:");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db:5432/dir"),
+            "postgres://app:***@db:5432/dir"
+        );
+        assert_eq!(redact_url("mysql://root@127.0.0.1/x"), "mysql://root@127.0.0.1/x");
+    }
+
+    #[test]
+    fn a_backend_not_compiled_in_is_a_clear_error() {
+        for backend in [Backend::Sqlite, Backend::Postgres, Backend::Mysql] {
+            if !backend.is_compiled_in() {
+                let url = format!("{}://localhost/x", backend.name());
+                let err = DbConnection::open(&url).err().unwrap().to_string();
+                assert!(err.contains("rebuild with --features"), "{err}");
+            }
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! Departments, units, and their heads.
+
+use crate::connection::MultiBackend;
+use crate::query::{apply_sort, sort_fields};
+use crate::schema::{department_heads, departments, designations, staff, unit_heads, units};
+use crate::{
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
+    now, stale,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use directory_domain::validate::unique_key;
+use directory_domain::{
+    Department, DepartmentId, DepartmentPatch, NewDepartment, NewUnit, StaffId,
+    StaffRef, Unit, UnitId, UnitPatch,
+};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = departments)]
+struct DepartmentRow {
+    id: i32,
+    name: String,
+    abbr: Option<String>,
+    kind: String,
+    active: bool,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+impl TryFrom<DepartmentRow> for Department {
+    type Error = DbError;
+
+    fn try_from(row: DepartmentRow) -> DbResult<Self> {
+        Ok(Department {
+            id: DepartmentId(row.id),
+            kind: row
+                .kind
+                .parse()
+                .map_err(|_| DbError::Internal(format!("department {} has kind {:?}", row.id, row.kind)))?,
+            name: row.name,
+            abbr: row.abbr,
+            active: row.active,
+            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = departments)]
+struct DepartmentInsert<'a> {
+    name: &'a str,
+    name_key: String,
+    abbr: Option<&'a str>,
+    kind: &'a str,
+    active: bool,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = departments)]
+struct DepartmentChanges {
+    name: Option<String>,
+    name_key: Option<String>,
+    abbr: Option<Option<String>>,
+    kind: Option<&'static str>,
+    active: Option<bool>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+sort_fields!(
+    /// How department lists may be ordered.
+    DepartmentSort { Name => "name", Kind => "kind", CreatedAt => "created_at", UpdatedAt => "updated_at" }
+);
+
+/// Filters for the department list; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct DepartmentFilter {
+    pub kind: Option<directory_domain::DepartmentKind>,
+    pub active: Option<bool>,
+    /// Case-insensitive substring of the name.
+    pub q: Option<String>,
+}
+
+fn department_row(conn: &mut DbConnection, id: DepartmentId) -> DbResult<DepartmentRow> {
+    departments::table
+        .find(id.0)
+        .select(DepartmentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("department", id))
+}
+
+pub fn get_department(conn: &mut DbConnection, id: DepartmentId) -> DbResult<Department> {
+    department_row(conn, id)?.try_into()
+}
+
+/// Fails with NotFound unless the department exists.
+pub fn department_exists(conn: &mut DbConnection, id: DepartmentId) -> DbResult<()> {
+    let found: Option<i32> = departments::table
+        .find(id.0)
+        .select(departments::id)
+        .first(conn)
+        .optional()?;
+    found.map(|_| ()).ok_or_else(|| DbError::not_found("department", id))
+}
+
+pub fn create_department(
+    conn: &mut DbConnection,
+    new: &NewDepartment,
+    actor: Actor,
+) -> DbResult<Department> {
+    let at = now();
+    let key = unique_key(&new.name);
+    conn.transaction(|conn| {
+        diesel::insert_into(departments::table)
+            .values(DepartmentInsert {
+                name: &new.name,
+                name_key: key.clone(),
+                abbr: new.abbr.as_deref(),
+                kind: new.kind.as_str(),
+                active: true,
+                created_at: at,
+                created_by: actor.map(|a| a.0),
+                updated_at: at,
+                updated_by: actor.map(|a| a.0),
+                version: 1,
+            })
+            .execute(conn)?;
+        departments::table
+            .filter(departments::name_key.eq(&key))
+            .select(DepartmentRow::as_select())
+            .first(conn)?
+            .try_into()
+    })
+}
+
+fn filtered_departments(filter: &DepartmentFilter) -> departments::BoxedQuery<'static, MultiBackend> {
+    let mut query = departments::table.into_boxed();
+    if let Some(kind) = filter.kind {
+        query = query.filter(departments::kind.eq(kind.as_str()));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(departments::active.eq(active));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(departments::name_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_departments(
+    conn: &mut DbConnection,
+    filter: &DepartmentFilter,
+    sort: Option<Sort<DepartmentSort>>,
+    page: Page,
+) -> DbResult<Paged<Department>> {
+    let total = filtered_departments(filter).count().get_result(conn)?;
+    let rows: Vec<DepartmentRow> = apply_sort!(filtered_departments(filter), sort, departments::id, {
+        DepartmentSort::Name => departments::name_key,
+        DepartmentSort::Kind => departments::kind,
+        DepartmentSort::CreatedAt => departments::created_at,
+        DepartmentSort::UpdatedAt => departments::updated_at,
+    })
+    .select(DepartmentRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    let items = rows.into_iter().map(Department::try_from).collect::<DbResult<_>>()?;
+    Ok(Paged { items, total })
+}
+
+pub fn update_department(
+    conn: &mut DbConnection,
+    id: DepartmentId,
+    expected_version: Option<i32>,
+    patch: &DepartmentPatch,
+    actor: Actor,
+) -> DbResult<Department> {
+    conn.transaction(|conn| {
+        let current = department_row(conn, id)?;
+        check_version("department", id.0, current.version, expected_version)?;
+        let name = patch.name.as_set().cloned();
+        let changes = DepartmentChanges {
+            name_key: name.as_deref().map(unique_key),
+            name,
+            abbr: patch.abbr.clone().into_nullable(),
+            kind: patch.kind.as_set().map(|k| k.as_str()),
+            active: patch.active.as_set().copied(),
+            updated_at: now(),
+            updated_by: actor.map(|a| a.0),
+            version: current.version + 1,
+        };
+        let updated = diesel::update(
+            departments::table
+                .find(id.0)
+                .filter(departments::version.eq(current.version)),
+        )
+        .set(changes)
+        .execute(conn)?;
+        if updated == 0 {
+            let current = department_row(conn, id)?.version;
+            return Err(stale("department", id.0, current));
+        }
+        get_department(conn, id)
+    })
+}
+
+/// Deletes a department that nothing points at; while units or staff do,
+/// the answer is a conflict naming them (deactivate it instead).
+pub fn delete_department(
+    conn: &mut DbConnection,
+    id: DepartmentId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = department_row(conn, id)?;
+        check_version("department", id.0, current.version, expected_version)?;
+        let unit_count: i64 = units::table
+            .filter(units::department_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        let staff_count: i64 = staff::table
+            .filter(staff::department_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        if unit_count > 0 || staff_count > 0 {
+            return Err(DbError::blocked(format!(
+                "department {id} still has {unit_count} units and {staff_count} staff; deactivate it instead"
+            )));
+        }
+        diesel::delete(departments::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- units -----------------------------------------------------------------
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = units)]
+struct UnitRow {
+    id: i32,
+    department_id: i32,
+    name: String,
+    abbr: Option<String>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+impl From<UnitRow> for Unit {
+    fn from(row: UnitRow) -> Self {
+        Unit {
+            id: UnitId(row.id),
+            department_id: DepartmentId(row.department_id),
+            name: row.name,
+            abbr: row.abbr,
+            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = units)]
+struct UnitInsert<'a> {
+    department_id: i32,
+    name: &'a str,
+    name_key: String,
+    abbr: Option<&'a str>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = units)]
+struct UnitChanges {
+    name: Option<String>,
+    name_key: Option<String>,
+    abbr: Option<Option<String>>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+sort_fields!(
+    /// How unit lists may be ordered.
+    UnitSort { Name => "name", DepartmentId => "department_id", CreatedAt => "created_at" }
+);
+
+#[derive(Debug, Clone, Default)]
+pub struct UnitFilter {
+    pub department_id: Option<DepartmentId>,
+    pub q: Option<String>,
+}
+
+fn unit_row(conn: &mut DbConnection, id: UnitId) -> DbResult<UnitRow> {
+    units::table
+        .find(id.0)
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("unit", id))
+}
+
+pub fn get_unit(conn: &mut DbConnection, id: UnitId) -> DbResult<Unit> {
+    unit_row(conn, id).map(Unit::from)
+}
+
+/// Creates a unit; the department must exist.
+pub fn create_unit(conn: &mut DbConnection, new: &NewUnit, actor: Actor) -> DbResult<Unit> {
+    let at = now();
+    let key = unique_key(&new.name);
+    conn.transaction(|conn| {
+        department_exists(conn, new.department_id).map_err(|_| {
+            directory_domain::DomainError::field(
+                "department_id",
+                format!("department {} does not exist", new.department_id),
+            )
+        })?;
+        diesel::insert_into(units::table)
+            .values(UnitInsert {
+                department_id: new.department_id.0,
+                name: &new.name,
+                name_key: key.clone(),
+                abbr: new.abbr.as_deref(),
+                created_at: at,
+                created_by: actor.map(|a| a.0),
+                updated_at: at,
+                updated_by: actor.map(|a| a.0),
+                version: 1,
+            })
+            .execute(conn)?;
+        Ok(units::table
+            .filter(units::department_id.eq(new.department_id.0))
+            .filter(units::name_key.eq(&key))
+            .select(UnitRow::as_select())
+            .first(conn)?
+            .into())
+    })
+}
+
+fn filtered_units(filter: &UnitFilter) -> units::BoxedQuery<'static, MultiBackend> {
+    let mut query = units::table.into_boxed();
+    if let Some(department) = filter.department_id {
+        query = query.filter(units::department_id.eq(department.0));
+    }
+    if let Some(q) = &filter.q {
+        query = query.filter(units::name_key.like(like_pattern(q)));
+    }
+    query
+}
+
+pub fn list_units(
+    conn: &mut DbConnection,
+    filter: &UnitFilter,
+    sort: Option<Sort<UnitSort>>,
+    page: Page,
+) -> DbResult<Paged<Unit>> {
+    let total = filtered_units(filter).count().get_result(conn)?;
+    let rows: Vec<UnitRow> = apply_sort!(filtered_units(filter), sort, units::id, {
+        UnitSort::Name => units::name_key,
+        UnitSort::DepartmentId => units::department_id,
+        UnitSort::CreatedAt => units::created_at,
+    })
+    .select(UnitRow::as_select())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: rows.into_iter().map(Unit::from).collect(),
+        total,
+    })
+}
+
+/// Every unit of the given departments, for `expand=units` (one query).
+pub fn units_of_departments(
+    conn: &mut DbConnection,
+    departments: &[DepartmentId],
+) -> DbResult<Vec<Unit>> {
+    let ids: Vec<i32> = departments.iter().map(|d| d.0).collect();
+    let rows: Vec<UnitRow> = units::table
+        .filter(units::department_id.eq_any(ids))
+        .order((units::department_id.asc(), units::name_key.asc()))
+        .select(UnitRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Unit::from).collect())
+}
+
+pub fn update_unit(
+    conn: &mut DbConnection,
+    id: UnitId,
+    expected_version: Option<i32>,
+    patch: &UnitPatch,
+    actor: Actor,
+) -> DbResult<Unit> {
+    conn.transaction(|conn| {
+        let current = unit_row(conn, id)?;
+        check_version("unit", id.0, current.version, expected_version)?;
+        let name = patch.name.as_set().cloned();
+        let updated = diesel::update(
+            units::table
+                .find(id.0)
+                .filter(units::version.eq(current.version)),
+        )
+        .set(UnitChanges {
+            name_key: name.as_deref().map(unique_key),
+            name,
+            abbr: patch.abbr.clone().into_nullable(),
+            updated_at: now(),
+            updated_by: actor.map(|a| a.0),
+            version: current.version + 1,
+        })
+        .execute(conn)?;
+        if updated == 0 {
+            let current = unit_row(conn, id)?.version;
+            return Err(stale("unit", id.0, current));
+        }
+        get_unit(conn, id)
+    })
+}
+
+/// Deletes a unit: its staff stay in the department with no unit, and its
+/// head links go (the database's SET NULL and CASCADE).
+pub fn delete_unit(conn: &mut DbConnection, id: UnitId, expected_version: Option<i32>) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = unit_row(conn, id)?;
+        check_version("unit", id.0, current.version, expected_version)?;
+        diesel::delete(units::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- heads -----------------------------------------------------------------
+
+/// Makes a staff member a head of a department; true if the link is new.
+pub fn put_department_head(
+    conn: &mut DbConnection,
+    department: DepartmentId,
+    staff_id: StaffId,
+    actor: Actor,
+) -> DbResult<bool> {
+    conn.transaction(|conn| {
+        department_exists(conn, department)?;
+        crate::staff::staff_exists(conn, staff_id)?;
+        let exists: i64 = department_heads::table
+            .filter(department_heads::department_id.eq(department.0))
+            .filter(department_heads::staff_id.eq(staff_id.0))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(department_heads::table)
+            .values((
+                department_heads::department_id.eq(department.0),
+                department_heads::staff_id.eq(staff_id.0),
+                department_heads::created_at.eq(now()),
+                department_heads::created_by.eq(actor.map(|a| a.0)),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+pub fn remove_department_head(
+    conn: &mut DbConnection,
+    department: DepartmentId,
+    staff_id: StaffId,
+) -> DbResult<()> {
+    let removed = diesel::delete(
+        department_heads::table
+            .filter(department_heads::department_id.eq(department.0))
+            .filter(department_heads::staff_id.eq(staff_id.0)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Err(DbError::not_found(
+            "department head",
+            format!("{staff_id} of department {department}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The heads of each given department, in one query.
+pub fn heads_of_departments(
+    conn: &mut DbConnection,
+    departments: &[DepartmentId],
+) -> DbResult<Vec<(DepartmentId, StaffRef)>> {
+    let ids: Vec<i32> = departments.iter().map(|d| d.0).collect();
+    let rows: Vec<(i32, i32, String, String)> = department_heads::table
+        .inner_join(staff::table.inner_join(designations::table))
+        .filter(department_heads::department_id.eq_any(ids))
+        .order((department_heads::department_id.asc(), staff::full_name.asc()))
+        .select((
+            department_heads::department_id,
+            staff::id,
+            staff::full_name,
+            designations::name,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(department, id, full_name, designation_name)| {
+            (DepartmentId(department), staff_ref(id, full_name, designation_name))
+        })
+        .collect())
+}
+
+pub fn put_unit_head(
+    conn: &mut DbConnection,
+    unit: UnitId,
+    staff_id: StaffId,
+    actor: Actor,
+) -> DbResult<bool> {
+    conn.transaction(|conn| {
+        unit_row(conn, unit)?;
+        crate::staff::staff_exists(conn, staff_id)?;
+        let exists: i64 = unit_heads::table
+            .filter(unit_heads::unit_id.eq(unit.0))
+            .filter(unit_heads::staff_id.eq(staff_id.0))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(unit_heads::table)
+            .values((
+                unit_heads::unit_id.eq(unit.0),
+                unit_heads::staff_id.eq(staff_id.0),
+                unit_heads::created_at.eq(now()),
+                unit_heads::created_by.eq(actor.map(|a| a.0)),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+pub fn remove_unit_head(conn: &mut DbConnection, unit: UnitId, staff_id: StaffId) -> DbResult<()> {
+    let removed = diesel::delete(
+        unit_heads::table
+            .filter(unit_heads::unit_id.eq(unit.0))
+            .filter(unit_heads::staff_id.eq(staff_id.0)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Err(DbError::not_found(
+            "unit head",
+            format!("{staff_id} of unit {unit}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn heads_of_units(
+    conn: &mut DbConnection,
+    units: &[UnitId],
+) -> DbResult<Vec<(UnitId, StaffRef)>> {
+    let ids: Vec<i32> = units.iter().map(|u| u.0).collect();
+    let rows: Vec<(i32, i32, String, String)> = unit_heads::table
+        .inner_join(staff::table.inner_join(designations::table))
+        .filter(unit_heads::unit_id.eq_any(ids))
+        .order((unit_heads::unit_id.asc(), staff::full_name.asc()))
+        .select((unit_heads::unit_id, staff::id, staff::full_name, designations::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(unit, id, full_name, designation_name)| {
+            (UnitId(unit), staff_ref(id, full_name, designation_name))
+        })
+        .collect())
+}
+
+fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
+    StaffRef {
+        id: StaffId(id),
+        full_name,
+        designation_name,
+    }
+}

@@ -1,0 +1,144 @@
+//! Paging and sorting shared by every list query.
+
+use directory_domain::DomainError;
+use std::str::FromStr;
+
+/// One page of a list: at most `limit` rows after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: i64 = 50;
+    pub const MAX_LIMIT: i64 = 200;
+
+    /// Refuses out-of-range values instead of clamping them silently.
+    pub fn new(limit: Option<i64>, offset: Option<i64>) -> Result<Self, DomainError> {
+        let limit = limit.unwrap_or(Self::DEFAULT_LIMIT);
+        let offset = offset.unwrap_or(0);
+        if !(1..=Self::MAX_LIMIT).contains(&limit) {
+            return Err(DomainError::field(
+                "limit",
+                format!("must be between 1 and {}", Self::MAX_LIMIT),
+            ));
+        }
+        if offset < 0 {
+            return Err(DomainError::field("offset", "must not be negative"));
+        }
+        Ok(Self { limit, offset })
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            limit: Self::DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// A list's rows and how many match in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// `name` sorts ascending, `-name` descending; `F` is a resource's own list
+/// of sortable fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort<F> {
+    pub field: F,
+    pub descending: bool,
+}
+
+/// The fields a resource can be sorted by, with their API names.
+pub trait SortField: Copy + Sized + 'static {
+    const ALL: &'static [(Self, &'static str)];
+}
+
+impl<F: SortField> FromStr for Sort<F> {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        F::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(field, _)| Sort {
+                field: *field,
+                descending,
+            })
+            .ok_or_else(|| {
+                let names: Vec<_> = F::ALL.iter().map(|(_, n)| *n).collect();
+                DomainError::field(
+                    "sort",
+                    format!("unknown field {name:?}; use one of {}", names.join(", ")),
+                )
+            })
+    }
+}
+
+/// Declares a resource's sort fields.
+macro_rules! sort_fields {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $api:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),* }
+
+        impl $crate::query::SortField for $name {
+            const ALL: &'static [(Self, &'static str)] = &[$((Self::$variant, $api)),*];
+        }
+    };
+}
+pub(crate) use sort_fields;
+
+/// Applies a `Sort` to a boxed query: `order_by` the chosen column, then by
+/// id so pages are stable.
+macro_rules! apply_sort {
+    ($query:expr, $sort:expr, $id:expr, { $($variant:path => $column:expr),* $(,)? }) => {{
+        let query = $query;
+        let query = match $sort {
+            $(
+                Some($crate::Sort { field: $variant, descending: false }) => query.order_by($column.asc()),
+                Some($crate::Sort { field: $variant, descending: true }) => query.order_by($column.desc()),
+            )*
+            None => query.order_by($id.asc()),
+        };
+        query.then_order_by($id.asc())
+    }};
+}
+pub(crate) use apply_sort;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    sort_fields!(TestSort { Name => "name", CreatedAt => "created_at" });
+
+    #[test]
+    fn sorts_parse_with_direction() {
+        let s: Sort<TestSort> = "-created_at".parse().unwrap();
+        assert_eq!(s.field, TestSort::CreatedAt);
+        assert!(s.descending);
+        let s: Sort<TestSort> = "name".parse().unwrap();
+        assert!(!s.descending);
+        let err = "colour".parse::<Sort<TestSort>>().unwrap_err();
+        assert!(err.to_string().contains("name, created_at"), "{err}");
+    }
+
+    #[test]
+    fn pages_are_bounded_not_clamped() {
+        assert_eq!(Page::new(None, None).unwrap(), Page::default());
+        assert!(Page::new(Some(201), None).is_err());
+        assert!(Page::new(Some(0), None).is_err());
+        assert!(Page::new(Some(10), Some(-1)).is_err());
+        assert_eq!(Page::new(Some(200), Some(400)).unwrap().limit, 200);
+    }
+}

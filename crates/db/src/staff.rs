@@ -1,0 +1,551 @@
+//! Staff members, their secondary departments (works-in), and the rules that
+//! need the database: the unit is in the department, the supervisor chain
+//! has no cycle, referenced rows exist.
+
+use crate::query::{apply_sort, sort_fields};
+use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
+use crate::{
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
+    now, stale, utc,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use directory_domain::staff::{check_supervisor, check_unit_department};
+use directory_domain::{
+    AccountId, CadreId, DepartmentId, DepartmentRef, DesignationId, DomainError, NewStaff, Patch,
+    Staff, StaffId, StaffPatch, UnitId,
+};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = staff)]
+struct StaffRow {
+    id: i32,
+    full_name: String,
+    employee_id: String,
+    email: String,
+    mobile: String,
+    email2: Option<String>,
+    email3: Option<String>,
+    mobile2: Option<String>,
+    mobile3: Option<String>,
+    office_address: Option<String>,
+    department_id: i32,
+    unit_id: Option<i32>,
+    designation_id: i32,
+    supervisor_id: Option<i32>,
+    end_date: Option<NaiveDate>,
+    active: bool,
+    deactivated_at: Option<NaiveDateTime>,
+    deactivated_by: Option<i32>,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+/// A staff row with the names the API embeds.
+type StaffJoined = (StaffRow, String, Option<String>, String, i32, String);
+
+fn to_staff((row, department_name, unit_name, designation_name, cadre_id, cadre_name): StaffJoined) -> Staff {
+    Staff {
+        id: StaffId(row.id),
+        full_name: row.full_name,
+        employee_id: row.employee_id,
+        email: row.email,
+        mobile: row.mobile,
+        email2: row.email2,
+        email3: row.email3,
+        mobile2: row.mobile2,
+        mobile3: row.mobile3,
+        office_address: row.office_address,
+        department_id: DepartmentId(row.department_id),
+        department_name,
+        unit_id: row.unit_id.map(UnitId),
+        unit_name,
+        designation_id: DesignationId(row.designation_id),
+        designation_name,
+        cadre_id: CadreId(cadre_id),
+        cadre_name,
+        supervisor_id: row.supervisor_id.map(StaffId),
+        end_date: row.end_date,
+        active: row.active,
+        deactivated_at: row.deactivated_at.map(utc),
+        deactivated_by: row.deactivated_by.map(AccountId),
+        audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+    }
+}
+
+sort_fields!(
+    /// How staff lists may be ordered.
+    StaffSort {
+        FullName => "full_name",
+        EmployeeId => "employee_id",
+        Email => "email",
+        DepartmentId => "department_id",
+        EndDate => "end_date",
+        CreatedAt => "created_at",
+        UpdatedAt => "updated_at",
+    }
+);
+
+/// Filters for the staff list; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct StaffFilter {
+    pub department_id: Option<DepartmentId>,
+    pub unit_id: Option<UnitId>,
+    pub designation_id: Option<DesignationId>,
+    pub cadre_id: Option<CadreId>,
+    pub active: Option<bool>,
+    /// Case-insensitive substring of the name, email or employee id.
+    pub q: Option<String>,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The joined, filtered staff query, boxed; a macro because the joined
+/// type is unspeakable and we build it twice (count and page).
+macro_rules! staff_query {
+    ($filter:expr) => {{
+        let filter: &StaffFilter = $filter;
+        let mut query = staff::table
+            .inner_join(departments::table)
+            .left_join(units::table)
+            .inner_join(designations::table.inner_join(cadres::table))
+            .into_boxed();
+        if let Some(id) = filter.department_id {
+            query = query.filter(staff::department_id.eq(id.0));
+        }
+        if let Some(id) = filter.unit_id {
+            query = query.filter(staff::unit_id.eq(id.0));
+        }
+        if let Some(id) = filter.designation_id {
+            query = query.filter(staff::designation_id.eq(id.0));
+        }
+        if let Some(id) = filter.cadre_id {
+            query = query.filter(designations::cadre_id.eq(id.0));
+        }
+        if let Some(active) = filter.active {
+            query = query.filter(staff::active.eq(active));
+        }
+        if let Some(q) = &filter.q {
+            let pattern = like_pattern(q);
+            query = query.filter(
+                lower(staff::full_name)
+                    .like(pattern.clone())
+                    .or(staff::email_key.like(pattern.clone()))
+                    .or(lower(staff::employee_id).like(pattern)),
+            );
+        }
+        query
+    }};
+}
+
+macro_rules! staff_columns {
+    () => {
+        (
+            StaffRow::as_select(),
+            departments::name,
+            units::name.nullable(),
+            designations::name,
+            cadres::id,
+            cadres::name,
+        )
+    };
+}
+
+pub fn list_staff(
+    conn: &mut DbConnection,
+    filter: &StaffFilter,
+    sort: Option<Sort<StaffSort>>,
+    page: Page,
+) -> DbResult<Paged<Staff>> {
+    let total = staff_query!(filter).count().get_result(conn)?;
+    let rows: Vec<StaffJoined> = apply_sort!(staff_query!(filter), sort, staff::id, {
+        StaffSort::FullName => staff::full_name,
+        StaffSort::EmployeeId => staff::employee_id,
+        StaffSort::Email => staff::email_key,
+        StaffSort::DepartmentId => staff::department_id,
+        StaffSort::EndDate => staff::end_date,
+        StaffSort::CreatedAt => staff::created_at,
+        StaffSort::UpdatedAt => staff::updated_at,
+    })
+    .select(staff_columns!())
+    .limit(page.limit)
+    .offset(page.offset)
+    .load(conn)?;
+    Ok(Paged {
+        items: rows.into_iter().map(to_staff).collect(),
+        total,
+    })
+}
+
+pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
+    staff::table
+        .inner_join(departments::table)
+        .left_join(units::table)
+        .inner_join(designations::table.inner_join(cadres::table))
+        .filter(staff::id.eq(id.0))
+        .select(staff_columns!())
+        .first::<StaffJoined>(conn)
+        .optional()?
+        .map(to_staff)
+        .ok_or_else(|| DbError::not_found("staff member", id))
+}
+
+fn staff_row(conn: &mut DbConnection, id: StaffId) -> DbResult<StaffRow> {
+    staff::table
+        .find(id.0)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("staff member", id))
+}
+
+/// Fails with NotFound unless the staff member exists.
+pub fn staff_exists(conn: &mut DbConnection, id: StaffId) -> DbResult<()> {
+    let found: Option<i32> = staff::table
+        .find(id.0)
+        .select(staff::id)
+        .first(conn)
+        .optional()?;
+    found
+        .map(|_| ())
+        .ok_or_else(|| DbError::not_found("staff member", id))
+}
+
+/// The references of a staff member, checked against the database. Every
+/// broken reference is reported at once, as a validation error.
+fn check_references(
+    conn: &mut DbConnection,
+    staff_id: Option<StaffId>,
+    department: DepartmentId,
+    unit: Option<UnitId>,
+    designation: DesignationId,
+    supervisor: Option<StaffId>,
+) -> DbResult<()> {
+    let mut errors = Vec::new();
+    let mut push = |e: DomainError| errors.extend(e.errors().iter().cloned());
+    let department_found: Option<i32> = departments::table
+        .find(department.0)
+        .select(departments::id)
+        .first(conn)
+        .optional()?;
+    if department_found.is_none() {
+        push(DomainError::field(
+            "department_id",
+            format!("department {department} does not exist"),
+        ));
+    }
+    if let Some(unit) = unit {
+        let unit_department: Option<i32> = units::table
+            .find(unit.0)
+            .select(units::department_id)
+            .first(conn)
+            .optional()?;
+        match unit_department {
+            None => push(DomainError::field("unit_id", format!("unit {unit} does not exist"))),
+            Some(d) if department_found.is_some() => {
+                if let Err(e) = check_unit_department(unit, DepartmentId(d), department) {
+                    push(e);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let designation_found: Option<i32> = designations::table
+        .find(designation.0)
+        .select(designations::id)
+        .first(conn)
+        .optional()?;
+    if designation_found.is_none() {
+        push(DomainError::field(
+            "designation_id",
+            format!("designation {designation} does not exist"),
+        ));
+    }
+    if let Some(supervisor) = supervisor {
+        let supervisor_found: Option<i32> = staff::table
+            .find(supervisor.0)
+            .select(staff::id)
+            .first(conn)
+            .optional()?;
+        if supervisor_found.is_none() {
+            push(DomainError::field(
+                "supervisor_id",
+                format!("staff member {supervisor} does not exist"),
+            ));
+        } else if let Err(e) = check_supervisor(staff_id, supervisor, |id| {
+            staff::table
+                .find(id.0)
+                .select(staff::supervisor_id)
+                .first::<Option<i32>>(conn)
+                .optional()
+                .map(|s| s.flatten().map(StaffId))
+                .map_err(|e| DomainError::field("supervisor_id", e.to_string()))
+        }) {
+            push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Validation(errors).into())
+    }
+}
+
+pub fn create_staff(conn: &mut DbConnection, new: &NewStaff, actor: Actor) -> DbResult<Staff> {
+    let at = now();
+    let by = actor.map(|a| a.0);
+    conn.transaction(|conn| {
+        check_references(
+            conn,
+            None,
+            new.department_id,
+            new.unit_id,
+            new.designation_id,
+            new.supervisor_id,
+        )?;
+        diesel::insert_into(staff::table)
+            .values((
+                (
+                    staff::full_name.eq(&new.full_name),
+                    staff::employee_id.eq(&new.employee_id),
+                    staff::email.eq(&new.email),
+                    staff::email_key.eq(new.email.to_lowercase()),
+                    staff::mobile.eq(&new.mobile),
+                    staff::email2.eq(new.email2.as_deref()),
+                    staff::email3.eq(new.email3.as_deref()),
+                    staff::mobile2.eq(new.mobile2.as_deref()),
+                    staff::mobile3.eq(new.mobile3.as_deref()),
+                    staff::office_address.eq(new.office_address.as_deref()),
+                ),
+                (
+                    staff::department_id.eq(new.department_id.0),
+                    staff::unit_id.eq(new.unit_id.map(|u| u.0)),
+                    staff::designation_id.eq(new.designation_id.0),
+                    staff::supervisor_id.eq(new.supervisor_id.map(|s| s.0)),
+                    staff::end_date.eq(new.end_date),
+                    staff::active.eq(true),
+                ),
+                (
+                    staff::created_at.eq(at),
+                    staff::created_by.eq(by),
+                    staff::updated_at.eq(at),
+                    staff::updated_by.eq(by),
+                    staff::version.eq(1),
+                ),
+            ))
+            .execute(conn)?;
+        let id: i32 = staff::table
+            .filter(staff::employee_id.eq(&new.employee_id))
+            .select(staff::id)
+            .first(conn)?;
+        get_staff(conn, StaffId(id))
+    })
+}
+
+pub fn update_staff(
+    conn: &mut DbConnection,
+    id: StaffId,
+    expected_version: Option<i32>,
+    patch: &StaffPatch,
+    actor: Actor,
+) -> DbResult<Staff> {
+    conn.transaction(|conn| {
+        let current = staff_row(conn, id)?;
+        check_version("staff member", id.0, current.version, expected_version)?;
+        let department = patch
+            .department_id
+            .as_set()
+            .copied()
+            .unwrap_or(DepartmentId(current.department_id));
+        let unit = match &patch.unit_id {
+            Patch::Unchanged => current.unit_id.map(UnitId),
+            Patch::Clear => None,
+            Patch::Set(unit) => Some(*unit),
+        };
+        let designation = patch
+            .designation_id
+            .as_set()
+            .copied()
+            .unwrap_or(DesignationId(current.designation_id));
+        // Only a changed supervisor needs the cycle walk.
+        let supervisor = patch.supervisor_id.as_set().copied();
+        check_references(conn, Some(id), department, unit, designation, supervisor)?;
+
+        let updated = diesel::update(
+            staff::table
+                .find(id.0)
+                .filter(staff::version.eq(current.version)),
+        )
+        .set((
+            (
+                patch.full_name.as_set().map(|v| staff::full_name.eq(v.clone())),
+                patch.employee_id.as_set().map(|v| staff::employee_id.eq(v.clone())),
+                patch.email.as_set().map(|v| staff::email.eq(v.clone())),
+                patch.email.as_set().map(|v| staff::email_key.eq(v.to_lowercase())),
+                patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
+                patch.email2.clone().into_nullable().map(|v| staff::email2.eq(v)),
+                patch.email3.clone().into_nullable().map(|v| staff::email3.eq(v)),
+                patch.mobile2.clone().into_nullable().map(|v| staff::mobile2.eq(v)),
+                patch.mobile3.clone().into_nullable().map(|v| staff::mobile3.eq(v)),
+                patch
+                    .office_address
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::office_address.eq(v)),
+            ),
+            (
+                patch.department_id.as_set().map(|v| staff::department_id.eq(v.0)),
+                patch
+                    .unit_id
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
+                patch.designation_id.as_set().map(|v| staff::designation_id.eq(v.0)),
+                patch
+                    .supervisor_id
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
+                patch.end_date.clone().into_nullable().map(|v| staff::end_date.eq(v)),
+            ),
+            (
+                staff::updated_at.eq(now()),
+                staff::updated_by.eq(actor.map(|a| a.0)),
+                staff::version.eq(current.version + 1),
+            ),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            let current = staff_row(conn, id)?.version;
+            return Err(stale("staff member", id.0, current));
+        }
+        get_staff(conn, id)
+    })
+}
+
+/// Marks a staff member inactive (or active again), recording who and when.
+pub fn set_staff_active(
+    conn: &mut DbConnection,
+    id: StaffId,
+    active: bool,
+    actor: Actor,
+) -> DbResult<Staff> {
+    conn.transaction(|conn| {
+        let current = staff_row(conn, id)?;
+        if current.active != active {
+            let at = now();
+            diesel::update(staff::table.find(id.0))
+                .set((
+                    staff::active.eq(active),
+                    staff::deactivated_at.eq((!active).then_some(at)),
+                    staff::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                    staff::updated_at.eq(at),
+                    staff::updated_by.eq(actor.map(|a| a.0)),
+                    staff::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+        }
+        get_staff(conn, id)
+    })
+}
+
+/// Deletes a staff member who has no accounts; their head and works-in links
+/// go with them and their supervisees are left without a supervisor.
+pub fn delete_staff(conn: &mut DbConnection, id: StaffId, expected_version: Option<i32>) -> DbResult<()> {
+    conn.transaction(|conn| {
+        let current = staff_row(conn, id)?;
+        check_version("staff member", id.0, current.version, expected_version)?;
+        let count: i64 = accounts::table
+            .filter(accounts::staff_id.eq(id.0))
+            .count()
+            .get_result(conn)?;
+        if count > 0 {
+            return Err(DbError::blocked(format!(
+                "staff member {id} still has {count} accounts; deactivate them instead"
+            )));
+        }
+        diesel::delete(staff::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+// ---- works-in --------------------------------------------------------------
+
+/// Adds a secondary department; true if the link is new.
+pub fn put_works_in(
+    conn: &mut DbConnection,
+    staff_id: StaffId,
+    department: DepartmentId,
+    actor: Actor,
+) -> DbResult<bool> {
+    conn.transaction(|conn| {
+        staff_exists(conn, staff_id)?;
+        crate::organisation::department_exists(conn, department)?;
+        let exists: i64 = staff_works_in::table
+            .filter(staff_works_in::staff_id.eq(staff_id.0))
+            .filter(staff_works_in::department_id.eq(department.0))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(staff_works_in::table)
+            .values((
+                staff_works_in::staff_id.eq(staff_id.0),
+                staff_works_in::department_id.eq(department.0),
+                staff_works_in::created_at.eq(now()),
+                staff_works_in::created_by.eq(actor.map(|a| a.0)),
+            ))
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+pub fn remove_works_in(
+    conn: &mut DbConnection,
+    staff_id: StaffId,
+    department: DepartmentId,
+) -> DbResult<()> {
+    let removed = diesel::delete(
+        staff_works_in::table
+            .filter(staff_works_in::staff_id.eq(staff_id.0))
+            .filter(staff_works_in::department_id.eq(department.0)),
+    )
+    .execute(conn)?;
+    if removed == 0 {
+        return Err(DbError::not_found(
+            "works-in link",
+            format!("staff {staff_id} in department {department}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The secondary departments of each given staff member, in one query.
+pub fn works_in_of(
+    conn: &mut DbConnection,
+    staff_ids: &[StaffId],
+) -> DbResult<Vec<(StaffId, DepartmentRef)>> {
+    let ids: Vec<i32> = staff_ids.iter().map(|s| s.0).collect();
+    let rows: Vec<(i32, i32, String)> = staff_works_in::table
+        .inner_join(departments::table)
+        .filter(staff_works_in::staff_id.eq_any(ids))
+        .order((staff_works_in::staff_id.asc(), departments::name_key.asc()))
+        .select((staff_works_in::staff_id, departments::id, departments::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(staff_id, id, name)| {
+            (
+                StaffId(staff_id),
+                DepartmentRef {
+                    id: DepartmentId(id),
+                    name,
+                },
+            )
+        })
+        .collect())
+}

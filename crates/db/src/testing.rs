@@ -1,0 +1,91 @@
+//! Fresh, throwaway databases for tests, on whichever backend
+//! `DIRECTORY_TEST_DATABASE_URL` names (a server URL whose database is only
+//! used to create and drop others), or a temporary SQLite file by default.
+
+use crate::{Backend, DbConnection, DbError, DbResult};
+use diesel::connection::SimpleConnection;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const TEST_URL_VAR: &str = "DIRECTORY_TEST_DATABASE_URL";
+
+/// A database that exists until this value is dropped.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: Option<String>,
+    name: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase").field("name", &self.name).finish()
+    }
+}
+
+impl TestDatabase {
+    /// Creates an empty database (no migrations run).
+    pub fn empty() -> DbResult<Self> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "directory_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        match std::env::var(TEST_URL_VAR).ok().filter(|u| !u.is_empty()) {
+            None => {
+                let dir = tempfile::tempdir()
+                    .map_err(|e| DbError::Unavailable(format!("no temp dir: {e}")))?;
+                let url = format!("sqlite://{}/{name}.db", dir.path().display());
+                Ok(Self {
+                    url,
+                    admin_url: None,
+                    name,
+                    _dir: Some(dir),
+                })
+            }
+            Some(admin_url) => {
+                let mut admin = DbConnection::open(&admin_url)?;
+                admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+                let (base, _) = admin_url.rsplit_once('/').ok_or_else(|| {
+                    DbError::Config(format!("{TEST_URL_VAR} must end in /<database>"))
+                })?;
+                Ok(Self {
+                    url: format!("{base}/{name}"),
+                    admin_url: Some(admin_url),
+                    name,
+                    _dir: None,
+                })
+            }
+        }
+    }
+
+    /// Creates a database with every migration applied.
+    pub fn migrated() -> DbResult<Self> {
+        let db = Self::empty()?;
+        crate::migrations::run_pending(&mut db.connect()?)?;
+        Ok(db)
+    }
+
+    pub fn connect(&self) -> DbResult<DbConnection> {
+        DbConnection::open(&self.url)
+    }
+
+    pub fn backend(&self) -> Backend {
+        Backend::from_url(&self.url).unwrap_or(Backend::Sqlite)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(admin_url) = &self.admin_url else {
+            return;
+        };
+        if let Ok(mut admin) = DbConnection::open(admin_url) {
+            let sql = match admin.backend() {
+                Backend::Postgres => format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+                _ => format!("DROP DATABASE IF EXISTS {}", self.name),
+            };
+            let _ = admin.batch_execute(&sql);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The migrated schema of whichever backend the tests run on
+//! (DIRECTORY_TEST_DATABASE_URL) must match schema.rs, the domain's length
+//! limits and the design's delete rules; migrations must go up, down and up.
+
+use directory_db::introspect::{self, ColumnType, Table};
+use directory_db::migrations;
+use directory_db::testing::TestDatabase;
+
+fn sorted_columns(table: &Table) -> Vec<(String, ColumnType, bool)> {
+    let mut columns: Vec<_> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.column_type, c.nullable))
+        .collect();
+    columns.sort();
+    columns
+}
+
+#[test]
+fn migrated_schema_matches_schema_rs() {
+    let db = TestDatabase::migrated().unwrap();
+    let actual = introspect::tables(&mut db.connect().unwrap()).unwrap();
+    let declared = introspect::declared_schema(include_str!("../src/schema.rs"));
+    let names = |tables: &[Table]| tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&actual), names(&declared), "tables differ on {:?}", db.backend());
+    for (actual, declared) in actual.iter().zip(&declared) {
+        assert_eq!(
+            sorted_columns(actual),
+            sorted_columns(declared),
+            "table {} differs between schema.rs and the {:?} migrations",
+            actual.name,
+            db.backend()
+        );
+    }
+}
+
+#[test]
+fn text_columns_have_the_domain_lengths() {
+    let db = TestDatabase::migrated().unwrap();
+    for table in introspect::tables(&mut db.connect().unwrap()).unwrap() {
+        for column in table.columns.iter().filter(|c| c.column_type == ColumnType::Text) {
+            let expected = introspect::expected_length(&table.name, &column.name);
+            assert!(
+                expected.is_some(),
+                "{}.{} has no limit in directory_domain::limits",
+                table.name,
+                column.name
+            );
+            assert_eq!(
+                column.max_length, expected,
+                "{}.{} length differs from the domain limit",
+                table.name, column.name
+            );
+        }
+    }
+}
+
+#[test]
+fn foreign_keys_follow_the_delete_rules() {
+    let expected = [
+        ("account_roles", "account_id", "accounts", "CASCADE"),
+        ("account_roles", "role_id", "roles", "RESTRICT"),
+        ("accounts", "staff_id", "staff", "RESTRICT"),
+        ("department_heads", "department_id", "departments", "CASCADE"),
+        ("department_heads", "staff_id", "staff", "CASCADE"),
+        ("designations", "cadre_id", "cadres", "RESTRICT"),
+        ("floors", "building_id", "buildings", "RESTRICT"),
+        ("operating_theatres", "floor_id", "floors", "RESTRICT"),
+        ("role_permissions", "role_id", "roles", "CASCADE"),
+        ("staff", "department_id", "departments", "RESTRICT"),
+        ("staff", "designation_id", "designations", "RESTRICT"),
+        ("staff", "supervisor_id", "staff", "SET NULL"),
+        ("staff", "unit_id", "units", "SET NULL"),
+        ("staff_works_in", "department_id", "departments", "CASCADE"),
+        ("staff_works_in", "staff_id", "staff", "CASCADE"),
+        ("unit_heads", "staff_id", "staff", "CASCADE"),
+        ("unit_heads", "unit_id", "units", "CASCADE"),
+        ("units", "department_id", "departments", "RESTRICT"),
+    ];
+    let db = TestDatabase::migrated().unwrap();
+    let mut actual = Vec::new();
+    for table in introspect::tables(&mut db.connect().unwrap()).unwrap() {
+        for key in table.foreign_keys {
+            actual.push((table.name.clone(), key.column, key.references, key.on_delete));
+        }
+    }
+    actual.sort();
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(t, c, r, d)| (t.to_string(), c.to_string(), r.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(actual, expected, "on {:?}", db.backend());
+}
+
+#[test]
+fn migrations_go_up_down_and_up_again() {
+    let db = TestDatabase::empty().unwrap();
+    let mut conn = db.connect().unwrap();
+    let applied = migrations::run_pending(&mut conn).unwrap();
+    assert!(applied.len() >= 5);
+    assert_eq!(migrations::pending_count(&mut conn).unwrap(), 0);
+    let first = introspect::tables(&mut conn).unwrap();
+
+    let reverted = migrations::revert_all(&mut conn).unwrap();
+    assert_eq!(reverted.len(), applied.len());
+    let left: Vec<_> = introspect::tables(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert!(left.is_empty(), "down.sql left tables behind: {left:?}");
+    assert_eq!(migrations::pending_count(&mut conn).unwrap(), applied.len());
+
+    migrations::run_pending(&mut conn).unwrap();
+    assert_eq!(introspect::tables(&mut conn).unwrap(), first);
+    let status = migrations::status(&mut conn).unwrap();
+    assert!(status.iter().all(|m| m.applied));
+    assert!(status[0].name.ends_with("_organisation"), "{:?}", status[0]);
+}

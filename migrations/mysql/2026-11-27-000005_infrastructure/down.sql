@@ -1,0 +1,3 @@
+DROP TABLE operating_theatres;
+DROP TABLE floors;
+DROP TABLE buildings;

@@ -1,0 +1,2 @@
+DROP TABLE designations;
+DROP TABLE cadres;

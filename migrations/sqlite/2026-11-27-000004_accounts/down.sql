@@ -1,0 +1,4 @@
+DROP TABLE account_roles;
+DROP TABLE accounts;
+DROP TABLE role_permissions;
+DROP TABLE roles;
