@@ -1,0 +1,492 @@
+//! The design's delete rules and data rules, enforced through the
+//! repositories on whichever backend the tests run on.
+
+use directory_db::organisation::{self as org, DepartmentFilter};
+use directory_db::staff::{self as st, StaffFilter, StaffSort};
+use directory_db::testing::TestDatabase;
+use directory_db::{DbConnection, DbError, Page, accounts, cadres, infrastructure as infra};
+use directory_domain::*;
+
+struct Fixture {
+    _db: TestDatabase,
+    conn: DbConnection,
+    department: DepartmentId,
+    unit: UnitId,
+    designation: DesignationId,
+    ids: Ids,
+}
+
+#[derive(Clone, Copy)]
+struct Ids {
+    department: DepartmentId,
+    unit: UnitId,
+    designation: DesignationId,
+}
+
+fn fixture() -> Fixture {
+    let db = TestDatabase::migrated().unwrap();
+    let mut conn = db.connect().unwrap();
+    let department = org::create_department(
+        &mut conn,
+        &NewDepartment {
+            name: "Dr RP Centre".into(),
+            abbr: Some("RPC".into()),
+            kind: DepartmentKind::Centre,
+        },
+        None,
+    )
+    .unwrap();
+    let unit = org::create_unit(
+        &mut conn,
+        &NewUnit {
+            department_id: department.id,
+            name: "RPC Unit 1".into(),
+            abbr: Some("U-1".into()),
+        },
+        None,
+    )
+    .unwrap();
+    let cadre = cadres::create_cadre(&mut conn, &NewCadre { name: "Faculty".into() }, None).unwrap();
+    let designation = cadres::create_designation(
+        &mut conn,
+        &NewDesignation {
+            cadre_id: cadre.id,
+            name: "Professor".into(),
+            abbr: Some("Prof".into()),
+        },
+        None,
+    )
+    .unwrap();
+    Fixture {
+        _db: db,
+        conn,
+        department: department.id,
+        unit: unit.id,
+        designation: designation.id,
+        ids: Ids {
+            department: department.id,
+            unit: unit.id,
+            designation: designation.id,
+        },
+    }
+}
+
+fn new_staff(f: Ids, n: u32) -> NewStaff {
+    NewStaff {
+        full_name: format!("Staff Member {n}"),
+        employee_id: format!("E{n:04}"),
+        email: format!("Member{n}@Example.org"),
+        mobile: format!("+91981000{n:04}"),
+        email2: None,
+        email3: None,
+        mobile2: None,
+        mobile3: None,
+        office_address: None,
+        department_id: f.department,
+        unit_id: Some(f.unit),
+        designation_id: f.designation,
+        supervisor_id: None,
+        end_date: None,
+    }
+}
+
+fn conflict_field(err: DbError) -> Option<String> {
+    match err {
+        DbError::Conflict { field, .. } => field,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_department_in_use_cannot_be_deleted() {
+    let mut f = fixture();
+    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let err = org::delete_department(&mut f.conn, f.department, None).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, DbError::Conflict { .. }));
+    assert!(message.contains("1 units and 1 staff"), "{message}");
+
+    st::delete_staff(&mut f.conn, s.id, None).unwrap();
+    org::delete_unit(&mut f.conn, f.unit, None).unwrap();
+    org::delete_department(&mut f.conn, f.department, None).unwrap();
+    assert!(matches!(
+        org::get_department(&mut f.conn, f.department),
+        Err(DbError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
+    let mut f = fixture();
+    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    assert_eq!(s.unit_name.as_deref(), Some("RPC Unit 1"));
+    assert!(org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
+    assert!(!org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
+    org::delete_unit(&mut f.conn, f.unit, None).unwrap();
+    let s = st::get_staff(&mut f.conn, s.id).unwrap();
+    assert_eq!(s.unit_id, None);
+    assert_eq!(s.department_id, f.department);
+    assert!(org::heads_of_units(&mut f.conn, &[f.unit]).unwrap().is_empty());
+}
+
+#[test]
+fn deleting_staff_removes_links_and_detaches_supervisees() {
+    let mut f = fixture();
+    let boss = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let report = st::create_staff(
+        &mut f.conn,
+        &NewStaff {
+            supervisor_id: Some(boss.id),
+            ..new_staff(f.ids, 2)
+        },
+        None,
+    )
+    .unwrap();
+    org::put_department_head(&mut f.conn, f.department, boss.id, None).unwrap();
+    st::put_works_in(&mut f.conn, boss.id, f.department, None).unwrap();
+    let account = accounts::create_account(
+        &mut f.conn,
+        &NewAccount {
+            username: "boss".into(),
+            password: "a long passphrase".into(),
+            staff_id: Some(boss.id),
+            roles: vec![],
+        },
+        None,
+    )
+    .unwrap();
+    let err = st::delete_staff(&mut f.conn, boss.id, None).unwrap_err();
+    assert!(err.to_string().contains("1 accounts"), "{err}");
+
+    accounts::delete_account(&mut f.conn, account.id, None).unwrap();
+    st::delete_staff(&mut f.conn, boss.id, None).unwrap();
+    assert_eq!(st::get_staff(&mut f.conn, report.id).unwrap().supervisor_id, None);
+    assert!(org::heads_of_departments(&mut f.conn, &[f.department]).unwrap().is_empty());
+    assert!(st::works_in_of(&mut f.conn, &[boss.id]).unwrap().is_empty());
+}
+
+#[test]
+fn parents_with_children_are_protected() {
+    let mut f = fixture();
+    // Cadre with a designation.
+    let designation = cadres::get_designation(&mut f.conn, f.designation).unwrap();
+    let err = cadres::delete_cadre(&mut f.conn, designation.cadre_id, None).unwrap_err();
+    assert!(err.to_string().contains("1 designations"), "{err}");
+    // Designation held by staff.
+    st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let err = cadres::delete_designation(&mut f.conn, f.designation, None).unwrap_err();
+    assert!(err.to_string().contains("held by 1 staff"), "{err}");
+    // Building -> floor -> theatre.
+    let b = infra::create_building(
+        &mut f.conn,
+        &NewBuilding {
+            name: "Main Block".into(),
+            abbr: None,
+        },
+        None,
+    )
+    .unwrap();
+    let fl = infra::create_floor(
+        &mut f.conn,
+        &NewFloor {
+            building_id: b.id,
+            name: "Ground".into(),
+            abbr: None,
+            level: 0,
+        },
+        None,
+    )
+    .unwrap();
+    infra::create_theatre(
+        &mut f.conn,
+        &NewOperatingTheatre {
+            floor_id: fl.id,
+            name: "OT 1".into(),
+            abbr: None,
+            table_count: 2,
+        },
+        None,
+    )
+    .unwrap();
+    assert!(infra::delete_building(&mut f.conn, b.id, None).unwrap_err().to_string().contains("1 floors"));
+    assert!(infra::delete_floor(&mut f.conn, fl.id, None).unwrap_err().to_string().contains("1 operating theatres"));
+    // Role assigned to an account.
+    let role = accounts::create_role(
+        &mut f.conn,
+        &NewRole {
+            name: "Consultant".into(),
+            description: None,
+            permissions: vec![Permission::DirectoryRead],
+        },
+        None,
+    )
+    .unwrap();
+    let account = accounts::create_account(
+        &mut f.conn,
+        &NewAccount {
+            username: "consultant1".into(),
+            password: "a long passphrase".into(),
+            staff_id: None,
+            roles: vec![role.id],
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(account.roles, vec![role.id]);
+    let err = accounts::delete_role(&mut f.conn, role.id, None).unwrap_err();
+    assert!(err.to_string().contains("assigned to 1 accounts"), "{err}");
+    // Deleting the account removes its role links, freeing the role.
+    accounts::delete_account(&mut f.conn, account.id, None).unwrap();
+    accounts::delete_role(&mut f.conn, role.id, None).unwrap();
+}
+
+#[test]
+fn names_are_unique_ignoring_case() {
+    let mut f = fixture();
+    let err = org::create_department(
+        &mut f.conn,
+        &NewDepartment {
+            name: "DR RP CENTRE".into(),
+            abbr: None,
+            kind: DepartmentKind::Department,
+        },
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(conflict_field(err).as_deref(), Some("name"));
+    // The same unit name is fine in another department.
+    let other = org::create_department(
+        &mut f.conn,
+        &NewDepartment {
+            name: "Anaesthesiology".into(),
+            abbr: None,
+            kind: DepartmentKind::Department,
+        },
+        None,
+    )
+    .unwrap();
+    org::create_unit(
+        &mut f.conn,
+        &NewUnit {
+            department_id: other.id,
+            name: "rpc unit 1".into(),
+            abbr: None,
+        },
+        None,
+    )
+    .unwrap();
+    st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let dup_email = NewStaff {
+        employee_id: "E9999".into(),
+        email: "MEMBER1@example.ORG".into(),
+        ..new_staff(f.ids, 2)
+    };
+    let err = st::create_staff(&mut f.conn, &dup_email, None).unwrap_err();
+    assert_eq!(conflict_field(err).as_deref(), Some("email"));
+    let dup_id = NewStaff {
+        employee_id: "E0001".into(),
+        ..new_staff(f.ids, 3)
+    };
+    let err = st::create_staff(&mut f.conn, &dup_id, None).unwrap_err();
+    assert_eq!(conflict_field(err).as_deref(), Some("employee_id"));
+}
+
+#[test]
+fn stale_versions_change_nothing() {
+    let mut f = fixture();
+    let patch = DepartmentPatch {
+        abbr: Patch::Set("RPC-2".into()),
+        ..Default::default()
+    };
+    let updated = org::update_department(&mut f.conn, f.department, Some(1), &patch, None).unwrap();
+    assert_eq!(updated.audit.version, 2);
+    assert_eq!(updated.abbr.as_deref(), Some("RPC-2"));
+    let err = org::update_department(&mut f.conn, f.department, Some(1), &patch, None).unwrap_err();
+    assert!(matches!(err, DbError::Stale { current: 2, .. }), "{err:?}");
+    let err = org::delete_department(&mut f.conn, f.department, Some(1)).unwrap_err();
+    assert!(matches!(err, DbError::Stale { .. }));
+    // Clearing a nullable field.
+    let cleared = org::update_department(
+        &mut f.conn,
+        f.department,
+        None,
+        &DepartmentPatch {
+            abbr: Patch::Clear,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(cleared.abbr, None);
+    assert_eq!(cleared.audit.version, 3);
+}
+
+#[test]
+fn staff_references_are_checked() {
+    let mut f = fixture();
+    let other = org::create_department(
+        &mut f.conn,
+        &NewDepartment {
+            name: "Anaesthesiology".into(),
+            abbr: None,
+            kind: DepartmentKind::Department,
+        },
+        None,
+    )
+    .unwrap();
+    // Unit of another department, missing designation: both reported.
+    let bad = NewStaff {
+        department_id: other.id,
+        designation_id: DesignationId(999),
+        ..new_staff(f.ids, 1)
+    };
+    let err = st::create_staff(&mut f.conn, &bad, None).unwrap_err();
+    let DbError::Invalid(err) = err else {
+        panic!("expected invalid, got {err:?}")
+    };
+    let fields: Vec<_> = err.errors().iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["unit_id", "designation_id"]);
+
+    // Moving department without clearing the unit is refused.
+    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let err = st::update_staff(
+        &mut f.conn,
+        s.id,
+        None,
+        &StaffPatch {
+            department_id: Patch::Set(other.id),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unit_id"), "{err}");
+    let moved = st::update_staff(
+        &mut f.conn,
+        s.id,
+        None,
+        &StaffPatch {
+            department_id: Patch::Set(other.id),
+            unit_id: Patch::Clear,
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(moved.department_name, "Anaesthesiology");
+    assert_eq!(moved.unit_id, None);
+}
+
+#[test]
+fn supervisor_cycles_are_refused() {
+    let mut f = fixture();
+    let a = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let b = st::create_staff(
+        &mut f.conn,
+        &NewStaff {
+            supervisor_id: Some(a.id),
+            ..new_staff(f.ids, 2)
+        },
+        None,
+    )
+    .unwrap();
+    let c = st::create_staff(
+        &mut f.conn,
+        &NewStaff {
+            supervisor_id: Some(b.id),
+            ..new_staff(f.ids, 3)
+        },
+        None,
+    )
+    .unwrap();
+    let make_a_report_to_c = StaffPatch {
+        supervisor_id: Patch::Set(c.id),
+        ..Default::default()
+    };
+    let err = st::update_staff(&mut f.conn, a.id, None, &make_a_report_to_c, None).unwrap_err();
+    assert!(err.to_string().contains("cycle"), "{err}");
+    let self_supervision = StaffPatch {
+        supervisor_id: Patch::Set(a.id),
+        ..Default::default()
+    };
+    assert!(st::update_staff(&mut f.conn, a.id, None, &self_supervision, None).is_err());
+    assert_eq!(st::get_staff(&mut f.conn, a.id).unwrap().supervisor_id, None);
+}
+
+#[test]
+fn staff_lists_filter_search_sort_and_page() {
+    let mut f = fixture();
+    for n in 1..=12 {
+        st::create_staff(&mut f.conn, &new_staff(f.ids, n), None).unwrap();
+    }
+    let page = Page::new(Some(5), Some(10)).unwrap();
+    let sort = Some("-employee_id".parse().unwrap());
+    let listed = st::list_staff(&mut f.conn, &StaffFilter::default(), sort, page).unwrap();
+    assert_eq!(listed.total, 12);
+    let ids: Vec<_> = listed.items.iter().map(|s| s.employee_id.as_str()).collect();
+    assert_eq!(ids, ["E0002", "E0001"]);
+    assert_eq!(listed.items[0].cadre_name, "Faculty");
+
+    let search = StaffFilter {
+        q: Some("MEMBER1".into()),
+        ..Default::default()
+    };
+    let found = st::list_staff(&mut f.conn, &search, None::<directory_db::Sort<StaffSort>>, Page::default()).unwrap();
+    // member1, member10, member11, member12
+    assert_eq!(found.total, 4);
+    let by_employee_id = StaffFilter {
+        q: Some("e0007".into()),
+        ..Default::default()
+    };
+    assert_eq!(st::list_staff(&mut f.conn, &by_employee_id, None, Page::default()).unwrap().total, 1);
+    let wildcard = StaffFilter {
+        q: Some("%".into()),
+        cadre_id: Some(CadreId(999)),
+        ..Default::default()
+    };
+    assert_eq!(st::list_staff(&mut f.conn, &wildcard, None, Page::default()).unwrap().total, 0);
+
+    let departments = org::list_departments(&mut f.conn, &DepartmentFilter::default(), None, Page::default()).unwrap();
+    assert_eq!(departments.total, 1);
+}
+
+#[test]
+fn timestamps_round_trip_exactly() {
+    let mut f = fixture();
+    let created = org::get_department(&mut f.conn, f.department).unwrap();
+    let again = org::get_department(&mut f.conn, f.department).unwrap();
+    assert_eq!(created.audit.created_at, again.audit.created_at);
+    let listed = org::list_departments(&mut f.conn, &DepartmentFilter::default(), None, Page::default()).unwrap();
+    assert_eq!(listed.items[0], created);
+}
+
+#[test]
+fn credentials_are_checked_without_revealing_the_hash() {
+    let mut f = fixture();
+    accounts::create_account(
+        &mut f.conn,
+        &NewAccount {
+            username: "Asha.Verma".into(),
+            password: "correct horse battery".into(),
+            staff_id: None,
+            roles: vec![],
+        },
+        None,
+    )
+    .unwrap();
+    assert!(accounts::verify_credentials(&mut f.conn, "asha.verma", "correct horse battery").unwrap().is_some());
+    assert!(accounts::verify_credentials(&mut f.conn, "asha.verma", "wrong").unwrap().is_none());
+    assert!(accounts::verify_credentials(&mut f.conn, "nobody", "correct horse battery").unwrap().is_none());
+    let err = accounts::create_account(
+        &mut f.conn,
+        &NewAccount {
+            username: "ASHA.VERMA".into(),
+            password: "another passphrase".into(),
+            staff_id: None,
+            roles: vec![],
+        },
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(conflict_field(err).as_deref(), Some("username"));
+}
