@@ -346,3 +346,23 @@ pub fn delete_designation(
         Ok(())
     })
 }
+
+/// The cadre with this name (ignoring case), if any.
+pub fn find_cadre_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Cadre>> {
+    Ok(cadres::table
+        .filter(cadres::name_key.eq(unique_key(name)))
+        .select(CadreRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Cadre::from))
+}
+
+/// The designation with this name (ignoring case), if any.
+pub fn find_designation_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Designation>> {
+    Ok(designations::table
+        .filter(designations::name_key.eq(unique_key(name)))
+        .select(DesignationRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Designation::from))
+}

@@ -517,3 +517,39 @@ pub fn delete_theatre(
         Ok(())
     })
 }
+
+/// The building with this name (ignoring case), if any.
+pub fn find_building_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Building>> {
+    Ok(buildings::table
+        .filter(buildings::name_key.eq(unique_key(name)))
+        .select(BuildingRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Building::from))
+}
+
+/// The floor of this building with this name (ignoring case), if any.
+pub fn find_floor_by_name(conn: &mut DbConnection, building: BuildingId, name: &str) -> DbResult<Option<Floor>> {
+    Ok(floors::table
+        .filter(floors::building_id.eq(building.0))
+        .filter(floors::name_key.eq(unique_key(name)))
+        .select(FloorRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Floor::from))
+}
+
+/// The theatre on this floor with this name (ignoring case), if any.
+pub fn find_theatre_by_name(
+    conn: &mut DbConnection,
+    floor: FloorId,
+    name: &str,
+) -> DbResult<Option<OperatingTheatre>> {
+    Ok(operating_theatres::table
+        .filter(operating_theatres::floor_id.eq(floor.0))
+        .filter(operating_theatres::name_key.eq(unique_key(name)))
+        .select(TheatreRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OperatingTheatre::from))
+}

@@ -591,3 +591,29 @@ fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
         designation_name,
     }
 }
+
+/// The department with this name (ignoring case), if any.
+pub fn find_department_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Department>> {
+    departments::table
+        .filter(departments::name_key.eq(unique_key(name)))
+        .select(DepartmentRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Department::try_from)
+        .transpose()
+}
+
+/// The unit of this department with this name (ignoring case), if any.
+pub fn find_unit_by_name(
+    conn: &mut DbConnection,
+    department: DepartmentId,
+    name: &str,
+) -> DbResult<Option<Unit>> {
+    Ok(units::table
+        .filter(units::department_id.eq(department.0))
+        .filter(units::name_key.eq(unique_key(name)))
+        .select(UnitRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Unit::from))
+}

@@ -549,3 +549,86 @@ pub fn works_in_of(
         })
         .collect())
 }
+
+#[derive(Insertable)]
+#[diesel(table_name = staff, treat_none_as_default_value = false)]
+struct StaffInsert<'a> {
+    full_name: &'a str,
+    employee_id: &'a str,
+    email: &'a str,
+    email_key: String,
+    mobile: &'a str,
+    email2: Option<&'a str>,
+    email3: Option<&'a str>,
+    mobile2: Option<&'a str>,
+    mobile3: Option<&'a str>,
+    office_address: Option<&'a str>,
+    department_id: i32,
+    unit_id: Option<i32>,
+    designation_id: i32,
+    supervisor_id: Option<i32>,
+    end_date: Option<NaiveDate>,
+    active: bool,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+/// Inserts many staff members with multi-row INSERTs, for demo data and
+/// imports. The caller vouches for the references (this skips the per-row
+/// checks of [`create_staff`]) and owns the transaction; uniqueness is still
+/// enforced by the database.
+pub fn insert_staff_batch(conn: &mut DbConnection, batch: &[NewStaff], actor: Actor) -> DbResult<usize> {
+    let at = now();
+    let by = actor.map(|a| a.0);
+    let rows: Vec<StaffInsert<'_>> = batch
+        .iter()
+        .map(|s| StaffInsert {
+            full_name: &s.full_name,
+            employee_id: &s.employee_id,
+            email: &s.email,
+            email_key: s.email.to_lowercase(),
+            mobile: &s.mobile,
+            email2: s.email2.as_deref(),
+            email3: s.email3.as_deref(),
+            mobile2: s.mobile2.as_deref(),
+            mobile3: s.mobile3.as_deref(),
+            office_address: s.office_address.as_deref(),
+            department_id: s.department_id.0,
+            unit_id: s.unit_id.map(|u| u.0),
+            designation_id: s.designation_id.0,
+            supervisor_id: s.supervisor_id.map(|s| s.0),
+            end_date: s.end_date,
+            active: true,
+            created_at: at,
+            created_by: by,
+            updated_at: at,
+            updated_by: by,
+            version: 1,
+        })
+        .collect();
+    let mut inserted = 0;
+    // Multi-row INSERT is not available on the connection enum, so match on
+    // the backend (BACKENDS.md); 500 rows stay under every bind limit.
+    for chunk in rows.chunks(500) {
+        inserted += match conn {
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
+            #[cfg(feature = "postgres")]
+            DbConnection::Pg(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// How many staff members have an employee id starting with `prefix`.
+pub fn count_with_employee_prefix(conn: &mut DbConnection, prefix: &str) -> DbResult<i64> {
+    Ok(staff::table
+        .filter(staff::employee_id.like(format!("{prefix}%")))
+        .count()
+        .get_result(conn)?)
+}
