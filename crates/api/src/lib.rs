@@ -1,1 +1,77 @@
-//! placeholder
+//! The hospital directory's HTTP API. Only this crate knows HTTP.
+//!
+//! [`app`] assembles the whole service (the OpenAPI operations, the
+//! document at `/openapi.json`, the docs page at `/docs`, and the
+//! middleware); [`api_service`] is the OpenAPI service alone, which
+//! `cargo xtask openapi` renders into `docs/openapi.json`.
+
+mod limits;
+pub mod ops;
+pub mod problem;
+mod state;
+
+pub use state::{AppState, blocking};
+
+use poem::middleware::{CatchPanic, Cors, RequestId, ReuseId, Tracing};
+use poem::{Endpoint, EndpointExt, Response, Route, get};
+use poem_openapi::OpenApiService;
+
+/// Settings the HTTP layer takes from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// Origins allowed to call the API from a browser; empty means none.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: 1024 * 1024,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+pub const TITLE: &str = "Hospital Directory";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The OpenAPI service: every documented operation.
+pub fn api_service() -> OpenApiService<ops::OpsApi, ()> {
+    OpenApiService::new(ops::OpsApi, TITLE, VERSION)
+        .description(
+            "A hospital's organisation and people: departments and units, cadres and \
+             designations, staff, accounts and roles, buildings, floors and operating theatres.",
+        )
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed as
+/// `docs/openapi.json`.
+pub fn spec_json() -> String {
+    api_service().spec()
+}
+
+/// The whole HTTP service.
+pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Response> + use<> {
+    let service = api_service();
+    let docs = service.swagger_ui();
+    let spec = service.spec_endpoint();
+    let body_limit = options.body_limit;
+    let mut cors = Cors::new();
+    for origin in &options.cors_origins {
+        cors = cors.allow_origin(origin.as_str());
+    }
+    Route::new()
+        .nest("/", service)
+        .at("/openapi.json", get(spec))
+        .nest("/docs", docs)
+        .with(cors)
+        .around(move |next, req| limits::limit_body(next, req, body_limit))
+        .data(state)
+        // Every error below this point leaves as problem+json.
+        .catch_all_error(problem::from_poem_error)
+        .with(CatchPanic::new().with_handler(problem::panic_response))
+        .with(Tracing)
+        .with(RequestId::default().reuse_id(ReuseId::Ignore))
+}

@@ -1,1 +1,138 @@
-//! placeholder
+//! The hospital directory server: configuration, logging, the database pool,
+//! migrate and seed on start, and serving until SIGTERM or Ctrl-C.
+
+pub mod config;
+
+use anyhow::Context;
+use config::{Config, LogFormat, Profile};
+use directory_api::{AppState, HttpOptions};
+use directory_db::{DbConnection, Pool, PoolOptions, connection::redact_url, migrations};
+use directory_seed::{AdminPassword, SeedData};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// Sets up logging from the configuration; `RUST_LOG` overrides the level.
+pub fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+/// The admin password policy for the seed: given, generated (development
+/// only), or required.
+pub fn admin_password(config: &Config) -> AdminPassword {
+    match (&config.admin_password, config.profile()) {
+        (Some(password), _) => AdminPassword::Given(password.expose().to_owned()),
+        (None, Profile::Development) => AdminPassword::Generate,
+        (None, _) => AdminPassword::Required,
+    }
+}
+
+/// Shows a generated administrator password once, to the person at the
+/// terminal (standard error), never to the log.
+pub fn announce_generated_password(password: &str) {
+    eprintln!();
+    eprintln!("  A first administrator account was created: username `admin`, password:");
+    eprintln!();
+    eprintln!("      {password}");
+    eprintln!();
+    eprintln!("  It is shown only this once. Set DIRECTORY_ADMIN_PASSWORD to choose your own.");
+    eprintln!();
+}
+
+/// Builds the pool, then migrates and seeds as configured. Blocking.
+pub fn prepare_database(config: &Config) -> anyhow::Result<Pool> {
+    let url = config.database.url.expose();
+    let options = PoolOptions {
+        max_size: config.database.pool_size,
+        connection_timeout: Duration::from_secs(config.database.connect_timeout_secs),
+    };
+    let pool = directory_db::build_pool(url, &options)
+        .with_context(|| format!("cannot open the database at {}", redact_url(url)))?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    if config.database.migrate_on_start {
+        let applied = migrations::run_pending(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "applied database migrations");
+        }
+    }
+    if config.database.seed_on_start {
+        seed_reference(&mut conn, config)?;
+    }
+    Ok(pool)
+}
+
+fn seed_reference(conn: &mut DbConnection, config: &Config) -> anyhow::Result<()> {
+    let report = directory_seed::seed(conn, &SeedData::reference()?, &admin_password(config))?;
+    if report.added() > 0 {
+        tracing::info!(rows = report.added(), "seeded the reference data");
+    }
+    if let Some(password) = &report.generated_admin_password {
+        announce_generated_password(password);
+    }
+    Ok(())
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then lets in-flight requests
+/// finish (up to `server.shutdown_grace_secs`).
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(
+        profile = %config.profile(),
+        database = %redact_url(config.database.url.expose()),
+        "starting"
+    );
+    let prepared = config.clone();
+    let pool = tokio::task::spawn_blocking(move || prepare_database(&prepared)).await??;
+    let options = HttpOptions {
+        body_limit: config.server.body_limit,
+        cors_origins: config.server.cors_origins.clone(),
+    };
+    let app = directory_api::app(AppState::new(pool), &options);
+    let acceptor = TcpListener::bind(config.server.bind)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {} (server.bind)", config.server.bind))?;
+    for addr in acceptor.local_addr() {
+        if let Some(addr) = addr.as_socket_addr() {
+            tracing::info!("listening on http://{addr}");
+        }
+    }
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            app,
+            shutdown_signal(),
+            Some(Duration::from_secs(config.server.shutdown_grace_secs)),
+        )
+        .await
+        .context("the server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,279 @@
+//! Configuration, loaded once at start and passed down (no global state).
+//!
+//! Layers, later wins: built-in defaults < `config/default.toml` <
+//! `config/<profile>.toml` < `.env` < environment (`DIRECTORY_` prefix, `__`
+//! for nesting). The profile comes from `DIRECTORY_PROFILE` (default
+//! `development`). Secrets come only from the environment or `.env`.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Development,
+    Test,
+    Production,
+}
+
+impl Profile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "development" | "dev" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(ConfigError(format!(
+                "DIRECTORY_PROFILE: unknown profile {other:?}; use development, test or production"
+            ))),
+        }
+    }
+}
+
+/// A configuration problem, as one line naming the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// A secret that never shows in Debug output or logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(skip)]
+    pub profile: Option<Profile>,
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+    /// Used by the seed to create the first administrator, if missing.
+    pub admin_password: Option<Secret>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path`, `postgres://...` or `mysql://...`; may hold a password.
+    pub url: Secret,
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before a 503.
+    pub connect_timeout_secs: u64,
+    /// Apply pending migrations when the server starts.
+    pub migrate_on_start: bool,
+    /// Load the reference data when the server starts (development).
+    pub seed_on_start: bool,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &directory_db::connection::redact_url(self.url.expose()))
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .field("seed_on_start", &self.seed_on_start)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+    /// Browser origins allowed by CORS; empty allows none.
+    pub cors_origins: Vec<String>,
+    /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `directory=debug,info`; `RUST_LOG` wins.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            database: DatabaseConfig {
+                url: Secret::new("sqlite://data/directory.db"),
+                pool_size: 8,
+                connect_timeout_secs: 5,
+                migrate_on_start: true,
+                seed_on_start: false,
+            },
+            server: ServerConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                body_limit: 1024 * 1024,
+                cors_origins: Vec::new(),
+                shutdown_grace_secs: 20,
+            },
+            log: LogConfig {
+                level: "info".into(),
+                format: LogFormat::Pretty,
+            },
+            admin_password: None,
+        }
+    }
+}
+
+/// Environment variables with our prefix that are not configuration keys.
+const NOT_CONFIG: [&str; 3] = ["profile", "config_dir", "test_database_url"];
+
+impl Config {
+    /// Loads the configuration for the profile named by `DIRECTORY_PROFILE`,
+    /// from `DIRECTORY_CONFIG_DIR` (default `config`) and `.env`.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth saying.
+        if let Err(e) = dotenvy::dotenv() {
+            if !e.not_found() {
+                return Err(ConfigError(format!(".env: {e}")));
+            }
+        }
+        let profile = std::env::var("DIRECTORY_PROFILE")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse())
+            .transpose()?
+            .unwrap_or(Profile::Development);
+        let dir = std::env::var_os("DIRECTORY_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::from_figment(Self::figment(profile, &dir), profile)
+    }
+
+    /// The layers for `profile`, with files from `dir`.
+    pub fn figment(profile: Profile, dir: &Path) -> Figment {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(dir.join("default.toml")))
+            .merge(Toml::file(dir.join(format!("{profile}.toml"))))
+            .merge(
+                Env::prefixed("DIRECTORY_")
+                    .split("__")
+                    .ignore(&NOT_CONFIG),
+            )
+    }
+
+    pub fn from_figment(figment: Figment, profile: Profile) -> Result<Self, ConfigError> {
+        let mut config: Config = figment.extract().map_err(|e| {
+            let first = e.into_iter().next();
+            ConfigError(match first {
+                Some(e) => describe(&e),
+                None => "unreadable configuration".into(),
+            })
+        })?;
+        config.profile = Some(profile);
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile.unwrap_or(Profile::Development)
+    }
+
+    /// Rules a type cannot express.
+    fn check(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.expose();
+        if url.trim().is_empty() {
+            return Err(ConfigError(
+                "database.url (DIRECTORY_DATABASE__URL) must not be empty".into(),
+            ));
+        }
+        directory_db::Backend::from_url(url)
+            .map_err(|e| ConfigError(format!("database.url (DIRECTORY_DATABASE__URL): {e}")))?;
+        if self.database.pool_size == 0 {
+            return Err(ConfigError("database.pool_size must be at least 1".into()));
+        }
+        if self.profile() == Profile::Production {
+            // Secrets come from the environment, never from committed files.
+            if std::env::var("DIRECTORY_DATABASE__URL").map_or(true, |v| v.is_empty()) {
+                return Err(ConfigError(
+                    "the production profile needs DIRECTORY_DATABASE__URL set in the environment or .env".into(),
+                ));
+            }
+            if self.database.seed_on_start && self.admin_password.is_none() {
+                return Err(ConfigError(
+                    "the production profile seeds on start, so it needs DIRECTORY_ADMIN_PASSWORD set in the environment or .env".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One line: the key, where it came from, and what is wrong.
+fn describe(error: &figment::Error) -> String {
+    let key = error.path.join(".");
+    let source = error
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(source) => format!(" (from {source})"),
+            None => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    let what = match &error.kind {
+        figment::error::Kind::MissingField(field) => {
+            let key = if key.is_empty() { field.to_string() } else { format!("{key}.{field}") };
+            return format!("{key}: missing{source}");
+        }
+        kind => kind.to_string(),
+    };
+    if key.is_empty() {
+        format!("{what}{source}")
+    } else {
+        format!("{key}: {what}{source}")
+    }
+}
