@@ -1,1 +1,190 @@
-fn main() {}
+//! `cargo xtask`: the developer's and operator's tasks, on the same
+//! configuration and profile as the server (config/, .env, DIRECTORY_*).
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use directory_db::{DbConnection, connection::redact_url, migrations};
+use directory_server::config::{Config, Profile};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Hospital Directory developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Database schema tasks.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Load the reference data (idempotent), and optionally demo staff.
+    Seed {
+        /// A seed file instead of the built-in reference data.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Also add this many fake staff members (for load tests).
+        #[arg(long, value_name = "N")]
+        demo_staff: Option<usize>,
+    },
+    /// Write docs/openapi.json from the API's definition.
+    Openapi,
+    /// Write docs/ERD.md (a mermaid diagram) from the migrated schema.
+    Erd,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Apply every pending migration.
+    Migrate,
+    /// Revert the newest applied migration.
+    Rollback,
+    /// List the migrations and whether each is applied.
+    Status,
+    /// Revert every migration and apply them again: all data is lost.
+    Reset {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Allow a reset on the production profile.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // config/, data/ and docs/ are relative to the workspace root, wherever
+    // cargo was called from.
+    std::env::set_current_dir(workspace_root()).context("cannot enter the workspace root")?;
+    match cli.command {
+        Command::Openapi => write_file("docs/openapi.json", &directory_api::spec_json()),
+        Command::Erd => write_file("docs/ERD.md", &directory_db::introspect::erd_markdown()?),
+        Command::Db { command } => {
+            let config = Config::load()?;
+            db_task(&config, command)
+        }
+        Command::Seed { file, demo_staff } => {
+            let config = Config::load()?;
+            seed_task(&config, file.as_deref(), demo_staff)
+        }
+    }
+}
+
+fn write_file(path: &str, content: &str) -> anyhow::Result<()> {
+    let content = if content.ends_with('\n') {
+        content.to_owned()
+    } else {
+        format!("{content}\n")
+    };
+    std::fs::write(path, content).with_context(|| format!("cannot write {path}"))?;
+    println!("wrote {path}");
+    Ok(())
+}
+
+fn connect(config: &Config) -> anyhow::Result<DbConnection> {
+    let url = config.database.url.expose();
+    println!("profile {}, database {}", config.profile(), redact_url(url));
+    Ok(DbConnection::open(url)?)
+}
+
+fn db_task(config: &Config, command: DbCommand) -> anyhow::Result<()> {
+    if let DbCommand::Reset { yes, force } = &command {
+        if config.profile() == Profile::Production && !force {
+            bail!("refusing to reset a production database; add --force if you mean it");
+        }
+        if !yes && !confirm("Reset drops every table and all data. Type 'yes' to go on: ")? {
+            bail!("reset cancelled");
+        }
+    }
+    let mut conn = connect(config)?;
+    match command {
+        DbCommand::Migrate => {
+            let applied = migrations::run_pending(&mut conn)?;
+            if applied.is_empty() {
+                println!("Nothing to apply: the schema is up to date.");
+            }
+            for name in applied {
+                println!("applied  {name}");
+            }
+        }
+        DbCommand::Rollback => match migrations::revert_last(&mut conn)? {
+            Some(name) => println!("reverted {name}"),
+            None => println!("Nothing to revert."),
+        },
+        DbCommand::Status => {
+            for m in migrations::status(&mut conn)? {
+                println!(
+                    "{}  {}",
+                    if m.applied { "applied" } else { "pending" },
+                    m.name
+                );
+            }
+        }
+        DbCommand::Reset { .. } => {
+            let reverted = migrations::revert_all(&mut conn)?;
+            println!("reverted {} migrations", reverted.len());
+            let applied = migrations::run_pending(&mut conn)?;
+            println!("applied {} migrations", applied.len());
+        }
+    }
+    Ok(())
+}
+
+fn confirm(prompt: &str) -> anyhow::Result<bool> {
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+fn seed_task(
+    config: &Config,
+    file: Option<&Path>,
+    demo_staff: Option<usize>,
+) -> anyhow::Result<()> {
+    let data = match file {
+        Some(path) => directory_seed::SeedData::load(path)?,
+        None => directory_seed::SeedData::reference()?,
+    };
+    let mut conn = connect(config)?;
+    if migrations::pending_count(&mut conn)? > 0 {
+        bail!("the database has pending migrations: run `cargo xtask db migrate` first");
+    }
+    let report = directory_seed::seed(&mut conn, &data, &directory_server::admin_password(config))?;
+    println!("{report}");
+    if let Some(password) = &report.generated_admin_password {
+        directory_server::announce_generated_password(password);
+    }
+    if let Some(count) = demo_staff {
+        let started = std::time::Instant::now();
+        let added = directory_seed::demo_staff(&mut conn, count, true)?;
+        println!(
+            "Added {added} demo staff members in {:.1} s.",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

@@ -39,11 +39,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The OpenAPI service: every documented operation.
 pub fn api_service() -> OpenApiService<ops::OpsApi, ()> {
-    OpenApiService::new(ops::OpsApi, TITLE, VERSION)
-        .description(
-            "A hospital's organisation and people: departments and units, cadres and \
+    OpenApiService::new(ops::OpsApi, TITLE, VERSION).description(
+        "A hospital's organisation and people: departments and units, cadres and \
              designations, staff, accounts and roles, buildings, floors and operating theatres.",
-        )
+    )
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed as

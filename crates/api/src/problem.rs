@@ -64,7 +64,8 @@ pub async fn from_poem_error(error: poem::Error) -> Response {
     let status = error.status();
     let detail = if status.is_server_error() {
         tracing::error!(error = %error, "unhandled error");
-        "The server could not handle this request; quote the x-request-id header when reporting it.".to_owned()
+        "The server could not handle this request; quote the x-request-id header when reporting it."
+            .to_owned()
     } else {
         error.to_string()
     };

@@ -70,7 +70,13 @@ fn with_permissions(conn: &mut DbConnection, rows: Vec<RoleRow>) -> DbResult<Vec
                 name: row.name,
                 description: row.description,
                 permissions,
-                audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+                audit: audit(
+                    row.created_at,
+                    row.created_by,
+                    row.updated_at,
+                    row.updated_by,
+                    row.version,
+                ),
             }
         })
         .collect())
@@ -93,8 +99,13 @@ pub fn find_role_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option
     }
 }
 
-fn replace_permissions(conn: &mut DbConnection, role: i32, permissions: &[Permission]) -> DbResult<()> {
-    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role))).execute(conn)?;
+fn replace_permissions(
+    conn: &mut DbConnection,
+    role: i32,
+    permissions: &[Permission],
+) -> DbResult<()> {
+    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role)))
+        .execute(conn)?;
     for permission in permissions {
         diesel::insert_into(role_permissions::table)
             .values((
@@ -172,20 +183,24 @@ pub fn update_role(
         let current = role_row(conn, id)?;
         check_version("role", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
-        let updated = diesel::update(roles::table.find(id.0).filter(roles::version.eq(current.version)))
-            .set((
-                name.map(|n| roles::name.eq(n.clone())),
-                name.map(|n| roles::name_key.eq(unique_key(n))),
-                patch
-                    .description
-                    .clone()
-                    .into_nullable()
-                    .map(|d| roles::description.eq(d)),
-                roles::updated_at.eq(now()),
-                roles::updated_by.eq(actor.map(|a| a.0)),
-                roles::version.eq(current.version + 1),
-            ))
-            .execute(conn)?;
+        let updated = diesel::update(
+            roles::table
+                .find(id.0)
+                .filter(roles::version.eq(current.version)),
+        )
+        .set((
+            name.map(|n| roles::name.eq(n.clone())),
+            name.map(|n| roles::name_key.eq(unique_key(n))),
+            patch
+                .description
+                .clone()
+                .into_nullable()
+                .map(|d| roles::description.eq(d)),
+            roles::updated_at.eq(now()),
+            roles::updated_by.eq(actor.map(|a| a.0)),
+            roles::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
         if updated == 0 {
             let current = role_row(conn, id)?.version;
             return Err(stale("role", id.0, current));
@@ -198,7 +213,11 @@ pub fn update_role(
 }
 
 /// A role still assigned to accounts cannot go.
-pub fn delete_role(conn: &mut DbConnection, id: RoleId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_role(
+    conn: &mut DbConnection,
+    id: RoleId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = role_row(conn, id)?;
         check_version("role", id.0, current.version, expected_version)?;
@@ -255,7 +274,10 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<AccountRow>) -> DbResult<Vec<Ac
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(i32, i32)> = account_roles::table
         .filter(account_roles::account_id.eq_any(ids))
-        .order((account_roles::account_id.asc(), account_roles::role_id.asc()))
+        .order((
+            account_roles::account_id.asc(),
+            account_roles::role_id.asc(),
+        ))
         .select((account_roles::account_id, account_roles::role_id))
         .load(conn)?;
     let mut by_account: BTreeMap<i32, Vec<RoleId>> = BTreeMap::new();
@@ -275,7 +297,13 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<AccountRow>) -> DbResult<Vec<Ac
                 deactivated_by: row.deactivated_by.map(AccountId),
                 last_login_at: row.last_login_at.map(utc),
                 roles: by_account.remove(&row.id).unwrap_or_default(),
-                audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+                audit: audit(
+                    row.created_at,
+                    row.created_by,
+                    row.updated_at,
+                    row.updated_by,
+                    row.version,
+                ),
             })
         })
         .collect()
@@ -295,7 +323,10 @@ pub fn get_account(conn: &mut DbConnection, id: AccountId) -> DbResult<Account> 
     Ok(with_roles(conn, vec![row])?.remove(0))
 }
 
-pub fn find_account_by_username(conn: &mut DbConnection, username: &str) -> DbResult<Option<Account>> {
+pub fn find_account_by_username(
+    conn: &mut DbConnection,
+    username: &str,
+) -> DbResult<Option<Account>> {
     let row = accounts::table
         .filter(accounts::username_key.eq(unique_key(username.trim())))
         .select(AccountRow::as_select())
@@ -326,7 +357,11 @@ fn check_roles_exist(conn: &mut DbConnection, role_ids: &[RoleId]) -> DbResult<(
 }
 
 /// Creates an account with its roles; the password is hashed here.
-pub fn create_account(conn: &mut DbConnection, new: &NewAccount, actor: Actor) -> DbResult<Account> {
+pub fn create_account(
+    conn: &mut DbConnection,
+    new: &NewAccount,
+    actor: Actor,
+) -> DbResult<Account> {
     let hash = passwords::hash(&new.password)?;
     let at = now();
     let by = actor.map(|a| a.0);
@@ -374,7 +409,12 @@ pub fn create_account(conn: &mut DbConnection, new: &NewAccount, actor: Actor) -
     })
 }
 
-fn add_role_link(conn: &mut DbConnection, account: i32, role: i32, by: Option<i32>) -> DbResult<()> {
+fn add_role_link(
+    conn: &mut DbConnection,
+    account: i32,
+    role: i32,
+    by: Option<i32>,
+) -> DbResult<()> {
     diesel::insert_into(account_roles::table)
         .values((
             account_roles::account_id.eq(account),
@@ -409,7 +449,11 @@ pub fn put_account_role(
     })
 }
 
-pub fn remove_account_role(conn: &mut DbConnection, account: AccountId, role: RoleId) -> DbResult<()> {
+pub fn remove_account_role(
+    conn: &mut DbConnection,
+    account: AccountId,
+    role: RoleId,
+) -> DbResult<()> {
     let removed = diesel::delete(
         account_roles::table
             .filter(account_roles::account_id.eq(account.0))
@@ -417,7 +461,10 @@ pub fn remove_account_role(conn: &mut DbConnection, account: AccountId, role: Ro
     )
     .execute(conn)?;
     if removed == 0 {
-        return Err(DbError::not_found("account role", format!("{role} of account {account}")));
+        return Err(DbError::not_found(
+            "account role",
+            format!("{role} of account {account}"),
+        ));
     }
     Ok(())
 }
@@ -425,7 +472,9 @@ pub fn remove_account_role(conn: &mut DbConnection, account: AccountId, role: Ro
 /// The union of an account's roles' permissions.
 pub fn permissions_of(conn: &mut DbConnection, account: AccountId) -> DbResult<Vec<Permission>> {
     let names: Vec<String> = account_roles::table
-        .inner_join(role_permissions::table.on(role_permissions::role_id.eq(account_roles::role_id)))
+        .inner_join(
+            role_permissions::table.on(role_permissions::role_id.eq(account_roles::role_id)),
+        )
         .filter(account_roles::account_id.eq(account.0))
         .select(role_permissions::permission)
         .distinct()
@@ -552,7 +601,11 @@ pub fn set_account_active(
     })
 }
 
-pub fn delete_account(conn: &mut DbConnection, id: AccountId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_account(
+    conn: &mut DbConnection,
+    id: AccountId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;

@@ -32,7 +32,13 @@ impl From<CadreRow> for Cadre {
         Cadre {
             id: CadreId(row.id),
             name: row.name,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -141,7 +147,11 @@ pub fn update_cadre(
 }
 
 /// A cadre with designations cannot go: move or delete them first.
-pub fn delete_cadre(conn: &mut DbConnection, id: CadreId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_cadre(
+    conn: &mut DbConnection,
+    id: CadreId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = cadre_row(conn, id)?;
         check_version("cadre", id.0, current.version, expected_version)?;
@@ -182,7 +192,13 @@ impl From<DesignationRow> for Designation {
             cadre_id: CadreId(row.cadre_id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -268,15 +284,16 @@ pub fn list_designations(
     page: Page,
 ) -> DbResult<Paged<Designation>> {
     let total = filtered_designations(filter).count().get_result(conn)?;
-    let rows: Vec<DesignationRow> = apply_sort!(filtered_designations(filter), sort, designations::id, {
-        DesignationSort::Name => designations::name_key,
-        DesignationSort::CadreId => designations::cadre_id,
-        DesignationSort::CreatedAt => designations::created_at,
-    })
-    .select(DesignationRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
+    let rows: Vec<DesignationRow> =
+        apply_sort!(filtered_designations(filter), sort, designations::id, {
+            DesignationSort::Name => designations::name_key,
+            DesignationSort::CadreId => designations::cadre_id,
+            DesignationSort::CreatedAt => designations::created_at,
+        })
+        .select(DesignationRow::as_select())
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
     Ok(Paged {
         items: rows.into_iter().map(Designation::from).collect(),
         total,
@@ -303,7 +320,10 @@ pub fn update_designation(
                 .filter(designations::version.eq(current.version)),
         )
         .set((
-            patch.cadre_id.as_set().map(|c| designations::cadre_id.eq(c.0)),
+            patch
+                .cadre_id
+                .as_set()
+                .map(|c| designations::cadre_id.eq(c.0)),
             name.map(|n| designations::name.eq(n.clone())),
             name.map(|n| designations::name_key.eq(unique_key(n))),
             patch
@@ -358,7 +378,10 @@ pub fn find_cadre_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Optio
 }
 
 /// The designation with this name (ignoring case), if any.
-pub fn find_designation_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Designation>> {
+pub fn find_designation_by_name(
+    conn: &mut DbConnection,
+    name: &str,
+) -> DbResult<Option<Designation>> {
     Ok(designations::table
         .filter(designations::name_key.eq(unique_key(name)))
         .select(DesignationRow::as_select())

@@ -234,10 +234,18 @@ mod tests {
 
     #[test]
     fn backends_come_from_the_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgresql://h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
         assert_eq!(Backend::from_url("mysql://h/db").unwrap(), Backend::Mysql);
-        let err = Backend::from_url("oracle://u:secret@h/db").unwrap_err().to_string();
+        let err = Backend::from_url("oracle://u:secret@h/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("database.url"), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }
@@ -255,7 +263,10 @@ mod tests {
             redact_url("postgres://app:hunter2@db:5432/dir"),
             "postgres://app:***@db:5432/dir"
         );
-        assert_eq!(redact_url("mysql://root@127.0.0.1/x"), "mysql://root@127.0.0.1/x");
+        assert_eq!(
+            redact_url("mysql://root@127.0.0.1/x"),
+            "mysql://root@127.0.0.1/x"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! NotFound 404, Conflict 409, Stale 412, Invalid 400/422, Unavailable 503,
 //! Config and Internal 500 (logged, never shown).
 
-use directory_domain::DomainError;
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+use directory_domain::DomainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -168,7 +168,10 @@ mod tests {
     #[test]
     fn constraint_names_map_to_api_fields() {
         assert_eq!(field_of_constraint("uq_staff_email_key"), "email");
-        assert_eq!(field_of_constraint("staff.uq_staff_employee_id"), "employee_id");
+        assert_eq!(
+            field_of_constraint("staff.uq_staff_employee_id"),
+            "employee_id"
+        );
         assert_eq!(field_of_constraint("name_key"), "name");
         assert_eq!(field_of_constraint("uq_units_department_name_key"), "name");
         assert_eq!(field_of_constraint("username_key"), "username");

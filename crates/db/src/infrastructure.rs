@@ -34,7 +34,13 @@ impl From<BuildingRow> for Building {
             id: BuildingId(row.id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -57,7 +63,11 @@ pub fn get_building(conn: &mut DbConnection, id: BuildingId) -> DbResult<Buildin
     building_row(conn, id).map(Building::from)
 }
 
-pub fn create_building(conn: &mut DbConnection, new: &NewBuilding, actor: Actor) -> DbResult<Building> {
+pub fn create_building(
+    conn: &mut DbConnection,
+    new: &NewBuilding,
+    actor: Actor,
+) -> DbResult<Building> {
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
@@ -130,7 +140,11 @@ pub fn update_building(
         .set((
             name.map(|n| buildings::name.eq(n.clone())),
             name.map(|n| buildings::name_key.eq(unique_key(n))),
-            patch.abbr.clone().into_nullable().map(|a| buildings::abbr.eq(a)),
+            patch
+                .abbr
+                .clone()
+                .into_nullable()
+                .map(|a| buildings::abbr.eq(a)),
             buildings::updated_at.eq(now()),
             buildings::updated_by.eq(actor.map(|a| a.0)),
             buildings::version.eq(current.version + 1),
@@ -157,7 +171,9 @@ pub fn delete_building(
             .count()
             .get_result(conn)?;
         if count > 0 {
-            return Err(DbError::blocked(format!("building {id} still has {count} floors")));
+            return Err(DbError::blocked(format!(
+                "building {id} still has {count} floors"
+            )));
         }
         diesel::delete(buildings::table.find(id.0)).execute(conn)?;
         Ok(())
@@ -189,7 +205,13 @@ impl From<FloorRow> for Floor {
             name: row.name,
             abbr: row.abbr,
             level: row.level,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -283,11 +305,18 @@ pub fn list_floors(
 }
 
 /// Every floor of the given buildings, for `expand=floors` (one query).
-pub fn floors_of_buildings(conn: &mut DbConnection, buildings: &[BuildingId]) -> DbResult<Vec<Floor>> {
+pub fn floors_of_buildings(
+    conn: &mut DbConnection,
+    buildings: &[BuildingId],
+) -> DbResult<Vec<Floor>> {
     let ids: Vec<i32> = buildings.iter().map(|b| b.0).collect();
     let rows: Vec<FloorRow> = floors::table
         .filter(floors::building_id.eq_any(ids))
-        .order((floors::building_id.asc(), floors::level.asc(), floors::id.asc()))
+        .order((
+            floors::building_id.asc(),
+            floors::level.asc(),
+            floors::id.asc(),
+        ))
         .select(FloorRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(Floor::from).collect())
@@ -312,7 +341,11 @@ pub fn update_floor(
         .set((
             name.map(|n| floors::name.eq(n.clone())),
             name.map(|n| floors::name_key.eq(unique_key(n))),
-            patch.abbr.clone().into_nullable().map(|a| floors::abbr.eq(a)),
+            patch
+                .abbr
+                .clone()
+                .into_nullable()
+                .map(|a| floors::abbr.eq(a)),
             patch.level.as_set().map(|l| floors::level.eq(*l)),
             floors::updated_at.eq(now()),
             floors::updated_by.eq(actor.map(|a| a.0)),
@@ -327,7 +360,11 @@ pub fn update_floor(
     })
 }
 
-pub fn delete_floor(conn: &mut DbConnection, id: FloorId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_floor(
+    conn: &mut DbConnection,
+    id: FloorId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = floor_row(conn, id)?;
         check_version("floor", id.0, current.version, expected_version)?;
@@ -370,7 +407,13 @@ impl From<TheatreRow> for OperatingTheatre {
             name: row.name,
             abbr: row.abbr,
             table_count: row.table_count,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -433,7 +476,9 @@ pub fn create_theatre(
     })
 }
 
-fn filtered_theatres(filter: &TheatreFilter) -> operating_theatres::BoxedQuery<'static, MultiBackend> {
+fn filtered_theatres(
+    filter: &TheatreFilter,
+) -> operating_theatres::BoxedQuery<'static, MultiBackend> {
     let mut query = operating_theatres::table.into_boxed();
     if let Some(floor) = filter.floor_id {
         query = query.filter(operating_theatres::floor_id.eq(floor.0));
@@ -448,16 +493,17 @@ pub fn list_theatres(
     page: Page,
 ) -> DbResult<Paged<OperatingTheatre>> {
     let total = filtered_theatres(filter).count().get_result(conn)?;
-    let rows: Vec<TheatreRow> = apply_sort!(filtered_theatres(filter), sort, operating_theatres::id, {
-        TheatreSort::Name => operating_theatres::name_key,
-        TheatreSort::FloorId => operating_theatres::floor_id,
-        TheatreSort::TableCount => operating_theatres::table_count,
-        TheatreSort::CreatedAt => operating_theatres::created_at,
-    })
-    .select(TheatreRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
+    let rows: Vec<TheatreRow> =
+        apply_sort!(filtered_theatres(filter), sort, operating_theatres::id, {
+            TheatreSort::Name => operating_theatres::name_key,
+            TheatreSort::FloorId => operating_theatres::floor_id,
+            TheatreSort::TableCount => operating_theatres::table_count,
+            TheatreSort::CreatedAt => operating_theatres::created_at,
+        })
+        .select(TheatreRow::as_select())
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
     Ok(Paged {
         items: rows.into_iter().map(OperatingTheatre::from).collect(),
         total,
@@ -529,7 +575,11 @@ pub fn find_building_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Op
 }
 
 /// The floor of this building with this name (ignoring case), if any.
-pub fn find_floor_by_name(conn: &mut DbConnection, building: BuildingId, name: &str) -> DbResult<Option<Floor>> {
+pub fn find_floor_by_name(
+    conn: &mut DbConnection,
+    building: BuildingId,
+    name: &str,
+) -> DbResult<Option<Floor>> {
     Ok(floors::table
         .filter(floors::building_id.eq(building.0))
         .filter(floors::name_key.eq(unique_key(name)))

@@ -330,7 +330,11 @@ pub fn declared_schema(schema_rs: &str) -> Vec<Table> {
                 });
             }
         } else if line.ends_with('{') && line.contains('(') && !line.starts_with("diesel::") {
-            let name = line.split_whitespace().next().unwrap_or_default().to_owned();
+            let name = line
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             current = Some(Table {
                 name,
                 columns: Vec::new(),
@@ -348,7 +352,10 @@ mod tests {
 
     #[test]
     fn backend_type_names_normalise() {
-        assert_eq!(normalise_type("VARCHAR(120)"), Some((ColumnType::Text, Some(120))));
+        assert_eq!(
+            normalise_type("VARCHAR(120)"),
+            Some((ColumnType::Text, Some(120)))
+        );
         assert_eq!(
             normalise_type("timestamp without time zone"),
             Some((ColumnType::Timestamp, None))
@@ -366,4 +373,14 @@ mod tests {
         assert!(unit.nullable);
         assert_eq!(unit.column_type, ColumnType::Integer);
     }
+}
+
+/// docs/ERD.md, rendered from a freshly migrated temporary SQLite database.
+#[cfg(feature = "sqlite")]
+pub fn erd_markdown() -> DbResult<String> {
+    let dir = tempfile::tempdir().map_err(|e| DbError::Unavailable(e.to_string()))?;
+    let url = format!("sqlite://{}/erd.db", dir.path().display());
+    let mut conn = DbConnection::open(&url)?;
+    crate::migrations::run_pending(&mut conn)?;
+    Ok(mermaid(&tables(&mut conn)?))
 }

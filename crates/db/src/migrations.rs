@@ -50,21 +50,31 @@ pub struct MigrationStatus {
 
 /// Applies every pending migration; returns the names applied.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
-    with_harness!(conn, |c, m| c
-        .run_pending_migrations(m)
-        .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(migration_error))
-}
-
-/// Reverts the newest applied migration, if any.
-pub fn revert_last(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
-    if status(conn)?.iter().all(|m| !m.applied) {
-        return Ok(None);
+    let pending: Vec<String> = status(conn)?
+        .into_iter()
+        .filter(|m| !m.applied)
+        .map(|m| m.name)
+        .collect();
+    if pending.is_empty() {
+        return Ok(pending);
     }
     with_harness!(conn, |c, m| c
+        .run_pending_migrations(m)
+        .map(|_| ())
+        .map_err(migration_error))?;
+    Ok(pending)
+}
+
+/// Reverts the newest applied migration, if any; returns its name.
+pub fn revert_last(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
+    let Some(newest) = status(conn)?.into_iter().filter(|m| m.applied).last() else {
+        return Ok(None);
+    };
+    with_harness!(conn, |c, m| c
         .revert_last_migration(m)
-        .map(|version| Some(version.to_string()))
-        .map_err(migration_error))
+        .map(|_| ())
+        .map_err(migration_error))?;
+    Ok(Some(newest.name))
 }
 
 /// Reverts every applied migration, newest first.

@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Department, DepartmentId, DepartmentPatch, NewDepartment, NewUnit, StaffId,
-    StaffRef, Unit, UnitId, UnitPatch,
+    Department, DepartmentId, DepartmentPatch, NewDepartment, NewUnit, StaffId, StaffRef, Unit,
+    UnitId, UnitPatch,
 };
 
 #[derive(Debug, Queryable, Selectable)]
@@ -36,14 +36,19 @@ impl TryFrom<DepartmentRow> for Department {
     fn try_from(row: DepartmentRow) -> DbResult<Self> {
         Ok(Department {
             id: DepartmentId(row.id),
-            kind: row
-                .kind
-                .parse()
-                .map_err(|_| DbError::Internal(format!("department {} has kind {:?}", row.id, row.kind)))?,
+            kind: row.kind.parse().map_err(|_| {
+                DbError::Internal(format!("department {} has kind {:?}", row.id, row.kind))
+            })?,
             name: row.name,
             abbr: row.abbr,
             active: row.active,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         })
     }
 }
@@ -110,7 +115,9 @@ pub fn department_exists(conn: &mut DbConnection, id: DepartmentId) -> DbResult<
         .select(departments::id)
         .first(conn)
         .optional()?;
-    found.map(|_| ()).ok_or_else(|| DbError::not_found("department", id))
+    found
+        .map(|_| ())
+        .ok_or_else(|| DbError::not_found("department", id))
 }
 
 pub fn create_department(
@@ -143,7 +150,9 @@ pub fn create_department(
     })
 }
 
-fn filtered_departments(filter: &DepartmentFilter) -> departments::BoxedQuery<'static, MultiBackend> {
+fn filtered_departments(
+    filter: &DepartmentFilter,
+) -> departments::BoxedQuery<'static, MultiBackend> {
     let mut query = departments::table.into_boxed();
     if let Some(kind) = filter.kind {
         query = query.filter(departments::kind.eq(kind.as_str()));
@@ -164,17 +173,21 @@ pub fn list_departments(
     page: Page,
 ) -> DbResult<Paged<Department>> {
     let total = filtered_departments(filter).count().get_result(conn)?;
-    let rows: Vec<DepartmentRow> = apply_sort!(filtered_departments(filter), sort, departments::id, {
-        DepartmentSort::Name => departments::name_key,
-        DepartmentSort::Kind => departments::kind,
-        DepartmentSort::CreatedAt => departments::created_at,
-        DepartmentSort::UpdatedAt => departments::updated_at,
-    })
-    .select(DepartmentRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    let items = rows.into_iter().map(Department::try_from).collect::<DbResult<_>>()?;
+    let rows: Vec<DepartmentRow> =
+        apply_sort!(filtered_departments(filter), sort, departments::id, {
+            DepartmentSort::Name => departments::name_key,
+            DepartmentSort::Kind => departments::kind,
+            DepartmentSort::CreatedAt => departments::created_at,
+            DepartmentSort::UpdatedAt => departments::updated_at,
+        })
+        .select(DepartmentRow::as_select())
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    let items = rows
+        .into_iter()
+        .map(Department::try_from)
+        .collect::<DbResult<_>>()?;
     Ok(Paged { items, total })
 }
 
@@ -265,7 +278,13 @@ impl From<UnitRow> for Unit {
             department_id: DepartmentId(row.department_id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
         }
     }
 }
@@ -434,7 +453,11 @@ pub fn update_unit(
 
 /// Deletes a unit: its staff stay in the department with no unit, and its
 /// head links go (the database's SET NULL and CASCADE).
-pub fn delete_unit(conn: &mut DbConnection, id: UnitId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_unit(
+    conn: &mut DbConnection,
+    id: UnitId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = unit_row(conn, id)?;
         check_version("unit", id.0, current.version, expected_version)?;
@@ -504,7 +527,10 @@ pub fn heads_of_departments(
     let rows: Vec<(i32, i32, String, String)> = department_heads::table
         .inner_join(staff::table.inner_join(designations::table))
         .filter(department_heads::department_id.eq_any(ids))
-        .order((department_heads::department_id.asc(), staff::full_name.asc()))
+        .order((
+            department_heads::department_id.asc(),
+            staff::full_name.asc(),
+        ))
         .select((
             department_heads::department_id,
             staff::id,
@@ -515,7 +541,10 @@ pub fn heads_of_departments(
     Ok(rows
         .into_iter()
         .map(|(department, id, full_name, designation_name)| {
-            (DepartmentId(department), staff_ref(id, full_name, designation_name))
+            (
+                DepartmentId(department),
+                staff_ref(id, full_name, designation_name),
+            )
         })
         .collect())
 }
@@ -574,7 +603,12 @@ pub fn heads_of_units(
         .inner_join(staff::table.inner_join(designations::table))
         .filter(unit_heads::unit_id.eq_any(ids))
         .order((unit_heads::unit_id.asc(), staff::full_name.asc()))
-        .select((unit_heads::unit_id, staff::id, staff::full_name, designations::name))
+        .select((
+            unit_heads::unit_id,
+            staff::id,
+            staff::full_name,
+            designations::name,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
@@ -593,7 +627,10 @@ fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
 }
 
 /// The department with this name (ignoring case), if any.
-pub fn find_department_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Department>> {
+pub fn find_department_by_name(
+    conn: &mut DbConnection,
+    name: &str,
+) -> DbResult<Option<Department>> {
     departments::table
         .filter(departments::name_key.eq(unique_key(name)))
         .select(DepartmentRow::as_select())

@@ -27,7 +27,11 @@ pub(crate) fn hash(password: &str) -> Result<String, DbError> {
 /// Checks a password against a stored hash; a malformed hash never matches.
 pub(crate) fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

@@ -47,7 +47,9 @@ struct StaffRow {
 /// A staff row with the names the API embeds.
 type StaffJoined = (StaffRow, String, Option<String>, String, i32, String);
 
-fn to_staff((row, department_name, unit_name, designation_name, cadre_id, cadre_name): StaffJoined) -> Staff {
+fn to_staff(
+    (row, department_name, unit_name, designation_name, cadre_id, cadre_name): StaffJoined,
+) -> Staff {
     Staff {
         id: StaffId(row.id),
         full_name: row.full_name,
@@ -72,7 +74,13 @@ fn to_staff((row, department_name, unit_name, designation_name, cadre_id, cadre_
         active: row.active,
         deactivated_at: row.deactivated_at.map(utc),
         deactivated_by: row.deactivated_by.map(AccountId),
-        audit: audit(row.created_at, row.created_by, row.updated_at, row.updated_by, row.version),
+        audit: audit(
+            row.created_at,
+            row.created_by,
+            row.updated_at,
+            row.updated_by,
+            row.version,
+        ),
     }
 }
 
@@ -244,7 +252,10 @@ fn check_references(
             .first(conn)
             .optional()?;
         match unit_department {
-            None => push(DomainError::field("unit_id", format!("unit {unit} does not exist"))),
+            None => push(DomainError::field(
+                "unit_id",
+                format!("unit {unit} does not exist"),
+            )),
             Some(d) if department_found.is_some() => {
                 if let Err(e) = check_unit_department(unit, DepartmentId(d), department) {
                     push(e);
@@ -381,15 +392,40 @@ pub fn update_staff(
         )
         .set((
             (
-                patch.full_name.as_set().map(|v| staff::full_name.eq(v.clone())),
-                patch.employee_id.as_set().map(|v| staff::employee_id.eq(v.clone())),
+                patch
+                    .full_name
+                    .as_set()
+                    .map(|v| staff::full_name.eq(v.clone())),
+                patch
+                    .employee_id
+                    .as_set()
+                    .map(|v| staff::employee_id.eq(v.clone())),
                 patch.email.as_set().map(|v| staff::email.eq(v.clone())),
-                patch.email.as_set().map(|v| staff::email_key.eq(v.to_lowercase())),
+                patch
+                    .email
+                    .as_set()
+                    .map(|v| staff::email_key.eq(v.to_lowercase())),
                 patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
-                patch.email2.clone().into_nullable().map(|v| staff::email2.eq(v)),
-                patch.email3.clone().into_nullable().map(|v| staff::email3.eq(v)),
-                patch.mobile2.clone().into_nullable().map(|v| staff::mobile2.eq(v)),
-                patch.mobile3.clone().into_nullable().map(|v| staff::mobile3.eq(v)),
+                patch
+                    .email2
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::email2.eq(v)),
+                patch
+                    .email3
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::email3.eq(v)),
+                patch
+                    .mobile2
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::mobile2.eq(v)),
+                patch
+                    .mobile3
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::mobile3.eq(v)),
                 patch
                     .office_address
                     .clone()
@@ -397,19 +433,29 @@ pub fn update_staff(
                     .map(|v| staff::office_address.eq(v)),
             ),
             (
-                patch.department_id.as_set().map(|v| staff::department_id.eq(v.0)),
+                patch
+                    .department_id
+                    .as_set()
+                    .map(|v| staff::department_id.eq(v.0)),
                 patch
                     .unit_id
                     .clone()
                     .into_nullable()
                     .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
-                patch.designation_id.as_set().map(|v| staff::designation_id.eq(v.0)),
+                patch
+                    .designation_id
+                    .as_set()
+                    .map(|v| staff::designation_id.eq(v.0)),
                 patch
                     .supervisor_id
                     .clone()
                     .into_nullable()
                     .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
-                patch.end_date.clone().into_nullable().map(|v| staff::end_date.eq(v)),
+                patch
+                    .end_date
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::end_date.eq(v)),
             ),
             (
                 staff::updated_at.eq(now()),
@@ -454,7 +500,11 @@ pub fn set_staff_active(
 
 /// Deletes a staff member who has no accounts; their head and works-in links
 /// go with them and their supervisees are left without a supervisor.
-pub fn delete_staff(conn: &mut DbConnection, id: StaffId, expected_version: Option<i32>) -> DbResult<()> {
+pub fn delete_staff(
+    conn: &mut DbConnection,
+    id: StaffId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
     conn.transaction(|conn| {
         let current = staff_row(conn, id)?;
         check_version("staff member", id.0, current.version, expected_version)?;
@@ -580,7 +630,11 @@ struct StaffInsert<'a> {
 /// imports. The caller vouches for the references (this skips the per-row
 /// checks of [`create_staff`]) and owns the transaction; uniqueness is still
 /// enforced by the database.
-pub fn insert_staff_batch(conn: &mut DbConnection, batch: &[NewStaff], actor: Actor) -> DbResult<usize> {
+pub fn insert_staff_batch(
+    conn: &mut DbConnection,
+    batch: &[NewStaff],
+    actor: Actor,
+) -> DbResult<usize> {
     let at = now();
     let by = actor.map(|a| a.0);
     let rows: Vec<StaffInsert<'_>> = batch
@@ -615,7 +669,9 @@ pub fn insert_staff_batch(conn: &mut DbConnection, batch: &[NewStaff], actor: Ac
     for chunk in rows.chunks(500) {
         inserted += match conn {
             #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
+            DbConnection::Sqlite(c) => {
+                diesel::insert_into(staff::table).values(chunk).execute(c)?
+            }
             #[cfg(feature = "postgres")]
             DbConnection::Pg(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
             #[cfg(feature = "mysql")]

@@ -18,7 +18,9 @@ pub struct TestDatabase {
 
 impl std::fmt::Debug for TestDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestDatabase").field("name", &self.name).finish()
+        f.debug_struct("TestDatabase")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

@@ -46,7 +46,14 @@ fn fixture() -> Fixture {
         None,
     )
     .unwrap();
-    let cadre = cadres::create_cadre(&mut conn, &NewCadre { name: "Faculty".into() }, None).unwrap();
+    let cadre = cadres::create_cadre(
+        &mut conn,
+        &NewCadre {
+            name: "Faculty".into(),
+        },
+        None,
+    )
+    .unwrap();
     let designation = cadres::create_designation(
         &mut conn,
         &NewDesignation {
@@ -126,7 +133,11 @@ fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
     let s = st::get_staff(&mut f.conn, s.id).unwrap();
     assert_eq!(s.unit_id, None);
     assert_eq!(s.department_id, f.department);
-    assert!(org::heads_of_units(&mut f.conn, &[f.unit]).unwrap().is_empty());
+    assert!(
+        org::heads_of_units(&mut f.conn, &[f.unit])
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -160,8 +171,15 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
 
     accounts::delete_account(&mut f.conn, account.id, None).unwrap();
     st::delete_staff(&mut f.conn, boss.id, None).unwrap();
-    assert_eq!(st::get_staff(&mut f.conn, report.id).unwrap().supervisor_id, None);
-    assert!(org::heads_of_departments(&mut f.conn, &[f.department]).unwrap().is_empty());
+    assert_eq!(
+        st::get_staff(&mut f.conn, report.id).unwrap().supervisor_id,
+        None
+    );
+    assert!(
+        org::heads_of_departments(&mut f.conn, &[f.department])
+            .unwrap()
+            .is_empty()
+    );
     assert!(st::works_in_of(&mut f.conn, &[boss.id]).unwrap().is_empty());
 }
 
@@ -208,8 +226,18 @@ fn parents_with_children_are_protected() {
         None,
     )
     .unwrap();
-    assert!(infra::delete_building(&mut f.conn, b.id, None).unwrap_err().to_string().contains("1 floors"));
-    assert!(infra::delete_floor(&mut f.conn, fl.id, None).unwrap_err().to_string().contains("1 operating theatres"));
+    assert!(
+        infra::delete_building(&mut f.conn, b.id, None)
+            .unwrap_err()
+            .to_string()
+            .contains("1 floors")
+    );
+    assert!(
+        infra::delete_floor(&mut f.conn, fl.id, None)
+            .unwrap_err()
+            .to_string()
+            .contains("1 operating theatres")
+    );
     // Role assigned to an account.
     let role = accounts::create_role(
         &mut f.conn,
@@ -410,7 +438,10 @@ fn supervisor_cycles_are_refused() {
         ..Default::default()
     };
     assert!(st::update_staff(&mut f.conn, a.id, None, &self_supervision, None).is_err());
-    assert_eq!(st::get_staff(&mut f.conn, a.id).unwrap().supervisor_id, None);
+    assert_eq!(
+        st::get_staff(&mut f.conn, a.id).unwrap().supervisor_id,
+        None
+    );
 }
 
 #[test]
@@ -423,7 +454,11 @@ fn staff_lists_filter_search_sort_and_page() {
     let sort = Some("-employee_id".parse().unwrap());
     let listed = st::list_staff(&mut f.conn, &StaffFilter::default(), sort, page).unwrap();
     assert_eq!(listed.total, 12);
-    let ids: Vec<_> = listed.items.iter().map(|s| s.employee_id.as_str()).collect();
+    let ids: Vec<_> = listed
+        .items
+        .iter()
+        .map(|s| s.employee_id.as_str())
+        .collect();
     assert_eq!(ids, ["E0002", "E0001"]);
     assert_eq!(listed.items[0].cadre_name, "Faculty");
 
@@ -431,22 +466,44 @@ fn staff_lists_filter_search_sort_and_page() {
         q: Some("MEMBER1".into()),
         ..Default::default()
     };
-    let found = st::list_staff(&mut f.conn, &search, None::<directory_db::Sort<StaffSort>>, Page::default()).unwrap();
+    let found = st::list_staff(
+        &mut f.conn,
+        &search,
+        None::<directory_db::Sort<StaffSort>>,
+        Page::default(),
+    )
+    .unwrap();
     // member1, member10, member11, member12
     assert_eq!(found.total, 4);
     let by_employee_id = StaffFilter {
         q: Some("e0007".into()),
         ..Default::default()
     };
-    assert_eq!(st::list_staff(&mut f.conn, &by_employee_id, None, Page::default()).unwrap().total, 1);
+    assert_eq!(
+        st::list_staff(&mut f.conn, &by_employee_id, None, Page::default())
+            .unwrap()
+            .total,
+        1
+    );
     let wildcard = StaffFilter {
         q: Some("%".into()),
         cadre_id: Some(CadreId(999)),
         ..Default::default()
     };
-    assert_eq!(st::list_staff(&mut f.conn, &wildcard, None, Page::default()).unwrap().total, 0);
+    assert_eq!(
+        st::list_staff(&mut f.conn, &wildcard, None, Page::default())
+            .unwrap()
+            .total,
+        0
+    );
 
-    let departments = org::list_departments(&mut f.conn, &DepartmentFilter::default(), None, Page::default()).unwrap();
+    let departments = org::list_departments(
+        &mut f.conn,
+        &DepartmentFilter::default(),
+        None,
+        Page::default(),
+    )
+    .unwrap();
     assert_eq!(departments.total, 1);
 }
 
@@ -456,7 +513,13 @@ fn timestamps_round_trip_exactly() {
     let created = org::get_department(&mut f.conn, f.department).unwrap();
     let again = org::get_department(&mut f.conn, f.department).unwrap();
     assert_eq!(created.audit.created_at, again.audit.created_at);
-    let listed = org::list_departments(&mut f.conn, &DepartmentFilter::default(), None, Page::default()).unwrap();
+    let listed = org::list_departments(
+        &mut f.conn,
+        &DepartmentFilter::default(),
+        None,
+        Page::default(),
+    )
+    .unwrap();
     assert_eq!(listed.items[0], created);
 }
 
@@ -474,9 +537,21 @@ fn credentials_are_checked_without_revealing_the_hash() {
         None,
     )
     .unwrap();
-    assert!(accounts::verify_credentials(&mut f.conn, "asha.verma", "correct horse battery").unwrap().is_some());
-    assert!(accounts::verify_credentials(&mut f.conn, "asha.verma", "wrong").unwrap().is_none());
-    assert!(accounts::verify_credentials(&mut f.conn, "nobody", "correct horse battery").unwrap().is_none());
+    assert!(
+        accounts::verify_credentials(&mut f.conn, "asha.verma", "correct horse battery")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        accounts::verify_credentials(&mut f.conn, "asha.verma", "wrong")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        accounts::verify_credentials(&mut f.conn, "nobody", "correct horse battery")
+            .unwrap()
+            .is_none()
+    );
     let err = accounts::create_account(
         &mut f.conn,
         &NewAccount {

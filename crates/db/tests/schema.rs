@@ -22,7 +22,12 @@ fn migrated_schema_matches_schema_rs() {
     let actual = introspect::tables(&mut db.connect().unwrap()).unwrap();
     let declared = introspect::declared_schema(include_str!("../src/schema.rs"));
     let names = |tables: &[Table]| tables.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&actual), names(&declared), "tables differ on {:?}", db.backend());
+    assert_eq!(
+        names(&actual),
+        names(&declared),
+        "tables differ on {:?}",
+        db.backend()
+    );
     for (actual, declared) in actual.iter().zip(&declared) {
         assert_eq!(
             sorted_columns(actual),
@@ -38,7 +43,11 @@ fn migrated_schema_matches_schema_rs() {
 fn text_columns_have_the_domain_lengths() {
     let db = TestDatabase::migrated().unwrap();
     for table in introspect::tables(&mut db.connect().unwrap()).unwrap() {
-        for column in table.columns.iter().filter(|c| c.column_type == ColumnType::Text) {
+        for column in table
+            .columns
+            .iter()
+            .filter(|c| c.column_type == ColumnType::Text)
+        {
             let expected = introspect::expected_length(&table.name, &column.name);
             assert!(
                 expected.is_some(),
@@ -61,7 +70,12 @@ fn foreign_keys_follow_the_delete_rules() {
         ("account_roles", "account_id", "accounts", "CASCADE"),
         ("account_roles", "role_id", "roles", "RESTRICT"),
         ("accounts", "staff_id", "staff", "RESTRICT"),
-        ("department_heads", "department_id", "departments", "CASCADE"),
+        (
+            "department_heads",
+            "department_id",
+            "departments",
+            "CASCADE",
+        ),
         ("department_heads", "staff_id", "staff", "CASCADE"),
         ("designations", "cadre_id", "cadres", "RESTRICT"),
         ("floors", "building_id", "buildings", "RESTRICT"),
@@ -81,7 +95,12 @@ fn foreign_keys_follow_the_delete_rules() {
     let mut actual = Vec::new();
     for table in introspect::tables(&mut db.connect().unwrap()).unwrap() {
         for key in table.foreign_keys {
-            actual.push((table.name.clone(), key.column, key.references, key.on_delete));
+            actual.push((
+                table.name.clone(),
+                key.column,
+                key.references,
+                key.on_delete,
+            ));
         }
     }
     actual.sort();

@@ -112,7 +112,9 @@ impl RolePatch {
         let patch = Self {
             name: c.patch_text("name", &self.name, NAME_MAX),
             description: c.patch_opt_text("description", &self.description, DESCRIPTION_MAX),
-            permissions: c.patch_required("permissions", &self.permissions).map(dedup),
+            permissions: c
+                .patch_required("permissions", &self.permissions)
+                .map(dedup),
         };
         c.finish()?;
         Ok(patch)
@@ -179,15 +181,15 @@ fn check_username(c: &mut Checker, username: &str) -> String {
     let username = username.trim().to_owned();
     let len = username.chars().count();
     if !(3..=USERNAME_MAX).contains(&len) {
-        c.fail("username", format!("must be 3 to {USERNAME_MAX} characters"));
+        c.fail(
+            "username",
+            format!("must be 3 to {USERNAME_MAX} characters"),
+        );
     } else if !username
         .chars()
         .all(|ch| ch.is_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@'))
     {
-        c.fail(
-            "username",
-            "may contain only letters, digits and . _ - @",
-        );
+        c.fail("username", "may contain only letters, digits and . _ - @");
     }
     username
 }
@@ -197,9 +199,15 @@ fn check_username(c: &mut Checker, username: &str) -> String {
 pub fn check_password(c: &mut Checker, password: &str, username: &str) {
     let len = password.chars().count();
     if len < PASSWORD_MIN {
-        c.fail("password", format!("must be at least {PASSWORD_MIN} characters"));
+        c.fail(
+            "password",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        );
     } else if len > PASSWORD_MAX {
-        c.fail("password", format!("must be at most {PASSWORD_MAX} characters"));
+        c.fail(
+            "password",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        );
     } else if password.trim().to_lowercase() == username.trim().to_lowercase() {
         c.fail("password", "must not be the username");
     }
@@ -223,14 +231,22 @@ mod tests {
         assert!(account("asha", "correct horse").validated().is_ok());
         assert!(account("asha", "short").validated().is_err());
         assert!(account("asha.verma", "Asha.Verma").validated().is_err());
-        assert!(account("asha", &"x".repeat(PASSWORD_MAX + 1)).validated().is_err());
+        assert!(
+            account("asha", &"x".repeat(PASSWORD_MAX + 1))
+                .validated()
+                .is_err()
+        );
     }
 
     #[test]
     fn usernames_are_plain() {
         assert!(account("a b", "long enough").validated().is_err());
         assert!(account("ab", "long enough").validated().is_err());
-        assert!(account("dr.asha-v_1@rpc", "long enough").validated().is_ok());
+        assert!(
+            account("dr.asha-v_1@rpc", "long enough")
+                .validated()
+                .is_ok()
+        );
     }
 
     #[test]

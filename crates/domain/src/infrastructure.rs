@@ -150,7 +150,12 @@ impl NewOperatingTheatre {
         c.positive_id("floor_id", self.floor_id.0);
         let name = c.text("name", &self.name, NAME_MAX);
         let abbr = c.opt_text("abbr", self.abbr.as_deref(), ABBR_MAX);
-        c.range("table_count", self.table_count, TABLE_COUNT_MIN, TABLE_COUNT_MAX);
+        c.range(
+            "table_count",
+            self.table_count,
+            TABLE_COUNT_MIN,
+            TABLE_COUNT_MAX,
+        );
         c.finish()?;
         Ok(Self { name, abbr, ..self })
     }

@@ -28,7 +28,8 @@ pub use infrastructure::{
     OperatingTheatre, OperatingTheatrePatch,
 };
 pub use organisation::{
-    Department, DepartmentKind, DepartmentPatch, DepartmentRef, NewDepartment, NewUnit, Unit, UnitPatch,
+    Department, DepartmentKind, DepartmentPatch, DepartmentRef, NewDepartment, NewUnit, Unit,
+    UnitPatch,
 };
 pub use patch::Patch;
 pub use staff::{NewStaff, Staff, StaffPatch, StaffRef};

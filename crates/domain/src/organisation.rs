@@ -205,10 +205,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused() {
-        let err = serde_json::from_str::<NewDepartment>(
-            r#"{"name":"A","kind":"centre","id":4}"#,
-        )
-        .unwrap_err();
+        let err = serde_json::from_str::<NewDepartment>(r#"{"name":"A","kind":"centre","id":4}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("unknown field `id`"));
     }
 

@@ -246,13 +246,13 @@ mod tests {
     #[test]
     fn required_patch_fields_cannot_be_cleared() {
         let mut c = Checker::new();
-        assert_eq!(
-            c.patch_text("name", &Patch::Clear, 10),
-            Patch::Unchanged
-        );
+        assert_eq!(c.patch_text("name", &Patch::Clear, 10), Patch::Unchanged);
         assert!(c.finish().is_err());
         let mut c = Checker::new();
-        assert_eq!(c.patch_opt_text("abbr", &Patch::Set(" ".into()), 10), Patch::Clear);
+        assert_eq!(
+            c.patch_opt_text("abbr", &Patch::Set(" ".into()), 10),
+            Patch::Clear
+        );
         assert!(c.finish().is_ok());
     }
 }

@@ -21,11 +21,41 @@ pub const DEMO_PREFIX: &str = "DEMO-";
 /// Adds `count` demo staff members in one transaction (all or nothing),
 /// numbering on from any demo staff already there. Needs the reference
 /// data. Returns how many were added.
-pub fn demo_staff(conn: &mut DbConnection, count: usize, progress: bool) -> Result<usize, SeedError> {
-    let units = org::list_units(conn, &UnitFilter::default(), None, Page { limit: 10_000, offset: 0 })?.items;
-    let departments = org::list_departments(conn, &Default::default(), None, Page { limit: 10_000, offset: 0 })?.items;
-    let designations =
-        cadres::list_designations(conn, &DesignationFilter::default(), None, Page { limit: 10_000, offset: 0 })?.items;
+pub fn demo_staff(
+    conn: &mut DbConnection,
+    count: usize,
+    progress: bool,
+) -> Result<usize, SeedError> {
+    let units = org::list_units(
+        conn,
+        &UnitFilter::default(),
+        None,
+        Page {
+            limit: 10_000,
+            offset: 0,
+        },
+    )?
+    .items;
+    let departments = org::list_departments(
+        conn,
+        &Default::default(),
+        None,
+        Page {
+            limit: 10_000,
+            offset: 0,
+        },
+    )?
+    .items;
+    let designations = cadres::list_designations(
+        conn,
+        &DesignationFilter::default(),
+        None,
+        Page {
+            limit: 10_000,
+            offset: 0,
+        },
+    )?
+    .items;
     if departments.is_empty() || designations.is_empty() {
         return Err(SeedError::Invalid(
             "demo staff need departments and designations: run the seed first".into(),
@@ -40,7 +70,11 @@ pub fn demo_staff(conn: &mut DbConnection, count: usize, progress: bool) -> Resu
                 .filter(|u| u.department_id == d.id)
                 .map(|u| (d.id, Some(u.id)))
                 .collect();
-            if own.is_empty() { vec![(d.id, None)] } else { own }
+            if own.is_empty() {
+                vec![(d.id, None)]
+            } else {
+                own
+            }
         })
         .collect();
 
@@ -72,8 +106,11 @@ pub fn demo_staff(conn: &mut DbConnection, count: usize, progress: bool) -> Resu
                 employee_id: format!("{DEMO_PREFIX}{n:07}"),
                 email: format!(
                     "{}.{}.{n}@demo.example.org",
-                    first.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), ""),
-                    last.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "")
+                    first
+                        .to_lowercase()
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), ""),
+                    last.to_lowercase()
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
                 ),
                 mobile: format!("+9198{:08}", rng.random_range(0..100_000_000u32)),
                 email2: None,

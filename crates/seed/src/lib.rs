@@ -9,12 +9,14 @@ mod demo;
 
 pub use demo::demo_staff;
 
-use directory_db::{DbConnection, DbError, accounts, cadres, infrastructure as infra, organisation as org};
-use directory_domain::{
-    DepartmentKind, DomainError, NewAccount, NewBuilding, NewCadre, NewDepartment,
-    NewDesignation, NewFloor, NewOperatingTheatre, NewRole, NewUnit, Permission,
-};
 use diesel::Connection;
+use directory_db::{
+    DbConnection, DbError, accounts, cadres, infrastructure as infra, organisation as org,
+};
+use directory_domain::{
+    DepartmentKind, DomainError, NewAccount, NewBuilding, NewCadre, NewDepartment, NewDesignation,
+    NewFloor, NewOperatingTheatre, NewRole, NewUnit, Permission,
+};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::Deserialize;
@@ -295,7 +297,10 @@ fn seed_in_transaction(
         }
     }
     for c in &data.cadres {
-        let new = NewCadre { name: c.name.clone() }.validated()?;
+        let new = NewCadre {
+            name: c.name.clone(),
+        }
+        .validated()?;
         let cadre = match cadres::find_cadre_by_name(conn, &new.name)? {
             Some(existing) => {
                 report.count("cadres", false);
@@ -407,8 +412,9 @@ fn seed_admin(
     };
     let mut roles = Vec::new();
     for name in &admin.roles {
-        let role = accounts::find_role_by_name(conn, name)?
-            .ok_or_else(|| SeedError::Invalid(format!("admin role {name:?} is not in the seed data")))?;
+        let role = accounts::find_role_by_name(conn, name)?.ok_or_else(|| {
+            SeedError::Invalid(format!("admin role {name:?} is not in the seed data"))
+        })?;
         roles.push(role.id);
     }
     let new = NewAccount {

@@ -2,7 +2,9 @@
 //! DIRECTORY_TEST_DATABASE_URL names (SQLite by default).
 
 use directory_db::testing::TestDatabase;
-use directory_db::{DbConnection, Page, accounts, cadres, infrastructure as infra, organisation as org, staff};
+use directory_db::{
+    DbConnection, Page, accounts, cadres, infrastructure as infra, organisation as org, staff,
+};
 use directory_seed::{AdminPassword, SeedData, SeedError, demo_staff, seed};
 
 struct Counts {
@@ -20,15 +22,27 @@ struct Counts {
 fn counts(conn: &mut DbConnection) -> Counts {
     let page = Page::default();
     Counts {
-        departments: org::list_departments(conn, &Default::default(), None, page).unwrap().total,
-        units: org::list_units(conn, &Default::default(), None, page).unwrap().total,
+        departments: org::list_departments(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
+        units: org::list_units(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
         cadres: cadres::list_cadres(conn, None, None, page).unwrap().total,
-        designations: cadres::list_designations(conn, &Default::default(), None, page).unwrap().total,
+        designations: cadres::list_designations(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
         roles: accounts::list_roles(conn, None, None, page).unwrap().total,
-        accounts: accounts::list_accounts(conn, &Default::default(), None, page).unwrap().total,
+        accounts: accounts::list_accounts(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
         buildings: infra::list_buildings(conn, None, None, page).unwrap().total,
-        floors: infra::list_floors(conn, &Default::default(), None, page).unwrap().total,
-        theatres: infra::list_theatres(conn, &Default::default(), None, page).unwrap().total,
+        floors: infra::list_floors(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
+        theatres: infra::list_theatres(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
     }
 }
 
@@ -45,7 +59,14 @@ fn the_reference_data_is_seeded_once() {
     let first = seed(&mut conn, &data, &password()).unwrap();
     let c = counts(&mut conn);
     assert_eq!(
-        (c.departments, c.units, c.cadres, c.designations, c.roles, c.accounts),
+        (
+            c.departments,
+            c.units,
+            c.cadres,
+            c.designations,
+            c.roles,
+            c.accounts
+        ),
         (2, 7, 4, 11, 6, 1)
     );
     assert_eq!((c.buildings, c.floors, c.theatres), (1, 3, 5));
@@ -57,7 +78,10 @@ fn the_reference_data_is_seeded_once() {
     assert_eq!(second.tally("designations").unwrap().existing, 11);
     assert!(second.to_string().contains("Nothing added"));
     let c = counts(&mut conn);
-    assert_eq!((c.departments, c.units, c.designations, c.accounts), (2, 7, 11, 1));
+    assert_eq!(
+        (c.departments, c.units, c.designations, c.accounts),
+        (2, 7, 11, 1)
+    );
 
     // The administrator can log in and has every permission.
     let admin = accounts::verify_credentials(&mut conn, "admin", "a test-only passphrase")
@@ -66,8 +90,13 @@ fn the_reference_data_is_seeded_once() {
     let permissions = accounts::permissions_of(&mut conn, admin.id).unwrap();
     assert_eq!(permissions.len(), 3);
     // The functional roles only read.
-    let consultant = accounts::find_role_by_name(&mut conn, "consultant").unwrap().unwrap();
-    assert_eq!(consultant.permissions, [directory_domain::Permission::DirectoryRead]);
+    let consultant = accounts::find_role_by_name(&mut conn, "consultant")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        consultant.permissions,
+        [directory_domain::Permission::DirectoryRead]
+    );
 }
 
 #[test]
@@ -93,16 +122,27 @@ fn the_admin_needs_a_password_unless_one_may_be_generated() {
     assert_eq!(counts(&mut conn).departments, 0);
 
     let report = seed(&mut conn, &data, &AdminPassword::Generate).unwrap();
-    let generated = report.generated_admin_password.clone().expect("a generated password");
+    let generated = report
+        .generated_admin_password
+        .clone()
+        .expect("a generated password");
     assert!(generated.len() >= 20);
-    assert!(accounts::verify_credentials(&mut conn, "admin", &generated).unwrap().is_some());
+    assert!(
+        accounts::verify_credentials(&mut conn, "admin", &generated)
+            .unwrap()
+            .is_some()
+    );
     // The report's text never shows it; the caller prints it once.
     assert!(!report.to_string().contains(&generated));
 }
 
 #[test]
 fn seed_files_are_checked() {
-    let err = SeedData::parse("[[departments]]\nname = \"X\"\nkind = \"clinic\"\n", "test.toml").unwrap_err();
+    let err = SeedData::parse(
+        "[[departments]]\nname = \"X\"\nkind = \"clinic\"\n",
+        "test.toml",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("test.toml"), "{err}");
     let data = SeedData::parse("[[cadres]]\nname = \"   \"\n", "blank.toml").unwrap();
     let db = TestDatabase::migrated().unwrap();
@@ -114,16 +154,28 @@ fn seed_files_are_checked() {
 fn demo_staff_are_added_in_bulk_and_numbered_on() {
     let db = TestDatabase::migrated().unwrap();
     let mut conn = db.connect().unwrap();
-    assert!(demo_staff(&mut conn, 10, false).is_err(), "needs reference data");
+    assert!(
+        demo_staff(&mut conn, 10, false).is_err(),
+        "needs reference data"
+    );
     seed(&mut conn, &SeedData::reference().unwrap(), &password()).unwrap();
     assert_eq!(demo_staff(&mut conn, 1200, false).unwrap(), 1200);
     assert_eq!(demo_staff(&mut conn, 5, false).unwrap(), 5);
-    let all = staff::list_staff(&mut conn, &Default::default(), None, Page::new(Some(200), None).unwrap()).unwrap();
+    let all = staff::list_staff(
+        &mut conn,
+        &Default::default(),
+        None,
+        Page::new(Some(200), None).unwrap(),
+    )
+    .unwrap();
     assert_eq!(all.total, 1205);
     // Units always belong to the staff member's department.
     for s in &all.items {
         if let Some(unit) = s.unit_id {
-            assert_eq!(org::get_unit(&mut conn, unit).unwrap().department_id, s.department_id);
+            assert_eq!(
+                org::get_unit(&mut conn, unit).unwrap().department_id,
+                s.department_id
+            );
         }
     }
 }

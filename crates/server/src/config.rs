@@ -107,7 +107,10 @@ pub struct DatabaseConfig {
 impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseConfig")
-            .field("url", &directory_db::connection::redact_url(self.url.expose()))
+            .field(
+                "url",
+                &directory_db::connection::redact_url(self.url.expose()),
+            )
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
             .field("migrate_on_start", &self.migrate_on_start)
@@ -199,11 +202,7 @@ impl Config {
         Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(dir.join("default.toml")))
             .merge(Toml::file(dir.join(format!("{profile}.toml"))))
-            .merge(
-                Env::prefixed("DIRECTORY_")
-                    .split("__")
-                    .ignore(&NOT_CONFIG),
-            )
+            .merge(Env::prefixed("DIRECTORY_").split("__").ignore(&NOT_CONFIG))
     }
 
     pub fn from_figment(figment: Figment, profile: Profile) -> Result<Self, ConfigError> {
@@ -266,7 +265,11 @@ fn describe(error: &figment::Error) -> String {
         .unwrap_or_default();
     let what = match &error.kind {
         figment::error::Kind::MissingField(field) => {
-            let key = if key.is_empty() { field.to_string() } else { format!("{key}.{field}") };
+            let key = if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
             return format!("{key}: missing{source}");
         }
         kind => kind.to_string(),

@@ -1,0 +1,29 @@
+//! docs/openapi.json is the served document; it must be current.
+
+#[test]
+fn committed_openapi_document_is_current() {
+    let generated = directory_api::spec_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        generated.trim_end() == committed.trim_end(),
+        "docs/openapi.json is stale: run `cargo xtask openapi` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_is_documented() {
+    let spec: serde_json::Value = serde_json::from_str(&directory_api::spec_json()).unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(!paths.is_empty());
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let summary = operation["summary"].as_str().unwrap_or_default();
+            assert!(!summary.is_empty(), "{method} {path} has no summary");
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{method} {path} has no tag"
+            );
+        }
+    }
+}
