@@ -1,5 +1,7 @@
 //! docs/openapi.json is the served document; it must be current.
 
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
 #[test]
 fn committed_openapi_document_is_current() {
     let generated = directory_api::spec_json();

@@ -101,12 +101,13 @@ impl DbConnection {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
                 let path = sqlite_path(url);
-                if let Some(dir) = std::path::Path::new(&path).parent() {
-                    if !path.starts_with("file:") && !dir.as_os_str().is_empty() {
-                        std::fs::create_dir_all(dir).map_err(|e| {
-                            DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                        })?;
-                    }
+                if let Some(dir) = std::path::Path::new(&path).parent()
+                    && !path.starts_with("file:")
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 let mut conn = diesel::SqliteConnection::establish(&path).map_err(unavailable)?;
                 // Without these, concurrent writers fail with "database is

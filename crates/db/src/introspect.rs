@@ -346,6 +346,16 @@ pub fn declared_schema(schema_rs: &str) -> Vec<Table> {
     tables
 }
 
+/// docs/ERD.md, rendered from a freshly migrated temporary SQLite database.
+#[cfg(feature = "sqlite")]
+pub fn erd_markdown() -> DbResult<String> {
+    let dir = tempfile::tempdir().map_err(|e| DbError::Unavailable(e.to_string()))?;
+    let url = format!("sqlite://{}/erd.db", dir.path().display());
+    let mut conn = DbConnection::open(&url)?;
+    crate::migrations::run_pending(&mut conn)?;
+    Ok(mermaid(&tables(&mut conn)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,14 +383,4 @@ mod tests {
         assert!(unit.nullable);
         assert_eq!(unit.column_type, ColumnType::Integer);
     }
-}
-
-/// docs/ERD.md, rendered from a freshly migrated temporary SQLite database.
-#[cfg(feature = "sqlite")]
-pub fn erd_markdown() -> DbResult<String> {
-    let dir = tempfile::tempdir().map_err(|e| DbError::Unavailable(e.to_string()))?;
-    let url = format!("sqlite://{}/erd.db", dir.path().display());
-    let mut conn = DbConnection::open(&url)?;
-    crate::migrations::run_pending(&mut conn)?;
-    Ok(mermaid(&tables(&mut conn)?))
 }

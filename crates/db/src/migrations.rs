@@ -67,7 +67,7 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
 
 /// Reverts the newest applied migration, if any; returns its name.
 pub fn revert_last(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
-    let Some(newest) = status(conn)?.into_iter().filter(|m| m.applied).last() else {
+    let Some(newest) = status(conn)?.into_iter().rfind(|m| m.applied) else {
         return Ok(None);
     };
     with_harness!(conn, |c, m| c

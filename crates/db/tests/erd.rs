@@ -1,5 +1,7 @@
 //! docs/ERD.md is generated from the migrations; it must be current.
 
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
 #[cfg(feature = "sqlite")]
 #[test]
 fn erd_is_current() {

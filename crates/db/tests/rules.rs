@@ -1,6 +1,8 @@
 //! The design's delete rules and data rules, enforced through the
 //! repositories on whichever backend the tests run on.
 
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
 use directory_db::organisation::{self as org, DepartmentFilter};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_db::testing::TestDatabase;

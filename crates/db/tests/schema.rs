@@ -2,6 +2,8 @@
 //! (DIRECTORY_TEST_DATABASE_URL) must match schema.rs, the domain's length
 //! limits and the design's delete rules; migrations must go up, down and up.
 
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
 use directory_db::introspect::{self, ColumnType, Table};
 use directory_db::migrations;
 use directory_db::testing::TestDatabase;

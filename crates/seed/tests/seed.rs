@@ -1,6 +1,8 @@
 //! Seeding is complete, idempotent and all-or-nothing, on whichever backend
 //! DIRECTORY_TEST_DATABASE_URL names (SQLite by default).
 
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
 use directory_db::testing::TestDatabase;
 use directory_db::{
     DbConnection, Page, accounts, cadres, infrastructure as infra, organisation as org, staff,

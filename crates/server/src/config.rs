@@ -180,10 +180,10 @@ impl Config {
     /// from `DIRECTORY_CONFIG_DIR` (default `config`) and `.env`.
     pub fn load() -> Result<Self, ConfigError> {
         // A missing .env is normal; a malformed one is worth saying.
-        if let Err(e) = dotenvy::dotenv() {
-            if !e.not_found() {
-                return Err(ConfigError(format!(".env: {e}")));
-            }
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            return Err(ConfigError(format!(".env: {e}")));
         }
         let profile = std::env::var("DIRECTORY_PROFILE")
             .ok()
@@ -278,5 +278,91 @@ fn describe(error: &figment::Error) -> String {
         format!("{what}{source}")
     } else {
         format!("{key}: {what}{source}")
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment's Jail closures return its own large error type"
+)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load(jail: &Jail, profile: Profile) -> Result<Config, ConfigError> {
+        Config::from_figment(Config::figment(profile, jail.directory()), profile)
+    }
+
+    #[test]
+    fn later_layers_win() {
+        Jail::expect_with(|jail| {
+            jail.create_file("default.toml", "[database]\npool_size = 8\n")?;
+            jail.create_file("development.toml", "[database]\npool_size = 3\n")?;
+            assert_eq!(
+                load(jail, Profile::Development).unwrap().database.pool_size,
+                3
+            );
+            assert_eq!(load(jail, Profile::Test).unwrap().database.pool_size, 8);
+            jail.set_env("DIRECTORY_DATABASE__POOL_SIZE", "5");
+            assert_eq!(
+                load(jail, Profile::Development).unwrap().database.pool_size,
+                5
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file("default.toml", "[database]\npool_sise = 8\n")?;
+            let err = load(jail, Profile::Development).unwrap_err().to_string();
+            assert!(err.contains("pool_sise"), "{err}");
+            jail.create_file("default.toml", "[server]\nbind = 8080\n")?;
+            let err = load(jail, Profile::Development).unwrap_err().to_string();
+            assert!(err.contains("server.bind"), "{err}");
+            assert_eq!(err.lines().count(), 1);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_its_secrets() {
+        Jail::expect_with(|jail| {
+            let err = load(jail, Profile::Production).unwrap_err().to_string();
+            assert!(err.contains("DIRECTORY_DATABASE__URL"), "{err}");
+            jail.set_env("DIRECTORY_DATABASE__URL", "postgres://app:pw@db/directory");
+            jail.create_file("production.toml", "[database]\nseed_on_start = true\n")?;
+            let err = load(jail, Profile::Production).unwrap_err().to_string();
+            assert!(err.contains("DIRECTORY_ADMIN_PASSWORD"), "{err}");
+            jail.set_env("DIRECTORY_ADMIN_PASSWORD", "from the environment");
+            assert!(load(jail, Profile::Production).is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "DIRECTORY_DATABASE__URL",
+                "postgres://app:hunter2@db/directory",
+            );
+            jail.set_env("DIRECTORY_ADMIN_PASSWORD", "swordfish-passphrase");
+            let text = format!("{:?}", load(jail, Profile::Development).unwrap());
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(!text.contains("swordfish"), "{text}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn profiles_parse() {
+        assert_eq!(
+            "production".parse::<Profile>().unwrap(),
+            Profile::Production
+        );
+        assert!("staging".parse::<Profile>().is_err());
     }
 }

@@ -1,0 +1,7 @@
+//! Black-box tests: the real server binary, over HTTP, against a fresh
+//! database on whichever backend DIRECTORY_TEST_DATABASE_URL names.
+
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
+mod ops;
+mod support;

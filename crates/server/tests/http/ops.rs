@@ -1,0 +1,181 @@
+//! Health, readiness, the documents, errors as problem+json, body limits,
+//! configuration failures and graceful shutdown.
+
+use crate::support::{TestServer, run_to_exit, server_command};
+use directory_db::testing::TestDatabase;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let server = TestServer::start();
+    let health = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+
+    let ready: Value = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["pending_migrations"], 0);
+    let backend = std::env::var(directory_db::testing::TEST_URL_VAR)
+        .ok()
+        .and_then(|url| url.split(':').next().map(str::to_owned))
+        .unwrap_or_else(|| "sqlite".into());
+    assert_eq!(ready["database"], backend.as_str());
+}
+
+#[tokio::test]
+async fn not_ready_while_migrations_are_pending() {
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    command
+        .env("DIRECTORY_DATABASE__MIGRATE_ON_START", "false")
+        .env("DIRECTORY_DATABASE__SEED_ON_START", "false");
+    let server = TestServer::spawn(command);
+    let response = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 503);
+    assert!(problem["detail"].as_str().unwrap().contains("migrations"));
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one() {
+    let server = TestServer::start();
+    let served: Value = server
+        .client
+        .get(server.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let committed: Value =
+        serde_json::from_str(include_str!("../../../../docs/openapi.json")).unwrap();
+    assert_eq!(
+        served, committed,
+        "run `cargo xtask openapi` and commit docs/openapi.json"
+    );
+    let docs = server.client.get(server.url("/docs")).send().await.unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn errors_are_problem_documents() {
+    let server = TestServer::start();
+    let response = server
+        .client
+        .get(server.url("/no/such/path"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    assert!(response.headers().contains_key("x-request-id"));
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 404);
+    assert_eq!(problem["title"], "Not Found");
+    assert_eq!(problem["type"], "about:blank");
+
+    let too_big = vec![b'x'; 2 * 1024 * 1024];
+    let response = server
+        .client
+        .post(server.url("/healthz"))
+        .header("content-type", "application/json")
+        .body(too_big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let server = TestServer::start();
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn a_bad_setting_is_one_line_naming_the_key() {
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    command.env("DIRECTORY_SERVER__BIND", "not-an-address");
+    let (status, stderr) = run_to_exit(command);
+    assert!(!status.success());
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("server.bind"), "{stderr}");
+
+    let mut command = server_command(&db.url);
+    command.env("DIRECTORY_LOG__FORMAT", "xml");
+    let (status, stderr) = run_to_exit(command);
+    assert!(!status.success());
+    assert!(stderr.contains("log.format"), "{stderr}");
+}
+
+#[test]
+fn production_needs_its_secrets_from_the_environment() {
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    command
+        .env("DIRECTORY_PROFILE", "production")
+        .env_remove("DIRECTORY_DATABASE__URL");
+    let (status, stderr) = run_to_exit(command);
+    assert!(!status.success());
+    assert!(stderr.contains("DIRECTORY_DATABASE__URL"), "{stderr}");
+}
+
+#[test]
+fn development_generates_the_first_admin_password_once() {
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    command
+        .env("DIRECTORY_PROFILE", "development")
+        .env_remove("DIRECTORY_ADMIN_PASSWORD")
+        .env("DIRECTORY_SERVER__BIND", "127.0.0.1:0");
+    let first = TestServer::spawn(command);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let said = first.stderr().join("\n");
+    assert!(said.contains("shown only this once"), "{said}");
+    drop(first);
+
+    let mut command = server_command(&db.url);
+    command
+        .env("DIRECTORY_PROFILE", "development")
+        .env_remove("DIRECTORY_ADMIN_PASSWORD")
+        .env("DIRECTORY_SERVER__BIND", "127.0.0.1:0");
+    let second = TestServer::spawn(command);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!second.stderr().join("\n").contains("shown only this once"));
+}

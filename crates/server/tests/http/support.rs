@@ -1,0 +1,139 @@
+//! Starts the server binary on a fresh database and an ephemeral port.
+
+use directory_db::testing::TestDatabase;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const ADMIN_PASSWORD: &str = "integration-test-passphrase";
+
+pub fn config_dir() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../config").to_owned()
+}
+
+/// The server command with the test profile and a database, before start.
+pub fn server_command(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_directory-server"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DIRECTORY_PROFILE", "test")
+        .env("DIRECTORY_CONFIG_DIR", config_dir())
+        .env("DIRECTORY_DATABASE__URL", database_url)
+        .env("DIRECTORY_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "info")
+        // No .env from the developer's checkout.
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+    _db: Option<TestDatabase>,
+}
+
+impl TestServer {
+    /// A server on a fresh, migrated and seeded database.
+    pub fn start() -> Self {
+        let db = TestDatabase::empty().expect("a test database");
+        let mut server = Self::spawn(server_command(&db.url));
+        server._db = Some(db);
+        server
+    }
+
+    /// Starts `command` and waits until it listens.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command.spawn().expect("the server binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (addr_tx, addr_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("listening on http://") {
+                    let addr: String = line[at + "listening on http://".len()..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    let _ = addr_tx.send(addr);
+                }
+            }
+        });
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = err_tx.send(line);
+            }
+        });
+        let addr = match addr_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                let errors: Vec<String> = err_rx.try_iter().collect();
+                panic!("the server did not start: {}", errors.join("\n"));
+            }
+        };
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            child,
+            stderr: err_rx,
+            _db: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Everything the server wrote to standard error so far.
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.try_iter().collect()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the server to completion (for start-up failures) and returns its
+/// exit status and standard error.
+pub fn run_to_exit(mut command: Command) -> (ExitStatus, String) {
+    let output = command
+        .stdout(Stdio::null())
+        .output()
+        .expect("the server binary runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

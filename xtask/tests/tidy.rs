@@ -1,0 +1,73 @@
+//! Architecture invariants, checked as plain tests (docs/ARCHITECTURE.md):
+//! the domain crate depends on no database, runtime or HTTP crate, and only
+//! the api and server crates know HTTP.
+
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
+use std::process::Command;
+
+/// The normal (non-dev) dependencies of a package, by crate name.
+fn dependencies(package: &str, features: &[&str]) -> Vec<String> {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args([
+            "tree",
+            "--quiet",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "-p",
+            package,
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let output = command.output().expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+fn assert_free_of(package: &str, features: &[&str], forbidden: &[&str]) {
+    let deps = dependencies(package, features);
+    assert!(
+        deps.iter().any(|d| d == package),
+        "cargo tree listed nothing for {package}"
+    );
+    let found: Vec<_> = deps
+        .iter()
+        .filter(|d| forbidden.contains(&d.as_str()))
+        .collect();
+    assert!(found.is_empty(), "{package} must not depend on {found:?}");
+}
+
+const HTTP: [&str; 5] = ["poem", "poem-openapi", "hyper", "http", "reqwest"];
+
+#[test]
+fn the_domain_knows_no_database_runtime_or_http() {
+    let mut forbidden = vec![
+        "diesel",
+        "tokio",
+        "r2d2",
+        "libsqlite3-sys",
+        "pq-sys",
+        "mysqlclient-sys",
+    ];
+    forbidden.extend(HTTP);
+    assert_free_of("directory-domain", &[], &forbidden);
+}
+
+#[test]
+fn only_api_and_server_know_http() {
+    assert_free_of("directory-db", &["postgres", "mysql"], &HTTP);
+    assert_free_of("directory-seed", &[], &HTTP);
+}
