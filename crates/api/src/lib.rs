@@ -5,9 +5,11 @@
 //! middleware); [`api_service`] is the OpenAPI service alone, which
 //! `cargo xtask openapi` renders into `docs/openapi.json`.
 
+pub mod error;
 mod limits;
 pub mod ops;
 pub mod problem;
+pub mod responses;
 mod state;
 
 pub use state::{AppState, blocking};

@@ -61,22 +61,27 @@ impl FromStr for Permission {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Role {
     pub id: RoleId,
     pub name: String,
     pub description: Option<String>,
     pub permissions: Vec<Permission>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", oai(default))]
     pub permissions: Vec<Permission>,
 }
 
@@ -95,6 +100,8 @@ impl NewRole {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct RolePatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
@@ -129,6 +136,7 @@ fn dedup(mut permissions: Vec<Permission>) -> Vec<Permission> {
 
 /// A login account. The password hash never leaves the db crate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Account {
     pub id: AccountId,
     /// Stable public identifier for other applications.
@@ -141,11 +149,14 @@ pub struct Account {
     pub last_login_at: Option<DateTime<Utc>>,
     pub roles: Vec<RoleId>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 /// The password is only ever in memory, on its way to the hasher.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     pub username: String,
@@ -153,6 +164,7 @@ pub struct NewAccount {
     #[serde(default)]
     pub staff_id: Option<StaffId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", oai(default))]
     pub roles: Vec<RoleId>,
 }
 

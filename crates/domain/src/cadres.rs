@@ -6,14 +6,18 @@ use crate::{Audit, CadreId, DesignationId, DomainError, Patch};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Cadre {
     pub id: CadreId,
     pub name: String,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewCadre {
     pub name: String,
@@ -29,6 +33,8 @@ impl NewCadre {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct CadrePatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
@@ -45,16 +51,20 @@ impl CadrePatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Designation {
     pub id: DesignationId,
     pub cadre_id: CadreId,
     pub name: String,
     pub abbr: Option<String>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewDesignation {
     pub cadre_id: CadreId,
@@ -77,6 +87,8 @@ impl NewDesignation {
 /// A designation may move to another cadre: a staff member's cadre is always
 /// read through their designation, so nothing is left inconsistent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct DesignationPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One rule broken by one field; the API lists every one of them at once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct FieldError {
     pub field: String,
     pub message: String,

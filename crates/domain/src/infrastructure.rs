@@ -8,15 +8,19 @@ use crate::{Audit, BuildingId, DomainError, FloorId, OperatingTheatreId, Patch};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Building {
     pub id: BuildingId,
     pub name: String,
     pub abbr: Option<String>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewBuilding {
     pub name: String,
@@ -35,6 +39,8 @@ impl NewBuilding {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct BuildingPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
@@ -56,6 +62,7 @@ impl BuildingPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Floor {
     pub id: FloorId,
     pub building_id: BuildingId,
@@ -64,10 +71,13 @@ pub struct Floor {
     /// 0 is the ground floor, negative levels are basements.
     pub level: i32,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewFloor {
     pub building_id: BuildingId,
@@ -90,6 +100,8 @@ impl NewFloor {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct FloorPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
@@ -118,6 +130,7 @@ impl FloorPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct OperatingTheatre {
     pub id: OperatingTheatreId,
     pub floor_id: FloorId,
@@ -126,10 +139,13 @@ pub struct OperatingTheatre {
     /// Operating tables in the theatre; at least one.
     pub table_count: i32,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewOperatingTheatre {
     pub floor_id: FloorId,
@@ -137,6 +153,7 @@ pub struct NewOperatingTheatre {
     #[serde(default)]
     pub abbr: Option<String>,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", oai(default = "one"))]
     pub table_count: i32,
 }
 
@@ -162,6 +179,8 @@ impl NewOperatingTheatre {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct OperatingTheatrePatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]

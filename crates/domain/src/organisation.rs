@@ -48,6 +48,7 @@ impl FromStr for DepartmentKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Department {
     pub id: DepartmentId,
     pub name: String,
@@ -56,17 +57,21 @@ pub struct Department {
     /// Departments are deactivated rather than deleted once in use.
     pub active: bool,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 /// A department named from elsewhere (a staff member's works-in list, say).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct DepartmentRef {
     pub id: DepartmentId,
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
     pub name: String,
@@ -86,6 +91,8 @@ impl NewDepartment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
@@ -113,16 +120,20 @@ impl DepartmentPatch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Unit {
     pub id: UnitId,
     pub department_id: DepartmentId,
     pub name: String,
     pub abbr: Option<String>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
     pub department_id: DepartmentId,
@@ -145,6 +156,8 @@ impl NewUnit {
 /// A unit stays in its department: moving it would strand the staff whose
 /// unit must belong to their department. Make a new unit instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]

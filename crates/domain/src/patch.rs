@@ -64,3 +64,73 @@ impl<T: Serialize> Serialize for Patch<T> {
         }
     }
 }
+
+/// poem-openapi sees a patch field as an optional, nullable `T`.
+#[cfg(feature = "openapi")]
+mod openapi {
+    use super::Patch;
+    use poem_openapi::registry::{MetaSchemaRef, Registry};
+    use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+    use serde_json::Value;
+    use std::borrow::Cow;
+
+    impl<T: Type> Type for Patch<T> {
+        const IS_REQUIRED: bool = false;
+        type RawValueType = T::RawValueType;
+        type RawElementValueType = T::RawElementValueType;
+
+        fn name() -> Cow<'static, str> {
+            format!("optional_{}", T::name()).into()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            T::schema_ref()
+        }
+
+        fn register(registry: &mut Registry) {
+            T::register(registry);
+        }
+
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            match self {
+                Patch::Set(value) => value.as_raw_value(),
+                _ => None,
+            }
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            match self {
+                Patch::Set(value) => value.raw_element_iter(),
+                _ => Box::new(std::iter::empty()),
+            }
+        }
+
+        fn is_none(&self) -> bool {
+            !matches!(self, Patch::Set(_))
+        }
+    }
+
+    impl<T: ParseFromJSON> ParseFromJSON for Patch<T> {
+        fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+            match value {
+                None => Ok(Patch::Unchanged),
+                Some(Value::Null) => Ok(Patch::Clear),
+                Some(value) => T::parse_from_json(Some(value))
+                    .map(Patch::Set)
+                    .map_err(ParseError::propagate),
+            }
+        }
+    }
+
+    impl<T: ToJSON> ToJSON for Patch<T> {
+        fn to_json(&self) -> Option<Value> {
+            match self {
+                Patch::Set(value) => value.to_json(),
+                Patch::Clear => Some(Value::Null),
+                Patch::Unchanged => None,
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 /// A staff member as the API returns them: with the names of their
 /// department, unit, designation and cadre, so a list needs no second lookup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Staff {
     pub id: StaffId,
     pub full_name: String,
@@ -40,11 +41,13 @@ pub struct Staff {
     pub deactivated_at: Option<DateTime<Utc>>,
     pub deactivated_by: Option<AccountId>,
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
 /// A staff member named from elsewhere (a department's heads, say).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct StaffRef {
     pub id: StaffId,
     pub full_name: String,
@@ -52,6 +55,8 @@ pub struct StaffRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewStaff {
     pub full_name: String,
@@ -110,6 +115,8 @@ impl NewStaff {
 /// A partial update; `active` changes only through deactivate/reactivate,
 /// which record who and when.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct StaffPatch {
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]

@@ -96,6 +96,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         cors_origins: config.server.cors_origins.clone(),
     };
     let app = directory_api::app(AppState::new(pool), &options);
+    let shutdown = shutdown_signal()?;
     let acceptor = TcpListener::bind(config.server.bind)
         .into_acceptor()
         .await
@@ -108,7 +109,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             app,
-            shutdown_signal(),
+            shutdown,
             Some(Duration::from_secs(config.server.shutdown_grace_secs)),
         )
         .await
@@ -117,24 +118,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Installs the SIGTERM and Ctrl-C handlers now (before the server says it
+/// listens, so an early signal is not lost) and resolves when one arrives.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        })
+    }
 }

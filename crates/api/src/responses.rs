@@ -1,0 +1,330 @@
+//! The response enums every operation returns: one per kind of operation,
+//! each listing every status it can answer, so the document is honest.
+//! They take any [`ApiError`] and pick the matching variant.
+
+use crate::error::{ApiError, from_request_error};
+use crate::problem::Problem;
+use poem_openapi::payload::Json;
+use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
+use poem_openapi::{ApiResponse, Object};
+use std::future::Future;
+
+/// One page of a list.
+#[derive(Debug, Object)]
+pub struct ListPage<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    pub items: Vec<T>,
+    /// How many match in all, across every page.
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Runs a handler body and turns its error into the operation's response.
+pub async fn respond<R: From<ApiError>>(body: impl Future<Output = Result<R, ApiError>>) -> R {
+    body.await.unwrap_or_else(R::from)
+}
+
+/// An ETag for a row version. Strong, because If-Match compares strongly.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+/// Reads an If-Match header: `"3"` names version 3, `*` or no header means
+/// any version. Several tags (`"3", "4"`) are not supported: a version is a
+/// single value.
+pub fn if_match(header: Option<&str>) -> Result<Option<i32>, ApiError> {
+    let Some(value) = header.map(str::trim) else {
+        return Ok(None);
+    };
+    if value == "*" {
+        return Ok(None);
+    }
+    value
+        .strip_prefix("W/")
+        .unwrap_or(value)
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::field("If-Match", "must be an ETag from this API, such as \"3\""))
+}
+
+macro_rules! from_api_error {
+    ($ty:ident $(<$t:ident>)? { $($status:literal => $variant:ident),* $(,)? }) => {
+        impl$(<$t: ParseFromJSON + ToJSON + Type + Send + Sync>)? From<ApiError> for $ty$(<$t>)? {
+            fn from(error: ApiError) -> Self {
+                match error.0.status {
+                    $($status => Self::$variant(Json(error.0)),)*
+                    _ => Self::Internal(Json(ApiError::internal().0)),
+                }
+            }
+        }
+    };
+}
+
+fn problem_of(error: &poem::Error) -> ApiError {
+    from_request_error(error)
+}
+
+/// A list operation.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "list_bad_request")]
+pub enum Listed<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    /// One page of matching items.
+    #[oai(status = 200)]
+    Ok(Json<ListPage<T>>),
+    /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The parent resource does not exist (nested lists).
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn list_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
+    error: poem::Error,
+) -> Listed<T> {
+    problem_of(&error).into()
+}
+
+from_api_error!(Listed<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+
+impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> Listed<T> {
+    pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
+        Self::Ok(Json(ListPage {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+}
+
+/// Reading one resource (and actions that answer with it).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "fetched_bad_request")]
+pub enum Fetched<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    /// The resource; its ETag is its version, for If-Match.
+    #[oai(status = 200)]
+    Ok(Json<T>, #[oai(header = "ETag")] String),
+    /// A parameter is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No such resource.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn fetched_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
+    error: poem::Error,
+) -> Fetched<T> {
+    problem_of(&error).into()
+}
+
+from_api_error!(Fetched<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+
+/// Creating a resource.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "created_bad_request")]
+pub enum Created<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    /// Created; `Location` is its URL.
+    #[oai(status = 201)]
+    Created(
+        Json<T>,
+        #[oai(header = "Location")] String,
+        #[oai(header = "ETag")] String,
+    ),
+    /// The body is malformed or breaks a rule; `errors` lists every bad field.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// A unique value is already taken; `errors` names the field.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// The body is not JSON.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn created_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
+    error: poem::Error,
+) -> Created<T> {
+    problem_of(&error).into()
+}
+
+from_api_error!(Created<T> { 400 => BadRequest, 409 => Conflict, 415 => UnsupportedMediaType, 503 => Unavailable });
+
+/// A partial update (JSON merge semantics: absent leaves a field alone,
+/// null clears it).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "updated_bad_request")]
+pub enum Updated<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    /// The updated resource with its new ETag.
+    #[oai(status = 200)]
+    Ok(Json<T>, #[oai(header = "ETag")] String),
+    /// The body is malformed or breaks a rule; `errors` lists every bad field.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No such resource.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// A unique value is already taken; `errors` names the field.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// If-Match names a version that is no longer current; nothing changed.
+    #[oai(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Json<Problem>),
+    /// The body is not JSON.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn updated_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
+    error: poem::Error,
+) -> Updated<T> {
+    problem_of(&error).into()
+}
+
+from_api_error!(Updated<T> {
+    400 => BadRequest, 404 => NotFound, 409 => Conflict, 412 => PreconditionFailed,
+    415 => UnsupportedMediaType, 503 => Unavailable,
+});
+
+/// Deleting a resource.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "deleted_bad_request")]
+pub enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+    /// A parameter or the If-Match header is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No such resource.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// Other records still depend on it; the detail names them.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// If-Match names a version that is no longer current; nothing changed.
+    #[oai(status = 412, content_type = "application/problem+json")]
+    PreconditionFailed(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn deleted_bad_request(error: poem::Error) -> Deleted {
+    problem_of(&error).into()
+}
+
+from_api_error!(Deleted { 400 => BadRequest, 404 => NotFound, 409 => Conflict, 412 => PreconditionFailed, 503 => Unavailable });
+
+/// Adding a link (a head, a works-in department, a role).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "linked_bad_request")]
+pub enum Linked {
+    /// The link was made.
+    #[oai(status = 201)]
+    Created,
+    /// The link was already there; nothing changed.
+    #[oai(status = 204)]
+    AlreadyThere,
+    /// A parameter is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// One of the two resources does not exist.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn linked_bad_request(error: poem::Error) -> Linked {
+    problem_of(&error).into()
+}
+
+from_api_error!(Linked { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+
+impl Linked {
+    pub fn new(created: bool) -> Self {
+        if created {
+            Self::Created
+        } else {
+            Self::AlreadyThere
+        }
+    }
+}
+
+/// Removing a link.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "unlinked_bad_request")]
+pub enum Unlinked {
+    /// The link is gone.
+    #[oai(status = 204)]
+    NoContent,
+    /// A parameter is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// There is no such link.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn unlinked_bad_request(error: poem::Error) -> Unlinked {
+    problem_of(&error).into()
+}
+
+from_api_error!(Unlinked { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_reads_versions() {
+        assert_eq!(if_match(None).unwrap(), None);
+        assert_eq!(if_match(Some("*")).unwrap(), None);
+        assert_eq!(if_match(Some("\"3\"")).unwrap(), Some(3));
+        assert_eq!(if_match(Some("W/\"4\"")).unwrap(), Some(4));
+        assert!(if_match(Some("3")).is_err());
+        assert!(if_match(Some("\"x\"")).is_err());
+        assert_eq!(etag(7), "\"7\"");
+    }
+}
