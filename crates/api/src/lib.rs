@@ -5,12 +5,19 @@
 //! middleware); [`api_service`] is the OpenAPI service alone, which
 //! `cargo xtask openapi` renders into `docs/openapi.json`.
 
+pub mod cadres;
+mod common;
+pub mod departments;
 pub mod error;
+pub mod infrastructure;
 mod limits;
 pub mod ops;
 pub mod problem;
 pub mod responses;
+pub mod roles;
+pub mod staff;
 mod state;
+pub mod units;
 
 pub use state::{AppState, blocking};
 
@@ -39,9 +46,60 @@ impl Default for HttpOptions {
 pub const TITLE: &str = "Hospital Directory";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The API's tags: one per resource.
+#[derive(poem_openapi::Tags)]
+pub enum Tag {
+    /// Departments and centres, their units and heads.
+    Departments,
+    /// Units inside departments, and their heads.
+    Units,
+    /// Designation groups (Faculty, Residents, Nursing, ...).
+    Cadres,
+    /// Designations inside cadres.
+    Designations,
+    /// Staff members, their secondary departments, deactivation.
+    Staff,
+    /// Functional roles and their permissions.
+    Roles,
+    /// Buildings and their floors.
+    Buildings,
+    /// Floors and their operating theatres.
+    Floors,
+    /// Operating theatres and their tables.
+    OperatingTheatres,
+}
+
+type Apis = (
+    ops::OpsApi,
+    departments::DepartmentsApi,
+    units::UnitsApi,
+    cadres::CadresApi,
+    cadres::DesignationsApi,
+    staff::StaffApi,
+    roles::RolesApi,
+    infrastructure::BuildingsApi,
+    infrastructure::FloorsApi,
+    infrastructure::TheatresApi,
+);
+
+fn apis() -> Apis {
+    (
+        ops::OpsApi,
+        departments::DepartmentsApi,
+        units::UnitsApi,
+        cadres::CadresApi,
+        cadres::DesignationsApi,
+        staff::StaffApi,
+        roles::RolesApi,
+        infrastructure::BuildingsApi,
+        infrastructure::FloorsApi,
+        infrastructure::TheatresApi,
+    )
+}
+
 /// The OpenAPI service: every documented operation.
-pub fn api_service() -> OpenApiService<ops::OpsApi, ()> {
-    OpenApiService::new(ops::OpsApi, TITLE, VERSION).description(
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis(), TITLE, VERSION).description(
         "A hospital's organisation and people: departments and units, cadres and \
              designations, staff, accounts and roles, buildings, floors and operating theatres.",
     )

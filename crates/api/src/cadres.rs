@@ -1,0 +1,259 @@
+//! `/cadres` and `/designations`.
+
+use crate::common::{location, parse_page, parse_sort};
+use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
+use crate::{AppState, Tag, blocking};
+use directory_db::cadres::{self, CadreSort, DesignationFilter, DesignationSort};
+use directory_domain::{
+    Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, NewCadre,
+    NewDesignation,
+};
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+
+pub struct CadresApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Cadres")]
+impl CadresApi {
+    /// List cadres
+    #[oai(path = "/cadres", method = "get")]
+    async fn list_cadres(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `name`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        /// Case-insensitive search in the name.
+        q: Query<Option<String>>,
+    ) -> Listed<Cadre> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<CadreSort>(sort.0.as_deref())?;
+            let found = blocking(&state, move |c| {
+                cadres::list_cadres(c, q.0.as_deref(), sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+
+    /// Get a cadre
+    #[oai(path = "/cadres/:id", method = "get")]
+    async fn get_cadre(&self, state: Data<&AppState>, id: Path<CadreId>) -> Fetched<Cadre> {
+        respond(async {
+            let cadre = blocking(&state, move |c| cadres::get_cadre(c, id.0)).await?;
+            let tag = etag(cadre.audit.version);
+            Ok(Fetched::Ok(Json(cadre), tag))
+        })
+        .await
+    }
+
+    /// Create a cadre
+    #[oai(path = "/cadres", method = "post")]
+    async fn create_cadre(&self, state: Data<&AppState>, body: Json<NewCadre>) -> Created<Cadre> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created = blocking(&state, move |c| cadres::create_cadre(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("cadres", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a cadre
+    #[oai(path = "/cadres/:id", method = "patch")]
+    async fn update_cadre(
+        &self,
+        state: Data<&AppState>,
+        id: Path<CadreId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<CadrePatch>,
+    ) -> Updated<Cadre> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                cadres::update_cadre(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a cadre
+    ///
+    /// Refused (409) while designations belong to it.
+    #[oai(path = "/cadres/:id", method = "delete")]
+    async fn delete_cadre(
+        &self,
+        state: Data<&AppState>,
+        id: Path<CadreId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| cadres::delete_cadre(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+
+    /// List a cadre's designations
+    #[oai(path = "/cadres/:id/designations", method = "get")]
+    async fn list_cadre_designations(
+        &self,
+        state: Data<&AppState>,
+        id: Path<CadreId>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// `name`, `cadre_id`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+    ) -> Listed<Designation> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
+            let found = blocking(&state, move |c| {
+                cadres::get_cadre(c, id.0)?;
+                let filter = DesignationFilter {
+                    cadre_id: Some(id.0),
+                    q: None,
+                };
+                cadres::list_designations(c, &filter, sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+}
+
+pub struct DesignationsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Designations")]
+impl DesignationsApi {
+    /// List designations
+    #[oai(path = "/designations", method = "get")]
+    async fn list_designations(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `name`, `cadre_id`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        cadre_id: Query<Option<CadreId>>,
+        /// Case-insensitive search in the name.
+        q: Query<Option<String>>,
+    ) -> Listed<Designation> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
+            let filter = DesignationFilter {
+                cadre_id: cadre_id.0,
+                q: q.0,
+            };
+            let found = blocking(&state, move |c| {
+                cadres::list_designations(c, &filter, sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+
+    /// Get a designation
+    #[oai(path = "/designations/:id", method = "get")]
+    async fn get_designation(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DesignationId>,
+    ) -> Fetched<Designation> {
+        respond(async {
+            let designation = blocking(&state, move |c| cadres::get_designation(c, id.0)).await?;
+            let tag = etag(designation.audit.version);
+            Ok(Fetched::Ok(Json(designation), tag))
+        })
+        .await
+    }
+
+    /// Create a designation in a cadre
+    #[oai(path = "/designations", method = "post")]
+    async fn create_designation(
+        &self,
+        state: Data<&AppState>,
+        body: Json<NewDesignation>,
+    ) -> Created<Designation> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created =
+                blocking(&state, move |c| cadres::create_designation(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("designations", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a designation
+    ///
+    /// A designation may move to another cadre; its holders' cadre follows.
+    #[oai(path = "/designations/:id", method = "patch")]
+    async fn update_designation(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DesignationId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<DesignationPatch>,
+    ) -> Updated<Designation> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                cadres::update_designation(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a designation
+    ///
+    /// Refused (409) while staff hold it.
+    #[oai(path = "/designations/:id", method = "delete")]
+    async fn delete_designation(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DesignationId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| {
+                cadres::delete_designation(c, id.0, expected)
+            })
+            .await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+}

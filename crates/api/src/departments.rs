@@ -1,0 +1,299 @@
+//! `/departments` and their units and heads.
+
+use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::responses::{
+    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+};
+use crate::{AppState, Tag, blocking};
+use directory_db::organisation::{
+    self as org, DepartmentFilter, DepartmentSort, UnitFilter, UnitSort,
+};
+use directory_domain::{
+    Department, DepartmentId, DepartmentKind, DepartmentPatch, NewDepartment, StaffId, StaffRef,
+    Unit,
+};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde::Serialize;
+
+/// A department, with its units and heads when `expand` asks for them.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct DepartmentView {
+    #[oai(flatten)]
+    #[serde(flatten)]
+    pub department: Department,
+    /// With `expand=units`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units: Option<Vec<Unit>>,
+    /// With `expand=heads`.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heads: Option<Vec<StaffRef>>,
+}
+
+const EXPAND: [&str; 2] = ["units", "heads"];
+
+/// Adds the asked-for relations to a page of departments: one query per
+/// relation, whatever the page's length.
+fn expand_departments(
+    conn: &mut directory_db::DbConnection,
+    departments: Vec<Department>,
+    wanted: &[String],
+) -> directory_db::DbResult<Vec<DepartmentView>> {
+    let ids: Vec<DepartmentId> = departments.iter().map(|d| d.id).collect();
+    let units = if wanted.iter().any(|w| w == "units") {
+        Some(org::units_of_departments(conn, &ids)?)
+    } else {
+        None
+    };
+    let heads = if wanted.iter().any(|w| w == "heads") {
+        Some(org::heads_of_departments(conn, &ids)?)
+    } else {
+        None
+    };
+    Ok(departments
+        .into_iter()
+        .map(|department| DepartmentView {
+            units: units.as_ref().map(|all| {
+                all.iter()
+                    .filter(|u| u.department_id == department.id)
+                    .cloned()
+                    .collect()
+            }),
+            heads: heads.as_ref().map(|all| {
+                all.iter()
+                    .filter(|(d, _)| *d == department.id)
+                    .map(|(_, s)| s.clone())
+                    .collect()
+            }),
+            department,
+        })
+        .collect())
+}
+
+pub struct DepartmentsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Departments")]
+impl DepartmentsApi {
+    /// List departments
+    ///
+    /// Sort by `name`, `kind`, `created_at` or `updated_at` (prefix `-` for
+    /// descending); `expand=units,heads` embeds those relations.
+    #[oai(path = "/departments", method = "get")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter"
+    )]
+    async fn list_departments(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `name`, `kind`, `created_at`, `updated_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        kind: Query<Option<DepartmentKind>>,
+        active: Query<Option<bool>>,
+        /// Case-insensitive search in the name.
+        q: Query<Option<String>>,
+        /// Relations to embed: `units`, `heads`.
+        expand: Query<Option<String>>,
+    ) -> Listed<DepartmentView> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<DepartmentSort>(sort.0.as_deref())?;
+            let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
+            let filter = DepartmentFilter {
+                kind: kind.0,
+                active: active.0,
+                q: q.0,
+            };
+            let (items, total) = blocking(&state, move |c| {
+                let found = org::list_departments(c, &filter, sort, page)?;
+                Ok((expand_departments(c, found.items, &wanted)?, found.total))
+            })
+            .await?;
+            Ok(Listed::page(items, total, page))
+        })
+        .await
+    }
+
+    /// Get a department
+    #[oai(path = "/departments/:id", method = "get")]
+    async fn get_department(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        /// Relations to embed: `units`, `heads`.
+        expand: Query<Option<String>>,
+    ) -> Fetched<DepartmentView> {
+        respond(async {
+            let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
+            let view = blocking(&state, move |c| {
+                let department = org::get_department(c, id.0)?;
+                Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
+            })
+            .await?;
+            let tag = etag(view.department.audit.version);
+            Ok(Fetched::Ok(Json(view), tag))
+        })
+        .await
+    }
+
+    /// Create a department
+    #[oai(path = "/departments", method = "post")]
+    async fn create_department(
+        &self,
+        state: Data<&AppState>,
+        body: Json<NewDepartment>,
+    ) -> Created<Department> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created = blocking(&state, move |c| org::create_department(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("departments", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a department
+    ///
+    /// Only the fields present change; `null` clears an optional field.
+    /// Send `If-Match` with the ETag you read to be sure nobody changed it since.
+    #[oai(path = "/departments/:id", method = "patch")]
+    async fn update_department(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<DepartmentPatch>,
+    ) -> Updated<Department> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                org::update_department(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a department
+    ///
+    /// Refused (409) while units or staff belong to it: deactivate it instead.
+    #[oai(path = "/departments/:id", method = "delete")]
+    async fn delete_department(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| org::delete_department(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+
+    /// List a department's units
+    #[oai(path = "/departments/:id/units", method = "get")]
+    async fn list_department_units(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
+        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// `name`, `department_id`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+    ) -> Listed<Unit> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
+            let found = blocking(&state, move |c| {
+                org::department_exists(c, id.0)?;
+                let filter = UnitFilter {
+                    department_id: Some(id.0),
+                    q: None,
+                };
+                org::list_units(c, &filter, sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+
+    /// List a department's heads
+    #[oai(path = "/departments/:id/heads", method = "get")]
+    async fn list_department_heads(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+    ) -> Listed<StaffRef> {
+        respond(async {
+            let heads = blocking(&state, move |c| {
+                org::department_exists(c, id.0)?;
+                org::heads_of_departments(c, &[id.0])
+            })
+            .await?;
+            let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
+            let total = items.len() as i64;
+            let limit = total.max(1);
+            Ok(Listed::page(
+                items,
+                total,
+                directory_db::Page { limit, offset: 0 },
+            ))
+        })
+        .await
+    }
+
+    /// Make a staff member a head of the department
+    #[oai(path = "/departments/:id/heads/:staff_id", method = "put")]
+    async fn put_department_head(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        staff_id: Path<StaffId>,
+    ) -> Linked {
+        respond(async {
+            let created = blocking(&state, move |c| {
+                org::put_department_head(c, id.0, staff_id.0, None)
+            })
+            .await?;
+            Ok(Linked::new(created))
+        })
+        .await
+    }
+
+    /// Remove a head of the department
+    #[oai(path = "/departments/:id/heads/:staff_id", method = "delete")]
+    async fn delete_department_head(
+        &self,
+        state: Data<&AppState>,
+        id: Path<DepartmentId>,
+        staff_id: Path<StaffId>,
+    ) -> Unlinked {
+        respond(async {
+            blocking(&state, move |c| {
+                org::remove_department_head(c, id.0, staff_id.0)
+            })
+            .await?;
+            Ok(Unlinked::NoContent)
+        })
+        .await
+    }
+}

@@ -1,0 +1,112 @@
+//! `/roles`: functional roles and the permissions they grant.
+
+use crate::common::{location, parse_page, parse_sort};
+use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
+use crate::{AppState, Tag, blocking};
+use directory_db::accounts::{self, RoleSort};
+use directory_domain::{NewRole, Role, RoleId, RolePatch};
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+
+pub struct RolesApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Roles")]
+impl RolesApi {
+    /// List roles
+    #[oai(path = "/roles", method = "get")]
+    async fn list_roles(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `name`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        /// Case-insensitive search in the name.
+        q: Query<Option<String>>,
+    ) -> Listed<Role> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<RoleSort>(sort.0.as_deref())?;
+            let found = blocking(&state, move |c| {
+                accounts::list_roles(c, q.0.as_deref(), sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+
+    /// Get a role
+    #[oai(path = "/roles/:id", method = "get")]
+    async fn get_role(&self, state: Data<&AppState>, id: Path<RoleId>) -> Fetched<Role> {
+        respond(async {
+            let role = blocking(&state, move |c| accounts::get_role(c, id.0)).await?;
+            let tag = etag(role.audit.version);
+            Ok(Fetched::Ok(Json(role), tag))
+        })
+        .await
+    }
+
+    /// Create a role
+    #[oai(path = "/roles", method = "post")]
+    async fn create_role(&self, state: Data<&AppState>, body: Json<NewRole>) -> Created<Role> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created = blocking(&state, move |c| accounts::create_role(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("roles", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a role
+    ///
+    /// `permissions`, when present, replaces the whole set.
+    #[oai(path = "/roles/:id", method = "patch")]
+    async fn update_role(
+        &self,
+        state: Data<&AppState>,
+        id: Path<RoleId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<RolePatch>,
+    ) -> Updated<Role> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                accounts::update_role(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a role
+    ///
+    /// Refused (409) while accounts have it.
+    #[oai(path = "/roles/:id", method = "delete")]
+    async fn delete_role(
+        &self,
+        state: Data<&AppState>,
+        id: Path<RoleId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| accounts::delete_role(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+}

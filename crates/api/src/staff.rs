@@ -1,0 +1,285 @@
+//! `/staff`: people, their secondary departments, deactivation.
+
+use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::responses::{
+    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+};
+use crate::{AppState, Tag, blocking};
+use directory_db::staff::{self as st, StaffFilter, StaffSort};
+use directory_domain::{
+    CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId, StaffPatch,
+    UnitId,
+};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+/// A staff member, with their secondary departments when `expand=works_in`.
+#[derive(Debug, Clone, Object)]
+pub struct StaffView {
+    #[oai(flatten)]
+    pub staff: Staff,
+    /// With `expand=works_in`: departments they also work in.
+    #[oai(skip_serializing_if_is_none)]
+    pub works_in: Option<Vec<DepartmentRef>>,
+}
+
+fn expand_staff(
+    conn: &mut directory_db::DbConnection,
+    staff: Vec<Staff>,
+    wanted: &[String],
+) -> directory_db::DbResult<Vec<StaffView>> {
+    let works_in = if wanted.iter().any(|w| w == "works_in") {
+        let ids: Vec<StaffId> = staff.iter().map(|s| s.id).collect();
+        Some(st::works_in_of(conn, &ids)?)
+    } else {
+        None
+    };
+    Ok(staff
+        .into_iter()
+        .map(|staff| StaffView {
+            works_in: works_in.as_ref().map(|all| {
+                all.iter()
+                    .filter(|(s, _)| *s == staff.id)
+                    .map(|(_, d)| d.clone())
+                    .collect()
+            }),
+            staff,
+        })
+        .collect())
+}
+
+pub struct StaffApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Staff")]
+impl StaffApi {
+    /// List staff members
+    ///
+    /// Each comes with the names of their department, unit, designation and
+    /// cadre. Filters combine with AND; `q` searches name, email and employee
+    /// id, ignoring case.
+    #[oai(path = "/staff", method = "get")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter"
+    )]
+    async fn list_staff(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `full_name`, `employee_id`, `email`, `department_id`, `end_date`,
+        /// `created_at`, `updated_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        department_id: Query<Option<DepartmentId>>,
+        unit_id: Query<Option<UnitId>>,
+        designation_id: Query<Option<DesignationId>>,
+        cadre_id: Query<Option<CadreId>>,
+        active: Query<Option<bool>>,
+        /// Case-insensitive search in name, email and employee id.
+        q: Query<Option<String>>,
+        /// Relations to embed: `works_in`.
+        expand: Query<Option<String>>,
+    ) -> Listed<StaffView> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<StaffSort>(sort.0.as_deref())?;
+            let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
+            let filter = StaffFilter {
+                department_id: department_id.0,
+                unit_id: unit_id.0,
+                designation_id: designation_id.0,
+                cadre_id: cadre_id.0,
+                active: active.0,
+                q: q.0,
+            };
+            let (items, total) = blocking(&state, move |c| {
+                let found = st::list_staff(c, &filter, sort, page)?;
+                Ok((expand_staff(c, found.items, &wanted)?, found.total))
+            })
+            .await?;
+            Ok(Listed::page(items, total, page))
+        })
+        .await
+    }
+
+    /// Get a staff member
+    #[oai(path = "/staff/:id", method = "get")]
+    async fn get_staff(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+        /// Relations to embed: `works_in`.
+        expand: Query<Option<String>>,
+    ) -> Fetched<StaffView> {
+        respond(async {
+            let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
+            let view = blocking(&state, move |c| {
+                let staff = st::get_staff(c, id.0)?;
+                Ok(expand_staff(c, vec![staff], &wanted)?.remove(0))
+            })
+            .await?;
+            let tag = etag(view.staff.audit.version);
+            Ok(Fetched::Ok(Json(view), tag))
+        })
+        .await
+    }
+
+    /// Create a staff member
+    ///
+    /// The unit, if given, must belong to the department; the supervisor must
+    /// exist. Every broken rule is listed in `errors`.
+    #[oai(path = "/staff", method = "post")]
+    async fn create_staff(&self, state: Data<&AppState>, body: Json<NewStaff>) -> Created<Staff> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created = blocking(&state, move |c| st::create_staff(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("staff", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a staff member
+    ///
+    /// Only the fields present change; `null` clears an optional field. A new
+    /// supervisor may not close a supervision cycle. Send `If-Match` with the
+    /// ETag you read: a stale one gets 412 and changes nothing.
+    #[oai(path = "/staff/:id", method = "patch")]
+    async fn update_staff(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<StaffPatch>,
+    ) -> Updated<Staff> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                st::update_staff(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a staff member
+    ///
+    /// Refused (409) while they have accounts. Their head and works-in links
+    /// go; their supervisees are left without a supervisor. Deactivating is
+    /// the everyday path; delete is for mistakes.
+    #[oai(path = "/staff/:id", method = "delete")]
+    async fn delete_staff(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| st::delete_staff(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+
+    /// Deactivate a staff member
+    ///
+    /// Records who and when; a member already inactive is left as is.
+    #[oai(path = "/staff/:id/deactivate", method = "post")]
+    async fn deactivate_staff(&self, state: Data<&AppState>, id: Path<StaffId>) -> Fetched<Staff> {
+        respond(async {
+            let staff =
+                blocking(&state, move |c| st::set_staff_active(c, id.0, false, None)).await?;
+            let tag = etag(staff.audit.version);
+            Ok(Fetched::Ok(Json(staff), tag))
+        })
+        .await
+    }
+
+    /// Reactivate a staff member
+    #[oai(path = "/staff/:id/reactivate", method = "post")]
+    async fn reactivate_staff(&self, state: Data<&AppState>, id: Path<StaffId>) -> Fetched<Staff> {
+        respond(async {
+            let staff =
+                blocking(&state, move |c| st::set_staff_active(c, id.0, true, None)).await?;
+            let tag = etag(staff.audit.version);
+            Ok(Fetched::Ok(Json(staff), tag))
+        })
+        .await
+    }
+
+    /// List the departments a staff member also works in
+    #[oai(path = "/staff/:id/works-in", method = "get")]
+    async fn list_works_in(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+    ) -> Listed<DepartmentRef> {
+        respond(async {
+            let links = blocking(&state, move |c| {
+                st::staff_exists(c, id.0)?;
+                st::works_in_of(c, &[id.0])
+            })
+            .await?;
+            let items: Vec<DepartmentRef> = links.into_iter().map(|(_, d)| d).collect();
+            let total = items.len() as i64;
+            Ok(Listed::page(
+                items,
+                total,
+                directory_db::Page {
+                    limit: total.max(1),
+                    offset: 0,
+                },
+            ))
+        })
+        .await
+    }
+
+    /// Add a department the staff member also works in
+    #[oai(path = "/staff/:id/works-in/:department_id", method = "put")]
+    async fn put_works_in(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+        department_id: Path<DepartmentId>,
+    ) -> Linked {
+        respond(async {
+            let created = blocking(&state, move |c| {
+                st::put_works_in(c, id.0, department_id.0, None)
+            })
+            .await?;
+            Ok(Linked::new(created))
+        })
+        .await
+    }
+
+    /// Remove a department the staff member also works in
+    #[oai(path = "/staff/:id/works-in/:department_id", method = "delete")]
+    async fn delete_works_in(
+        &self,
+        state: Data<&AppState>,
+        id: Path<StaffId>,
+        department_id: Path<DepartmentId>,
+    ) -> Unlinked {
+        respond(async {
+            blocking(&state, move |c| {
+                st::remove_works_in(c, id.0, department_id.0)
+            })
+            .await?;
+            Ok(Unlinked::NoContent)
+        })
+        .await
+    }
+}

@@ -1,0 +1,229 @@
+//! `/units` and their heads.
+
+use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::responses::{
+    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+};
+use crate::{AppState, Tag, blocking};
+use directory_db::organisation::{self as org, UnitFilter, UnitSort};
+use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+/// A unit, with its heads when `expand=heads` asks for them.
+#[derive(Debug, Clone, Object)]
+pub struct UnitView {
+    #[oai(flatten)]
+    pub unit: Unit,
+    /// With `expand=heads`.
+    #[oai(skip_serializing_if_is_none)]
+    pub heads: Option<Vec<StaffRef>>,
+}
+
+fn expand_units(
+    conn: &mut directory_db::DbConnection,
+    units: Vec<Unit>,
+    wanted: &[String],
+) -> directory_db::DbResult<Vec<UnitView>> {
+    let heads = if wanted.iter().any(|w| w == "heads") {
+        let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
+        Some(org::heads_of_units(conn, &ids)?)
+    } else {
+        None
+    };
+    Ok(units
+        .into_iter()
+        .map(|unit| UnitView {
+            heads: heads.as_ref().map(|all| {
+                all.iter()
+                    .filter(|(u, _)| *u == unit.id)
+                    .map(|(_, s)| s.clone())
+                    .collect()
+            }),
+            unit,
+        })
+        .collect())
+}
+
+pub struct UnitsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Units")]
+impl UnitsApi {
+    /// List units
+    #[oai(path = "/units", method = "get")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter"
+    )]
+    async fn list_units(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `name`, `department_id`, `created_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        department_id: Query<Option<DepartmentId>>,
+        /// Case-insensitive search in the name.
+        q: Query<Option<String>>,
+        /// Relations to embed: `heads`.
+        expand: Query<Option<String>>,
+    ) -> Listed<UnitView> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
+            let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
+            let filter = UnitFilter {
+                department_id: department_id.0,
+                q: q.0,
+            };
+            let (items, total) = blocking(&state, move |c| {
+                let found = org::list_units(c, &filter, sort, page)?;
+                Ok((expand_units(c, found.items, &wanted)?, found.total))
+            })
+            .await?;
+            Ok(Listed::page(items, total, page))
+        })
+        .await
+    }
+
+    /// Get a unit
+    #[oai(path = "/units/:id", method = "get")]
+    async fn get_unit(
+        &self,
+        state: Data<&AppState>,
+        id: Path<UnitId>,
+        /// Relations to embed: `heads`.
+        expand: Query<Option<String>>,
+    ) -> Fetched<UnitView> {
+        respond(async {
+            let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
+            let view = blocking(&state, move |c| {
+                let unit = org::get_unit(c, id.0)?;
+                Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
+            })
+            .await?;
+            let tag = etag(view.unit.audit.version);
+            Ok(Fetched::Ok(Json(view), tag))
+        })
+        .await
+    }
+
+    /// Create a unit in a department
+    #[oai(path = "/units", method = "post")]
+    async fn create_unit(&self, state: Data<&AppState>, body: Json<NewUnit>) -> Created<Unit> {
+        respond(async {
+            let new = body.0.validated()?;
+            let created = blocking(&state, move |c| org::create_unit(c, &new, None)).await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("units", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update a unit
+    ///
+    /// A unit cannot move to another department.
+    #[oai(path = "/units/:id", method = "patch")]
+    async fn update_unit(
+        &self,
+        state: Data<&AppState>,
+        id: Path<UnitId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: Json<UnitPatch>,
+    ) -> Updated<Unit> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let patch = body.0.validated()?;
+            let updated = blocking(&state, move |c| {
+                org::update_unit(c, id.0, expected, &patch, None)
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete a unit
+    ///
+    /// Its staff stay in the department without a unit; its head links go.
+    #[oai(path = "/units/:id", method = "delete")]
+    async fn delete_unit(
+        &self,
+        state: Data<&AppState>,
+        id: Path<UnitId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| org::delete_unit(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+
+    /// List a unit's heads
+    #[oai(path = "/units/:id/heads", method = "get")]
+    async fn list_unit_heads(&self, state: Data<&AppState>, id: Path<UnitId>) -> Listed<StaffRef> {
+        respond(async {
+            let heads = blocking(&state, move |c| {
+                org::get_unit(c, id.0)?;
+                org::heads_of_units(c, &[id.0])
+            })
+            .await?;
+            let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
+            let total = items.len() as i64;
+            Ok(Listed::page(
+                items,
+                total,
+                directory_db::Page {
+                    limit: total.max(1),
+                    offset: 0,
+                },
+            ))
+        })
+        .await
+    }
+
+    /// Make a staff member a head of the unit
+    #[oai(path = "/units/:id/heads/:staff_id", method = "put")]
+    async fn put_unit_head(
+        &self,
+        state: Data<&AppState>,
+        id: Path<UnitId>,
+        staff_id: Path<StaffId>,
+    ) -> Linked {
+        respond(async {
+            let created = blocking(&state, move |c| {
+                org::put_unit_head(c, id.0, staff_id.0, None)
+            })
+            .await?;
+            Ok(Linked::new(created))
+        })
+        .await
+    }
+
+    /// Remove a head of the unit
+    #[oai(path = "/units/:id/heads/:staff_id", method = "delete")]
+    async fn delete_unit_head(
+        &self,
+        state: Data<&AppState>,
+        id: Path<UnitId>,
+        staff_id: Path<StaffId>,
+    ) -> Unlinked {
+        respond(async {
+            blocking(&state, move |c| org::remove_unit_head(c, id.0, staff_id.0)).await?;
+            Ok(Unlinked::NoContent)
+        })
+        .await
+    }
+}
