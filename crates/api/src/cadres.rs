@@ -1,5 +1,6 @@
 //! `/cadres` and `/designations`.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
 use crate::{AppState, Tag, blocking};
@@ -58,7 +59,11 @@ impl CadresApi {
 
     /// Create a cadre
     #[oai(path = "/cadres", method = "post")]
-    async fn create_cadre(&self, state: Data<&AppState>, body: Json<NewCadre>) -> Created<Cadre> {
+    async fn create_cadre(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<NewCadre>,
+    ) -> Created<Cadre> {
         respond(async {
             let new = body.0.validated()?;
             let created = blocking(&state, move |c| cadres::create_cadre(c, &new, None)).await?;
@@ -78,7 +83,7 @@ impl CadresApi {
         state: Data<&AppState>,
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<CadrePatch>,
+        body: JsonBody<CadrePatch>,
     ) -> Updated<Cadre> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
@@ -197,7 +202,7 @@ impl DesignationsApi {
     async fn create_designation(
         &self,
         state: Data<&AppState>,
-        body: Json<NewDesignation>,
+        body: JsonBody<NewDesignation>,
     ) -> Created<Designation> {
         respond(async {
             let new = body.0.validated()?;
@@ -221,7 +226,7 @@ impl DesignationsApi {
         state: Data<&AppState>,
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<DesignationPatch>,
+        body: JsonBody<DesignationPatch>,
     ) -> Updated<Designation> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

@@ -1,5 +1,6 @@
 //! `/departments` and their units and heads.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
@@ -151,7 +152,7 @@ impl DepartmentsApi {
     async fn create_department(
         &self,
         state: Data<&AppState>,
-        body: Json<NewDepartment>,
+        body: JsonBody<NewDepartment>,
     ) -> Created<Department> {
         respond(async {
             let new = body.0.validated()?;
@@ -175,7 +176,7 @@ impl DepartmentsApi {
         state: Data<&AppState>,
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<DepartmentPatch>,
+        body: JsonBody<DepartmentPatch>,
     ) -> Updated<Department> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

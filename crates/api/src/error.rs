@@ -123,6 +123,9 @@ fn field_of(message: &str) -> Option<String> {
 /// missing or unknown fields, bad parameters, wrong content type) into a
 /// problem document.
 pub fn from_request_error(error: &poem::Error) -> ApiError {
+    if let Some(body) = error.downcast_ref::<crate::body::BodyErrors>() {
+        return ApiError::validation(body.0.clone());
+    }
     let status = error.status();
     let message = error.to_string();
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
@@ -134,6 +137,11 @@ pub fn from_request_error(error: &poem::Error) -> ApiError {
     if status.is_server_error() {
         tracing::error!(%message, "request handling failed");
         return ApiError::internal();
+    }
+    // poem-openapi names path parameters by position (`param0`), which
+    // means nothing to a client.
+    if message.contains("path `param") {
+        return ApiError::field("path", "a path parameter is not a valid id");
     }
     let field = if let Some(rest) = message.strip_prefix("failed to parse parameter `") {
         rest.split('`').next().map(str::to_owned)

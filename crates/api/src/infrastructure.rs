@@ -1,5 +1,6 @@
 //! `/buildings`, `/floors` and `/operating-theatres`.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
 use crate::{AppState, Tag, blocking};
@@ -113,7 +114,7 @@ impl BuildingsApi {
     async fn create_building(
         &self,
         state: Data<&AppState>,
-        body: Json<NewBuilding>,
+        body: JsonBody<NewBuilding>,
     ) -> Created<Building> {
         respond(async {
             let new = body.0.validated()?;
@@ -134,7 +135,7 @@ impl BuildingsApi {
         state: Data<&AppState>,
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<BuildingPatch>,
+        body: JsonBody<BuildingPatch>,
     ) -> Updated<Building> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
@@ -244,7 +245,11 @@ impl FloorsApi {
 
     /// Create a floor in a building
     #[oai(path = "/floors", method = "post")]
-    async fn create_floor(&self, state: Data<&AppState>, body: Json<NewFloor>) -> Created<Floor> {
+    async fn create_floor(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<NewFloor>,
+    ) -> Created<Floor> {
         respond(async {
             let new = body.0.validated()?;
             let created = blocking(&state, move |c| infra::create_floor(c, &new, None)).await?;
@@ -264,7 +269,7 @@ impl FloorsApi {
         state: Data<&AppState>,
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<FloorPatch>,
+        body: JsonBody<FloorPatch>,
     ) -> Updated<Floor> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
@@ -383,7 +388,7 @@ impl TheatresApi {
     async fn create_theatre(
         &self,
         state: Data<&AppState>,
-        body: Json<NewOperatingTheatre>,
+        body: JsonBody<NewOperatingTheatre>,
     ) -> Created<OperatingTheatre> {
         respond(async {
             let new = body.0.validated()?;
@@ -404,7 +409,7 @@ impl TheatresApi {
         state: Data<&AppState>,
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<OperatingTheatrePatch>,
+        body: JsonBody<OperatingTheatrePatch>,
     ) -> Updated<OperatingTheatre> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

@@ -5,9 +5,11 @@
 //! middleware); [`api_service`] is the OpenAPI service alone, which
 //! `cargo xtask openapi` renders into `docs/openapi.json`.
 
+pub mod body;
 pub mod cadres;
 mod common;
 pub mod departments;
+pub mod document;
 pub mod error;
 pub mod infrastructure;
 mod limits;
@@ -108,14 +110,23 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
 /// The OpenAPI document as served at `/openapi.json` and committed as
 /// `docs/openapi.json`.
 pub fn spec_json() -> String {
-    api_service().spec()
+    document::enrich(&api_service().spec())
 }
 
 /// The whole HTTP service.
 pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Response> + use<> {
     let service = api_service();
-    let docs = service.swagger_ui();
-    let spec = service.spec_endpoint();
+    let raw = service.spec();
+    let document = document::enrich(&raw);
+    let docs_html = service.swagger_ui_html().replace(&raw, &document);
+    let spec = move |_: poem::Request| {
+        let document = document.clone();
+        async move {
+            Response::builder()
+                .content_type("application/json; charset=utf-8")
+                .body(document)
+        }
+    };
     let body_limit = options.body_limit;
     let mut cors = Cors::new();
     for origin in &options.cors_origins {
@@ -123,14 +134,20 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
     }
     Route::new()
         .nest("/", service)
-        .at("/openapi.json", get(spec))
-        .nest("/docs", docs)
+        .at("/openapi.json", get(poem::endpoint::make(spec)))
+        .at(
+            "/docs",
+            get(poem::endpoint::make_sync(move |_| {
+                poem::web::Html(docs_html.clone())
+            })),
+        )
         .with(cors)
         .around(move |next, req| limits::limit_body(next, req, body_limit))
         .data(state)
         // Every error below this point leaves as problem+json.
         .catch_all_error(problem::from_poem_error)
         .with(CatchPanic::new().with_handler(problem::panic_response))
+        .around(problem::name_request_in_server_errors)
         .with(Tracing)
         .with(RequestId::default().reuse_id(ReuseId::Ignore))
 }

@@ -72,6 +72,29 @@ pub async fn from_poem_error(error: poem::Error) -> Response {
     Problem::new(status, detail).into_response()
 }
 
+/// A 500 tells the client only which request failed (the log has the
+/// cause under the same request id); other statuses pass unchanged.
+pub async fn name_request_in_server_errors<E: poem::Endpoint>(
+    next: E,
+    req: poem::Request,
+) -> poem::Result<Response> {
+    let request_id = req
+        .data::<poem::middleware::ReqId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let response = next.call(req).await?.into_response();
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return Ok(response);
+    }
+    Ok(Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "The server could not handle this request. Quote request id {request_id} when reporting it."
+        ),
+    )
+    .into_response())
+}
+
 pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     Problem::new(

@@ -1,5 +1,6 @@
 //! `/roles`: functional roles and the permissions they grant.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
 use crate::{AppState, Tag, blocking};
@@ -55,7 +56,7 @@ impl RolesApi {
 
     /// Create a role
     #[oai(path = "/roles", method = "post")]
-    async fn create_role(&self, state: Data<&AppState>, body: Json<NewRole>) -> Created<Role> {
+    async fn create_role(&self, state: Data<&AppState>, body: JsonBody<NewRole>) -> Created<Role> {
         respond(async {
             let new = body.0.validated()?;
             let created = blocking(&state, move |c| accounts::create_role(c, &new, None)).await?;
@@ -77,7 +78,7 @@ impl RolesApi {
         state: Data<&AppState>,
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<RolePatch>,
+        body: JsonBody<RolePatch>,
     ) -> Updated<Role> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

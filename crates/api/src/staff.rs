@@ -1,5 +1,6 @@
 //! `/staff`: people, their secondary departments, deactivation.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
@@ -135,7 +136,11 @@ impl StaffApi {
     /// The unit, if given, must belong to the department; the supervisor must
     /// exist. Every broken rule is listed in `errors`.
     #[oai(path = "/staff", method = "post")]
-    async fn create_staff(&self, state: Data<&AppState>, body: Json<NewStaff>) -> Created<Staff> {
+    async fn create_staff(
+        &self,
+        state: Data<&AppState>,
+        body: JsonBody<NewStaff>,
+    ) -> Created<Staff> {
         respond(async {
             let new = body.0.validated()?;
             let created = blocking(&state, move |c| st::create_staff(c, &new, None)).await?;
@@ -159,7 +164,7 @@ impl StaffApi {
         state: Data<&AppState>,
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<StaffPatch>,
+        body: JsonBody<StaffPatch>,
     ) -> Updated<Staff> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

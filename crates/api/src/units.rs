@@ -1,5 +1,6 @@
 //! `/units` and their heads.
 
+use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
@@ -116,7 +117,7 @@ impl UnitsApi {
 
     /// Create a unit in a department
     #[oai(path = "/units", method = "post")]
-    async fn create_unit(&self, state: Data<&AppState>, body: Json<NewUnit>) -> Created<Unit> {
+    async fn create_unit(&self, state: Data<&AppState>, body: JsonBody<NewUnit>) -> Created<Unit> {
         respond(async {
             let new = body.0.validated()?;
             let created = blocking(&state, move |c| org::create_unit(c, &new, None)).await?;
@@ -138,7 +139,7 @@ impl UnitsApi {
         state: Data<&AppState>,
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: Json<UnitPatch>,
+        body: JsonBody<UnitPatch>,
     ) -> Updated<Unit> {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;

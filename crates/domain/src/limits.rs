@@ -29,3 +29,36 @@ pub const TABLE_COUNT_MIN: i32 = 1;
 pub const TABLE_COUNT_MAX: i32 = 50;
 pub const FLOOR_LEVEL_MIN: i32 = -20;
 pub const FLOOR_LEVEL_MAX: i32 = 200;
+
+/// The longest text a field of this name may hold, wherever it appears: the
+/// db crate's schema test holds every VARCHAR to it and the api crate writes
+/// it into the OpenAPI document as `maxLength`. `*_key` columns share their
+/// field's limit.
+pub fn text_max(field: &str) -> Option<usize> {
+    Some(match field.trim_end_matches("_key") {
+        "name" => NAME_MAX,
+        "abbr" => ABBR_MAX,
+        "full_name" => FULL_NAME_MAX,
+        "employee_id" => EMPLOYEE_ID_MAX,
+        "email" | "email2" | "email3" => EMAIL_MAX,
+        "mobile" | "mobile2" | "mobile3" => MOBILE_MAX,
+        "office_address" => OFFICE_ADDRESS_MAX,
+        "description" => DESCRIPTION_MAX,
+        "username" => USERNAME_MAX,
+        "password" => PASSWORD_MAX,
+        "password_hash" => PASSWORD_HASH_MAX,
+        "uid" => UID_LEN,
+        "kind" => DEPARTMENT_KIND_MAX,
+        "permission" => PERMISSION_MAX,
+        _ => return None,
+    })
+}
+
+/// The inclusive range of an integer field of this name.
+pub fn int_range(field: &str) -> Option<(i32, i32)> {
+    match field {
+        "table_count" => Some((TABLE_COUNT_MIN, TABLE_COUNT_MAX)),
+        "level" => Some((FLOOR_LEVEL_MIN, FLOOR_LEVEL_MAX)),
+        _ => None,
+    }
+}

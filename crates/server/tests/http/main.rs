@@ -3,5 +3,10 @@
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
+mod cadres;
+mod errors;
+mod infrastructure;
 mod ops;
+mod organisation;
+mod staff;
 mod support;

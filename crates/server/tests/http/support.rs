@@ -137,3 +137,132 @@ pub fn run_to_exit(mut command: Command) -> (ExitStatus, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// What a test looks at in a response.
+#[derive(Debug)]
+pub struct Res {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub body: serde_json::Value,
+}
+
+impl Res {
+    /// The `field` of each entry in a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn detail(&self) -> String {
+        self.body["detail"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn id(&self) -> i64 {
+        self.body["id"].as_i64().expect("an id in the body")
+    }
+
+    /// Asserts a problem+json answer with this status.
+    pub fn assert_problem(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{:#}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        self
+    }
+}
+
+impl TestServer {
+    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> Res {
+        self.send(request).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Res {
+        let response = request.send().await.expect("the server answers");
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = response.status().as_u16();
+        let etag = header("etag");
+        let location = header("location");
+        let content_type = header("content-type").unwrap_or_default();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Res {
+            status,
+            etag,
+            location,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Res {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Res {
+        self.send(self.client.post(self.url(path)).json(&body))
+            .await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Res {
+        self.send(self.client.post(self.url(path))).await
+    }
+
+    pub async fn put(&self, path: &str) -> Res {
+        self.send(self.client.put(self.url(path))).await
+    }
+
+    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: serde_json::Value) -> Res {
+        let mut request = self.client.patch(self.url(path)).json(&body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        self.send(request).await
+    }
+
+    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Res {
+        let mut request = self.client.delete(self.url(path));
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        self.send(request).await
+    }
+
+    /// Creates a staff member in department 1 (the RP Centre), unit 1,
+    /// designation 1, from the reference data.
+    pub async fn create_staff(&self, n: u32) -> Res {
+        let res = self
+            .post(
+                "/api/v1/staff",
+                serde_json::json!({
+                    "full_name": format!("Test Person {n}"),
+                    "employee_id": format!("T{n:05}"),
+                    "email": format!("person{n}@hospital.example.org"),
+                    "mobile": format!("+91 98100 {n:05}"),
+                    "department_id": 1,
+                    "unit_id": 1,
+                    "designation_id": 1,
+                }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{:#}", res.body);
+        res
+    }
+}

@@ -1,0 +1,175 @@
+//! JSON request bodies that report every structural problem at once.
+//!
+//! poem-openapi's `Json<T>` stops at the first problem and often cannot say
+//! which field it was ("Expected input type string, found null"). This
+//! payload reads the JSON, checks it against `T`'s own schema (the one in
+//! the document) and lists every unknown, missing or mistyped field; only a
+//! body that passes is handed to `T`'s parser.
+
+use crate::problem::FieldProblem;
+use poem::http::StatusCode;
+use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::payload::{Json, ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, Type};
+use serde_json::Value;
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+/// Every structural problem of a body, carried inside a `poem::Error` to the
+/// operation's bad-request handler.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is invalid")]
+pub struct BodyErrors(pub Vec<FieldProblem>);
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = <Json<T> as Payload>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        <Json<T> as Payload>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let data = Vec::<u8>::from_request(request, body).await?;
+        let fail = |problems: Vec<FieldProblem>| {
+            poem::Error::new(BodyErrors(problems), StatusCode::BAD_REQUEST)
+        };
+        if data.is_empty() {
+            return Err(fail(vec![problem("body", "a JSON object is required")]));
+        }
+        let value: Value = serde_json::from_slice(&data)
+            .map_err(|e| fail(vec![problem("body", format!("not valid JSON: {e}"))]))?;
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        let mut problems = Vec::new();
+        check(&registry, &T::schema_ref(), &value, "", &mut problems);
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        T::parse_from_json(Some(value))
+            .map(Self)
+            .map_err(|e| fail(vec![problem("body", e.into_message())]))
+    }
+}
+
+fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+    FieldProblem {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a MetaSchema> {
+    match schema {
+        MetaSchemaRef::Inline(schema) => Some(schema),
+        MetaSchemaRef::Reference(name) => registry.schemas.get(name),
+    }
+}
+
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Checks `value` against `schema`, adding a problem per wrong field.
+fn check(
+    registry: &Registry,
+    schema: &MetaSchemaRef,
+    value: &Value,
+    path: &str,
+    out: &mut Vec<FieldProblem>,
+) {
+    let Some(schema) = resolve(registry, schema) else {
+        return;
+    };
+    let field = if path.is_empty() { "body" } else { path };
+    if !schema.enum_items.is_empty() {
+        if !schema.enum_items.contains(value) {
+            let allowed: Vec<String> = schema.enum_items.iter().map(|v| v.to_string()).collect();
+            out.push(problem(
+                field,
+                format!("must be one of {}", allowed.join(", ")),
+            ));
+        }
+        return;
+    }
+    match schema.ty {
+        "object" if !schema.properties.is_empty() || schema.additional_properties.is_none() => {
+            let Some(object) = value.as_object() else {
+                out.push(problem(field, "must be a JSON object"));
+                return;
+            };
+            for name in object.keys() {
+                if !schema.properties.iter().any(|(p, _)| p == name) {
+                    out.push(problem(
+                        &join(path, name),
+                        "is not a field of this request (read-only or unknown)",
+                    ));
+                }
+            }
+            for (name, property) in &schema.properties {
+                let required = schema.required.contains(name);
+                match object.get(*name) {
+                    None if required => out.push(problem(&join(path, name), "is required")),
+                    None => {}
+                    Some(Value::Null) if required => out.push(problem(
+                        &join(path, name),
+                        "is required and may not be null",
+                    )),
+                    // Null clears an optional field (merge semantics).
+                    Some(Value::Null) => {}
+                    Some(value) => check(registry, property, value, &join(path, name), out),
+                }
+            }
+        }
+        "string" => match value.as_str() {
+            None => out.push(problem(field, "must be a string")),
+            Some(text) if matches!(schema.format, Some("date" | "naive-date")) => {
+                if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
+                    out.push(problem(field, "must be a date such as 2026-12-31"));
+                }
+            }
+            Some(_) => {}
+        },
+        "integer" => {
+            let fits = match schema.format {
+                Some("int32") => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                _ => value.as_i64().is_some(),
+            };
+            if !fits {
+                out.push(problem(field, "must be a whole number in range"));
+            }
+        }
+        "number" if !value.is_number() => out.push(problem(field, "must be a number")),
+        "boolean" if !value.is_boolean() => out.push(problem(field, "must be true or false")),
+        "array" => match value.as_array() {
+            None => out.push(problem(field, "must be an array")),
+            Some(items) => {
+                if let Some(item_schema) = &schema.items {
+                    for (i, item) in items.iter().enumerate() {
+                        check(registry, item_schema, item, &format!("{field}[{i}]"), out);
+                    }
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON + Type);
