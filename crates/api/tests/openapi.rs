@@ -29,3 +29,30 @@ fn every_operation_is_documented() {
         }
     }
 }
+
+#[test]
+fn the_document_states_the_domain_limits() {
+    use directory_domain::limits;
+    let spec: serde_json::Value = serde_json::from_str(&directory_api::spec_json()).unwrap();
+    let schemas = &spec["components"]["schemas"];
+    let staff = &schemas["NewStaff"]["properties"];
+    assert_eq!(staff["full_name"]["maxLength"], limits::FULL_NAME_MAX);
+    assert_eq!(staff["email"]["maxLength"], limits::EMAIL_MAX);
+    assert_eq!(staff["email2"]["nullable"], true);
+    let theatre = &schemas["NewOperatingTheatre"]["properties"]["table_count"];
+    assert_eq!(theatre["minimum"], limits::TABLE_COUNT_MIN);
+    assert_eq!(
+        schemas["NewDepartment"]["additionalProperties"],
+        serde_json::Value::Null
+    );
+    let limit = spec["paths"]["/api/v1/staff"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        limit["schema"]["maximum"].as_f64(),
+        Some(directory_db::Page::MAX_LIMIT as f64)
+    );
+}
