@@ -31,10 +31,22 @@ enum Command {
         #[arg(long, value_name = "N")]
         demo_staff: Option<usize>,
     },
+    /// Account housekeeping.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// Write docs/openapi.json from the API's definition.
     Openapi,
     /// Write docs/ERD.md (a mermaid diagram) from the migrated schema.
     Erd,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Deactivate the accounts of staff whose end date has passed and clear
+    /// expired sessions (the server also does this hourly); for cron.
+    Sweep,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +96,17 @@ fn run() -> anyhow::Result<()> {
         Command::Db { command } => {
             let config = Config::load()?;
             db_task(&config, command)
+        }
+        Command::Accounts {
+            command: AccountsCommand::Sweep,
+        } => {
+            let config = Config::load()?;
+            let mut conn = connect(&config)?;
+            let (ended, purged) = directory_server::sweep(&mut conn)?;
+            println!(
+                "Deactivated {ended} accounts past their end date; cleared {purged} expired sessions."
+            );
+            Ok(())
         }
         Command::Seed { file, demo_staff } => {
             let config = Config::load()?;

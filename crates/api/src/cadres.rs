@@ -1,5 +1,6 @@
 //! `/cadres` and `/designations`.
 
+use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
@@ -23,6 +24,7 @@ impl CadresApi {
     async fn list_cadres(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -48,7 +50,12 @@ impl CadresApi {
 
     /// Get a cadre
     #[oai(path = "/cadres/:id", method = "get")]
-    async fn get_cadre(&self, state: Data<&AppState>, id: Path<CadreId>) -> Fetched<Cadre> {
+    async fn get_cadre(
+        &self,
+        state: Data<&AppState>,
+        _auth: ReadAccess,
+        id: Path<CadreId>,
+    ) -> Fetched<Cadre> {
         respond(async {
             let cadre = blocking(&state, move |c| cadres::get_cadre(c, id.0)).await?;
             let tag = etag(cadre.audit.version);
@@ -62,11 +69,15 @@ impl CadresApi {
     async fn create_cadre(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewCadre>,
     ) -> Created<Cadre> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| cadres::create_cadre(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                cadres::create_cadre(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("cadres", created.id),
@@ -81,6 +92,7 @@ impl CadresApi {
     async fn update_cadre(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<CadrePatch>,
@@ -89,7 +101,7 @@ impl CadresApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                cadres::update_cadre(c, id.0, expected, &patch, None)
+                cadres::update_cadre(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -105,6 +117,7 @@ impl CadresApi {
     async fn delete_cadre(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -121,6 +134,7 @@ impl CadresApi {
     async fn list_cadre_designations(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<CadreId>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
@@ -154,6 +168,7 @@ impl DesignationsApi {
     async fn list_designations(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -187,6 +202,7 @@ impl DesignationsApi {
     async fn get_designation(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<DesignationId>,
     ) -> Fetched<Designation> {
         respond(async {
@@ -202,12 +218,15 @@ impl DesignationsApi {
     async fn create_designation(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewDesignation>,
     ) -> Created<Designation> {
         respond(async {
             let new = body.0.validated()?;
-            let created =
-                blocking(&state, move |c| cadres::create_designation(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                cadres::create_designation(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("designations", created.id),
@@ -224,6 +243,7 @@ impl DesignationsApi {
     async fn update_designation(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<DesignationPatch>,
@@ -232,7 +252,7 @@ impl DesignationsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                cadres::update_designation(c, id.0, expected, &patch, None)
+                cadres::update_designation(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -248,6 +268,7 @@ impl DesignationsApi {
     async fn delete_designation(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

@@ -1,5 +1,6 @@
 //! `/departments` and their units and heads.
 
+use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
@@ -91,6 +92,7 @@ impl DepartmentsApi {
     async fn list_departments(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -130,6 +132,7 @@ impl DepartmentsApi {
     async fn get_department(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<DepartmentId>,
         /// Relations to embed: `units`, `heads`.
         expand: Query<Option<String>>,
@@ -152,11 +155,15 @@ impl DepartmentsApi {
     async fn create_department(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewDepartment>,
     ) -> Created<Department> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| org::create_department(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                org::create_department(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("departments", created.id),
@@ -174,6 +181,7 @@ impl DepartmentsApi {
     async fn update_department(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<DepartmentPatch>,
@@ -182,7 +190,7 @@ impl DepartmentsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                org::update_department(c, id.0, expected, &patch, None)
+                org::update_department(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -198,6 +206,7 @@ impl DepartmentsApi {
     async fn delete_department(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -214,6 +223,7 @@ impl DepartmentsApi {
     async fn list_department_units(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<DepartmentId>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
@@ -242,6 +252,7 @@ impl DepartmentsApi {
     async fn list_department_heads(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<DepartmentId>,
     ) -> Listed<StaffRef> {
         respond(async {
@@ -267,12 +278,13 @@ impl DepartmentsApi {
     async fn put_department_head(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<DepartmentId>,
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
             let created = blocking(&state, move |c| {
-                org::put_department_head(c, id.0, staff_id.0, None)
+                org::put_department_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Linked::new(created))
@@ -285,6 +297,7 @@ impl DepartmentsApi {
     async fn delete_department_head(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<DepartmentId>,
         staff_id: Path<StaffId>,
     ) -> Unlinked {

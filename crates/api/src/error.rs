@@ -126,7 +126,16 @@ pub fn from_request_error(error: &poem::Error) -> ApiError {
     if let Some(body) = error.downcast_ref::<crate::body::BodyErrors>() {
         return ApiError::validation(body.0.clone());
     }
+    if let Some(failure) = error.downcast_ref::<crate::auth::AuthFailure>() {
+        return ApiError(Problem::new(failure.status(), failure.to_string()));
+    }
     let status = error.status();
+    if status == StatusCode::UNAUTHORIZED {
+        return ApiError(Problem::new(
+            status,
+            crate::auth::AuthFailure::Unauthenticated.to_string(),
+        ));
+    }
     let message = error.to_string();
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
         return ApiError(Problem::new(

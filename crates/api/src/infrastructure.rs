@@ -1,5 +1,6 @@
 //! `/buildings`, `/floors` and `/operating-theatres`.
 
+use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
@@ -60,6 +61,7 @@ impl BuildingsApi {
     async fn list_buildings(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -92,6 +94,7 @@ impl BuildingsApi {
     async fn get_building(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<BuildingId>,
         /// Relations to embed: `floors`.
         expand: Query<Option<String>>,
@@ -114,11 +117,15 @@ impl BuildingsApi {
     async fn create_building(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewBuilding>,
     ) -> Created<Building> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| infra::create_building(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                infra::create_building(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("buildings", created.id),
@@ -133,6 +140,7 @@ impl BuildingsApi {
     async fn update_building(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<BuildingPatch>,
@@ -141,7 +149,7 @@ impl BuildingsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                infra::update_building(c, id.0, expected, &patch, None)
+                infra::update_building(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -157,6 +165,7 @@ impl BuildingsApi {
     async fn delete_building(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -173,6 +182,7 @@ impl BuildingsApi {
     async fn list_building_floors(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<BuildingId>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
@@ -209,6 +219,7 @@ impl FloorsApi {
     async fn list_floors(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -234,7 +245,12 @@ impl FloorsApi {
 
     /// Get a floor
     #[oai(path = "/floors/:id", method = "get")]
-    async fn get_floor(&self, state: Data<&AppState>, id: Path<FloorId>) -> Fetched<Floor> {
+    async fn get_floor(
+        &self,
+        state: Data<&AppState>,
+        _auth: ReadAccess,
+        id: Path<FloorId>,
+    ) -> Fetched<Floor> {
         respond(async {
             let floor = blocking(&state, move |c| infra::get_floor(c, id.0)).await?;
             let tag = etag(floor.audit.version);
@@ -248,11 +264,15 @@ impl FloorsApi {
     async fn create_floor(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewFloor>,
     ) -> Created<Floor> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| infra::create_floor(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                infra::create_floor(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("floors", created.id),
@@ -267,6 +287,7 @@ impl FloorsApi {
     async fn update_floor(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<FloorPatch>,
@@ -275,7 +296,7 @@ impl FloorsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                infra::update_floor(c, id.0, expected, &patch, None)
+                infra::update_floor(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -291,6 +312,7 @@ impl FloorsApi {
     async fn delete_floor(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -307,6 +329,7 @@ impl FloorsApi {
     async fn list_floor_theatres(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<FloorId>,
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
@@ -343,6 +366,7 @@ impl TheatresApi {
     async fn list_theatres(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -373,6 +397,7 @@ impl TheatresApi {
     async fn get_theatre(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<OperatingTheatreId>,
     ) -> Fetched<OperatingTheatre> {
         respond(async {
@@ -388,11 +413,15 @@ impl TheatresApi {
     async fn create_theatre(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewOperatingTheatre>,
     ) -> Created<OperatingTheatre> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| infra::create_theatre(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                infra::create_theatre(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("operating-theatres", created.id),
@@ -407,6 +436,7 @@ impl TheatresApi {
     async fn update_theatre(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<OperatingTheatrePatch>,
@@ -415,7 +445,7 @@ impl TheatresApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                infra::update_theatre(c, id.0, expected, &patch, None)
+                infra::update_theatre(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -429,6 +459,7 @@ impl TheatresApi {
     async fn delete_theatre(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

@@ -5,6 +5,8 @@
 //! middleware); [`api_service`] is the OpenAPI service alone, which
 //! `cargo xtask openapi` renders into `docs/openapi.json`.
 
+pub mod accounts;
+pub mod auth;
 pub mod body;
 pub mod cadres;
 mod common;
@@ -17,6 +19,7 @@ pub mod ops;
 pub mod problem;
 pub mod responses;
 pub mod roles;
+pub mod session;
 pub mod staff;
 mod state;
 pub mod units;
@@ -69,10 +72,16 @@ pub enum Tag {
     Floors,
     /// Operating theatres and their tables.
     OperatingTheatres,
+    /// Log in and out; the caller's own account and password.
+    Auth,
+    /// Login accounts, their roles and deactivation (needs accounts:manage).
+    Accounts,
 }
 
 type Apis = (
     ops::OpsApi,
+    session::SessionApi,
+    accounts::AccountsApi,
     departments::DepartmentsApi,
     units::UnitsApi,
     cadres::CadresApi,
@@ -87,6 +96,8 @@ type Apis = (
 fn apis() -> Apis {
     (
         ops::OpsApi,
+        session::SessionApi,
+        accounts::AccountsApi,
         departments::DepartmentsApi,
         units::UnitsApi,
         cadres::CadresApi,

@@ -54,6 +54,8 @@ macro_rules! from_api_error {
         impl$(<$t: ParseFromJSON + ToJSON + Type + Send + Sync>)? From<ApiError> for $ty$(<$t>)? {
             fn from(error: ApiError) -> Self {
                 match error.0.status {
+                    401 => Self::Unauthorized(Json(error.0), "Bearer".into()),
+                    403 => Self::Forbidden(Json(error.0)),
                     $($status => Self::$variant(Json(error.0)),)*
                     _ => Self::Internal(Json(ApiError::internal().0)),
                 }
@@ -79,6 +81,12 @@ pub enum Listed<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     /// The parent resource does not exist (nested lists).
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -119,6 +127,12 @@ pub enum Fetched<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     /// No such resource.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -155,6 +169,12 @@ pub enum Created<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     /// The body is not JSON.
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -194,6 +214,12 @@ pub enum Updated<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     /// The body is not JSON.
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -232,6 +258,12 @@ pub enum Deleted {
     /// If-Match names a version that is no longer current; nothing changed.
     #[oai(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -262,6 +294,12 @@ pub enum Linked {
     /// One of the two resources does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -299,6 +337,12 @@ pub enum Unlinked {
     /// There is no such link.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -328,3 +372,36 @@ mod tests {
         assert_eq!(etag(7), "\"7\"");
     }
 }
+
+/// An action that answers with no body (logout, password change).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "done_bad_request")]
+pub enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+    /// The body is malformed or breaks a rule; `errors` lists every bad field.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// The body is not JSON.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn done_bad_request(error: poem::Error) -> Done {
+    problem_of(&error).into()
+}
+
+from_api_error!(Done { 400 => BadRequest, 415 => UnsupportedMediaType, 503 => Unavailable });

@@ -1,5 +1,6 @@
 //! `/roles`: functional roles and the permissions they grant.
 
+use crate::auth::{ManageAccess, ReadAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
@@ -20,6 +21,7 @@ impl RolesApi {
     async fn list_roles(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -45,7 +47,12 @@ impl RolesApi {
 
     /// Get a role
     #[oai(path = "/roles/:id", method = "get")]
-    async fn get_role(&self, state: Data<&AppState>, id: Path<RoleId>) -> Fetched<Role> {
+    async fn get_role(
+        &self,
+        state: Data<&AppState>,
+        _auth: ReadAccess,
+        id: Path<RoleId>,
+    ) -> Fetched<Role> {
         respond(async {
             let role = blocking(&state, move |c| accounts::get_role(c, id.0)).await?;
             let tag = etag(role.audit.version);
@@ -56,10 +63,18 @@ impl RolesApi {
 
     /// Create a role
     #[oai(path = "/roles", method = "post")]
-    async fn create_role(&self, state: Data<&AppState>, body: JsonBody<NewRole>) -> Created<Role> {
+    async fn create_role(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        body: JsonBody<NewRole>,
+    ) -> Created<Role> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| accounts::create_role(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                accounts::create_role(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("roles", created.id),
@@ -76,6 +91,7 @@ impl RolesApi {
     async fn update_role(
         &self,
         state: Data<&AppState>,
+        auth: ManageAccess,
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<RolePatch>,
@@ -84,7 +100,7 @@ impl RolesApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                accounts::update_role(c, id.0, expected, &patch, None)
+                accounts::update_role(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -100,6 +116,7 @@ impl RolesApi {
     async fn delete_role(
         &self,
         state: Data<&AppState>,
+        _auth: ManageAccess,
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

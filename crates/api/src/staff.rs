@@ -1,5 +1,6 @@
 //! `/staff`: people, their secondary departments, deactivation.
 
+use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
@@ -68,6 +69,7 @@ impl StaffApi {
     async fn list_staff(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -114,6 +116,7 @@ impl StaffApi {
     async fn get_staff(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<StaffId>,
         /// Relations to embed: `works_in`.
         expand: Query<Option<String>>,
@@ -139,11 +142,15 @@ impl StaffApi {
     async fn create_staff(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         body: JsonBody<NewStaff>,
     ) -> Created<Staff> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| st::create_staff(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                st::create_staff(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("staff", created.id),
@@ -162,6 +169,7 @@ impl StaffApi {
     async fn update_staff(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<StaffPatch>,
@@ -170,7 +178,7 @@ impl StaffApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                st::update_staff(c, id.0, expected, &patch, None)
+                st::update_staff(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -188,6 +196,7 @@ impl StaffApi {
     async fn delete_staff(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -203,10 +212,17 @@ impl StaffApi {
     ///
     /// Records who and when; a member already inactive is left as is.
     #[oai(path = "/staff/:id/deactivate", method = "post")]
-    async fn deactivate_staff(&self, state: Data<&AppState>, id: Path<StaffId>) -> Fetched<Staff> {
+    async fn deactivate_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: WriteAccess,
+        id: Path<StaffId>,
+    ) -> Fetched<Staff> {
         respond(async {
-            let staff =
-                blocking(&state, move |c| st::set_staff_active(c, id.0, false, None)).await?;
+            let staff = blocking(&state, move |c| {
+                st::set_staff_active(c, id.0, false, Some(auth.0.account))
+            })
+            .await?;
             let tag = etag(staff.audit.version);
             Ok(Fetched::Ok(Json(staff), tag))
         })
@@ -215,10 +231,17 @@ impl StaffApi {
 
     /// Reactivate a staff member
     #[oai(path = "/staff/:id/reactivate", method = "post")]
-    async fn reactivate_staff(&self, state: Data<&AppState>, id: Path<StaffId>) -> Fetched<Staff> {
+    async fn reactivate_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: WriteAccess,
+        id: Path<StaffId>,
+    ) -> Fetched<Staff> {
         respond(async {
-            let staff =
-                blocking(&state, move |c| st::set_staff_active(c, id.0, true, None)).await?;
+            let staff = blocking(&state, move |c| {
+                st::set_staff_active(c, id.0, true, Some(auth.0.account))
+            })
+            .await?;
             let tag = etag(staff.audit.version);
             Ok(Fetched::Ok(Json(staff), tag))
         })
@@ -230,6 +253,7 @@ impl StaffApi {
     async fn list_works_in(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<StaffId>,
     ) -> Listed<DepartmentRef> {
         respond(async {
@@ -257,12 +281,13 @@ impl StaffApi {
     async fn put_works_in(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<StaffId>,
         department_id: Path<DepartmentId>,
     ) -> Linked {
         respond(async {
             let created = blocking(&state, move |c| {
-                st::put_works_in(c, id.0, department_id.0, None)
+                st::put_works_in(c, id.0, department_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Linked::new(created))
@@ -275,6 +300,7 @@ impl StaffApi {
     async fn delete_works_in(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<StaffId>,
         department_id: Path<DepartmentId>,
     ) -> Unlinked {

@@ -5,11 +5,20 @@ use directory_db::{DbConnection, DbError, Pool};
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    pub auth: crate::auth::AuthSettings,
 }
 
 impl AppState {
     pub fn new(pool: Pool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            auth: crate::auth::AuthSettings::default(),
+        }
+    }
+
+    pub fn with_auth(mut self, auth: crate::auth::AuthSettings) -> Self {
+        self.auth = auth;
+        self
     }
 }
 

@@ -1,5 +1,6 @@
 //! `/units` and their heads.
 
+use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
@@ -61,6 +62,7 @@ impl UnitsApi {
     async fn list_units(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
@@ -98,6 +100,7 @@ impl UnitsApi {
     async fn get_unit(
         &self,
         state: Data<&AppState>,
+        _auth: ReadAccess,
         id: Path<UnitId>,
         /// Relations to embed: `heads`.
         expand: Query<Option<String>>,
@@ -117,10 +120,18 @@ impl UnitsApi {
 
     /// Create a unit in a department
     #[oai(path = "/units", method = "post")]
-    async fn create_unit(&self, state: Data<&AppState>, body: JsonBody<NewUnit>) -> Created<Unit> {
+    async fn create_unit(
+        &self,
+        state: Data<&AppState>,
+        auth: WriteAccess,
+        body: JsonBody<NewUnit>,
+    ) -> Created<Unit> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| org::create_unit(c, &new, None)).await?;
+            let created = blocking(&state, move |c| {
+                org::create_unit(c, &new, Some(auth.0.account))
+            })
+            .await?;
             Ok(Created::Created(
                 Json(created.clone()),
                 location("units", created.id),
@@ -137,6 +148,7 @@ impl UnitsApi {
     async fn update_unit(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<UnitPatch>,
@@ -145,7 +157,7 @@ impl UnitsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = blocking(&state, move |c| {
-                org::update_unit(c, id.0, expected, &patch, None)
+                org::update_unit(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -161,6 +173,7 @@ impl UnitsApi {
     async fn delete_unit(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -174,7 +187,12 @@ impl UnitsApi {
 
     /// List a unit's heads
     #[oai(path = "/units/:id/heads", method = "get")]
-    async fn list_unit_heads(&self, state: Data<&AppState>, id: Path<UnitId>) -> Listed<StaffRef> {
+    async fn list_unit_heads(
+        &self,
+        state: Data<&AppState>,
+        _auth: ReadAccess,
+        id: Path<UnitId>,
+    ) -> Listed<StaffRef> {
         respond(async {
             let heads = blocking(&state, move |c| {
                 org::get_unit(c, id.0)?;
@@ -200,12 +218,13 @@ impl UnitsApi {
     async fn put_unit_head(
         &self,
         state: Data<&AppState>,
+        auth: WriteAccess,
         id: Path<UnitId>,
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
             let created = blocking(&state, move |c| {
-                org::put_unit_head(c, id.0, staff_id.0, None)
+                org::put_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Linked::new(created))
@@ -218,6 +237,7 @@ impl UnitsApi {
     async fn delete_unit_head(
         &self,
         state: Data<&AppState>,
+        _auth: WriteAccess,
         id: Path<UnitId>,
         staff_id: Path<StaffId>,
     ) -> Unlinked {

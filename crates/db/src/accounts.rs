@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Account, AccountId, DomainError, NewAccount, NewRole, Permission, Role, RoleId, RolePatch,
-    StaffId,
+    Account, AccountId, AccountPatch, DeactivationReason, DomainError, Me, NewAccount, NewRole,
+    Patch, Permission, Role, RoleId, RolePatch, StaffId,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -254,6 +254,7 @@ struct AccountRow {
     updated_at: NaiveDateTime,
     updated_by: Option<i32>,
     version: i32,
+    deactivation_reason: Option<String>,
 }
 
 sort_fields!(
@@ -295,6 +296,10 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<AccountRow>) -> DbResult<Vec<Ac
                 active: row.active,
                 deactivated_at: row.deactivated_at.map(utc),
                 deactivated_by: row.deactivated_by.map(AccountId),
+                deactivation_reason: row
+                    .deactivation_reason
+                    .as_deref()
+                    .and_then(DeactivationReason::parse),
                 last_login_at: row.last_login_at.map(utc),
                 roles: by_account.remove(&row.id).unwrap_or_default(),
                 audit: audit(
@@ -551,11 +556,13 @@ pub fn verify_credentials(
     get_account(conn, AccountId(id)).map(Some)
 }
 
-/// Sets a new password (already validated against the rules).
+/// Sets a new password (already validated against the rules) and ends the
+/// account's sessions except `keep`.
 pub fn set_password(
     conn: &mut DbConnection,
     id: AccountId,
     password: &str,
+    keep_session: Option<i32>,
     actor: Actor,
 ) -> DbResult<()> {
     let hash = passwords::hash(password)?;
@@ -571,11 +578,91 @@ pub fn set_password(
                 accounts::version.eq(current.version + 1),
             ))
             .execute(conn)?;
+        crate::sessions::end_sessions_of(conn, id, keep_session)?;
         Ok(())
     })
 }
 
-/// Deactivates or reactivates an account, recording who and when.
+/// Changes one's own password: the current one must be right. Other
+/// sessions end; the caller's stays.
+pub fn change_own_password(
+    conn: &mut DbConnection,
+    id: AccountId,
+    current_password: &str,
+    new_password: &str,
+    session: i32,
+) -> DbResult<()> {
+    let stored: String = accounts::table
+        .find(id.0)
+        .select(accounts::password_hash)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("account", id))?;
+    if !passwords::verify(current_password, &stored) {
+        return Err(DomainError::field("current_password", "is not the current password").into());
+    }
+    set_password(conn, id, new_password, Some(session), Some(id))
+}
+
+/// An administrator's change to an account (username, staff member,
+/// password). A new password ends every session of the account.
+pub fn update_account(
+    conn: &mut DbConnection,
+    id: AccountId,
+    expected_version: Option<i32>,
+    patch: &AccountPatch,
+    actor: Actor,
+) -> DbResult<Account> {
+    let hash = match patch.password.as_set() {
+        Some(password) => Some(passwords::hash(password)?),
+        None => None,
+    };
+    conn.transaction(|conn| {
+        let current = account_row(conn, id)?;
+        check_version("account", id.0, current.version, expected_version)?;
+        if let Patch::Set(staff_id) = &patch.staff_id {
+            crate::staff::staff_exists(conn, *staff_id).map_err(|_| {
+                DomainError::field(
+                    "staff_id",
+                    format!("staff member {staff_id} does not exist"),
+                )
+            })?;
+        }
+        let at = now();
+        let username = patch.username.as_set();
+        let updated = diesel::update(
+            accounts::table
+                .find(id.0)
+                .filter(accounts::version.eq(current.version)),
+        )
+        .set((
+            username.map(|u| accounts::username.eq(u.clone())),
+            username.map(|u| accounts::username_key.eq(unique_key(u))),
+            patch
+                .staff_id
+                .clone()
+                .into_nullable()
+                .map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
+            hash.as_ref().map(|h| accounts::password_hash.eq(h.clone())),
+            hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
+            accounts::updated_at.eq(at),
+            accounts::updated_by.eq(actor.map(|a| a.0)),
+            accounts::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            let current = account_row(conn, id)?.version;
+            return Err(stale("account", id.0, current));
+        }
+        if hash.is_some() {
+            crate::sessions::end_sessions_of(conn, id, None)?;
+        }
+        get_account(conn, id)
+    })
+}
+
+/// Deactivates (ending its sessions) or reactivates an account, recording
+/// who, when and why.
 pub fn set_account_active(
     conn: &mut DbConnection,
     id: AccountId,
@@ -591,13 +678,95 @@ pub fn set_account_active(
                     accounts::active.eq(active),
                     accounts::deactivated_at.eq((!active).then_some(at)),
                     accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                    accounts::deactivation_reason
+                        .eq((!active).then_some(DeactivationReason::Manual.as_str())),
                     accounts::updated_at.eq(at),
                     accounts::updated_by.eq(actor.map(|a| a.0)),
                     accounts::version.eq(current.version + 1),
                 ))
                 .execute(conn)?;
         }
+        if !active {
+            crate::sessions::end_sessions_of(conn, id, None)?;
+        }
         get_account(conn, id)
+    })
+}
+
+/// Deactivates every active account whose staff member's end date is before
+/// `today`, as the system (no `deactivated_by`, reason `end_date`), and ends
+/// their sessions. Returns the accounts deactivated.
+pub fn deactivate_ended(
+    conn: &mut DbConnection,
+    today: chrono::NaiveDate,
+) -> DbResult<Vec<AccountId>> {
+    conn.transaction(|conn| {
+        let ended: Vec<i32> = accounts::table
+            .inner_join(staff::table)
+            .filter(accounts::active.eq(true))
+            .filter(staff::end_date.lt(today))
+            .select(accounts::id)
+            .load(conn)?;
+        let at = now();
+        for id in &ended {
+            diesel::update(accounts::table.find(id))
+                .set((
+                    accounts::active.eq(false),
+                    accounts::deactivated_at.eq(Some(at)),
+                    accounts::deactivated_by.eq(None::<i32>),
+                    accounts::deactivation_reason.eq(Some(DeactivationReason::EndDate.as_str())),
+                    accounts::updated_at.eq(at),
+                    accounts::version.eq(accounts::version + 1),
+                ))
+                .execute(conn)?;
+            crate::sessions::end_sessions_of(conn, AccountId(*id), None)?;
+        }
+        Ok(ended.into_iter().map(AccountId).collect())
+    })
+}
+
+/// Checks a login: the credentials, then that the account may log in today
+/// (active, and its staff member not past their end date). `None` for any
+/// refusal, after the same work, so a caller learns nothing from which.
+pub fn check_login(
+    conn: &mut DbConnection,
+    username: &str,
+    password: &str,
+    today: chrono::NaiveDate,
+) -> DbResult<Option<Account>> {
+    let Some(account) = verify_credentials(conn, username, password)? else {
+        return Ok(None);
+    };
+    if !account.active {
+        return Ok(None);
+    }
+    if let Some(staff_id) = account.staff_id {
+        let end: Option<Option<chrono::NaiveDate>> = staff::table
+            .find(staff_id.0)
+            .select(staff::end_date)
+            .first(conn)
+            .optional()?;
+        if directory_domain::staff::employment_ended(end.flatten(), today) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(account))
+}
+
+/// The caller's own account with its role names and permissions.
+pub fn me(conn: &mut DbConnection, id: AccountId) -> DbResult<Me> {
+    let account = get_account(conn, id)?;
+    let ids: Vec<i32> = account.roles.iter().map(|r| r.0).collect();
+    let role_names: Vec<String> = roles::table
+        .filter(roles::id.eq_any(ids))
+        .order(roles::name_key.asc())
+        .select(roles::name)
+        .load(conn)?;
+    let permissions = permissions_of(conn, id)?;
+    Ok(Me {
+        account,
+        role_names,
+        permissions,
     })
 }
 

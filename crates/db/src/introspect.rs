@@ -361,7 +361,7 @@ mod tests {
     #[test]
     fn schema_rs_parses() {
         let tables = declared_schema(include_str!("schema.rs"));
-        assert_eq!(tables.len(), 15);
+        assert_eq!(tables.len(), 17);
         let staff = tables.iter().find(|t| t.name == "staff").unwrap();
         let unit = staff.columns.iter().find(|c| c.name == "unit_id").unwrap();
         assert!(unit.nullable);

@@ -17,6 +17,7 @@ pub mod organisation;
 mod passwords;
 pub mod query;
 pub mod schema;
+pub mod sessions;
 pub mod staff;
 pub mod testing;
 

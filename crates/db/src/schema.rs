@@ -155,6 +155,26 @@ diesel::table! {
         updated_at -> Timestamp,
         updated_by -> Nullable<Integer>,
         version -> Integer,
+        deactivation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        account_id -> Integer,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_attempts (attempt_key) {
+        attempt_key -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
     }
 }
 
@@ -228,6 +248,7 @@ diesel::joinable!(role_permissions -> roles (role_id));
 diesel::joinable!(accounts -> staff (staff_id));
 diesel::joinable!(account_roles -> accounts (account_id));
 diesel::joinable!(account_roles -> roles (role_id));
+diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(floors -> buildings (building_id));
 diesel::joinable!(operating_theatres -> floors (floor_id));
 
@@ -244,6 +265,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     accounts,
     account_roles,
+    sessions,
+    login_attempts,
     buildings,
     floors,
     operating_theatres,

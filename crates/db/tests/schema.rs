@@ -83,6 +83,7 @@ fn foreign_keys_follow_the_delete_rules() {
         ("floors", "building_id", "buildings", "RESTRICT"),
         ("operating_theatres", "floor_id", "floors", "RESTRICT"),
         ("role_permissions", "role_id", "roles", "CASCADE"),
+        ("sessions", "account_id", "accounts", "CASCADE"),
         ("staff", "department_id", "departments", "RESTRICT"),
         ("staff", "designation_id", "designations", "RESTRICT"),
         ("staff", "supervisor_id", "staff", "SET NULL"),

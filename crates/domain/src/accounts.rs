@@ -134,6 +134,35 @@ fn dedup(mut permissions: Vec<Permission>) -> Vec<Permission> {
     permissions
 }
 
+/// Why an account is inactive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
+pub enum DeactivationReason {
+    /// Someone deactivated it (`deactivated_by`).
+    Manual,
+    /// The system did, because the staff member's end date passed.
+    EndDate,
+}
+
+impl DeactivationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::EndDate => "end_date",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "manual" => Some(Self::Manual),
+            "end_date" => Some(Self::EndDate),
+            _ => None,
+        }
+    }
+}
+
 /// A login account. The password hash never leaves the db crate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
@@ -146,6 +175,7 @@ pub struct Account {
     pub active: bool,
     pub deactivated_at: Option<DateTime<Utc>>,
     pub deactivated_by: Option<AccountId>,
+    pub deactivation_reason: Option<DeactivationReason>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub roles: Vec<RoleId>,
     #[serde(flatten)]
@@ -183,9 +213,151 @@ impl NewAccount {
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let username = check_username(&mut c, &self.username);
-        check_password(&mut c, &self.password, &username);
+        for role in &self.roles {
+            c.positive_id("roles", role.0);
+        }
+        check_password(&mut c, "password", &self.password, &username);
         c.finish()?;
         Ok(Self { username, ..self })
+    }
+}
+
+/// An administrator's change to an account. A new password here ends the
+/// account's sessions.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub username: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    pub staff_id: Patch<StaffId>,
+    #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
+    #[cfg_attr(feature = "openapi", oai(write_only))]
+    pub password: Patch<String>,
+}
+
+impl fmt::Debug for AccountPatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountPatch")
+            .field("username", &self.username)
+            .field("staff_id", &self.staff_id)
+            .field("password", &self.password.as_set().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl AccountPatch {
+    /// `current_username` is the stored one, for the password rule.
+    pub fn validated(self, current_username: &str) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let username = match &self.username {
+            Patch::Set(name) => Patch::Set(check_username(&mut c, name)),
+            other => c.patch_required("username", other),
+        };
+        let effective = username
+            .as_set()
+            .map_or(current_username, String::as_str)
+            .to_owned();
+        let password = match &self.password {
+            Patch::Set(password) => {
+                check_password(&mut c, "password", password, &effective);
+                Patch::Set(password.clone())
+            }
+            other => c.patch_required("password", other),
+        };
+        c.finish()?;
+        Ok(Self {
+            username,
+            staff_id: self.staff_id,
+            password,
+        })
+    }
+}
+
+/// `POST /auth/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    #[cfg_attr(feature = "openapi", oai(write_only))]
+    pub password: String,
+}
+
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The answer to a successful login.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: Me,
+}
+
+impl fmt::Debug for LoginResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginResponse")
+            .field("access_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// The caller's own account, with what its roles allow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+pub struct Me {
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", oai(flatten))]
+    pub account: Account,
+    /// The names of the account's roles.
+    pub role_names: Vec<String>,
+    /// The union of the roles' permissions.
+    pub permissions: Vec<Permission>,
+}
+
+/// `POST /auth/password`: change one's own password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
+#[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[cfg_attr(feature = "openapi", oai(write_only))]
+    pub current_password: String,
+    #[cfg_attr(feature = "openapi", oai(write_only))]
+    pub new_password: String,
+}
+
+impl fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordChange { <redacted> }")
+    }
+}
+
+impl PasswordChange {
+    pub fn validated(self, username: &str) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        check_password(&mut c, "new_password", &self.new_password, username);
+        if self.new_password == self.current_password {
+            c.fail("new_password", "must differ from the current password");
+        }
+        c.finish()?;
+        Ok(self)
     }
 }
 
@@ -208,20 +380,14 @@ fn check_username(c: &mut Checker, username: &str) -> String {
 
 /// The password rules (ASVS 2.1): length, not the username. Spaces are
 /// allowed and kept, so passphrases work.
-pub fn check_password(c: &mut Checker, password: &str, username: &str) {
+pub fn check_password(c: &mut Checker, field: &str, password: &str, username: &str) {
     let len = password.chars().count();
     if len < PASSWORD_MIN {
-        c.fail(
-            "password",
-            format!("must be at least {PASSWORD_MIN} characters"),
-        );
+        c.fail(field, format!("must be at least {PASSWORD_MIN} characters"));
     } else if len > PASSWORD_MAX {
-        c.fail(
-            "password",
-            format!("must be at most {PASSWORD_MAX} characters"),
-        );
+        c.fail(field, format!("must be at most {PASSWORD_MAX} characters"));
     } else if password.trim().to_lowercase() == username.trim().to_lowercase() {
-        c.fail("password", "must not be the username");
+        c.fail(field, "must not be the username");
     }
 }
 

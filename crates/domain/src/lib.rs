@@ -18,7 +18,10 @@ pub mod patch;
 pub mod staff;
 pub mod validate;
 
-pub use accounts::{Account, NewAccount, NewRole, Permission, Role, RolePatch};
+pub use accounts::{
+    Account, AccountPatch, DeactivationReason, LoginRequest, LoginResponse, Me, NewAccount,
+    NewRole, PasswordChange, Permission, Role, RolePatch,
+};
 pub use audit::Audit;
 pub use cadres::{Cadre, CadrePatch, Designation, DesignationPatch, NewCadre, NewDesignation};
 pub use error::{DomainError, FieldError};

@@ -25,6 +25,11 @@ pub const PASSWORD_HASH_MAX: usize = 255;
 pub const UID_LEN: usize = 36;
 pub const DEPARTMENT_KIND_MAX: usize = 20;
 pub const PERMISSION_MAX: usize = 40;
+/// Hex SHA-256 of a bearer token.
+pub const TOKEN_HASH_LEN: usize = 64;
+/// `u:<username>` or `a:<client address>`.
+pub const ATTEMPT_KEY_MAX: usize = 200;
+pub const DEACTIVATION_REASON_MAX: usize = 20;
 pub const TABLE_COUNT_MIN: i32 = 1;
 pub const TABLE_COUNT_MAX: i32 = 50;
 pub const FLOOR_LEVEL_MIN: i32 = -20;
@@ -50,6 +55,9 @@ pub fn text_max(field: &str) -> Option<usize> {
         "uid" => UID_LEN,
         "kind" => DEPARTMENT_KIND_MAX,
         "permission" => PERMISSION_MAX,
+        "token_hash" => TOKEN_HASH_LEN,
+        "attempt" => ATTEMPT_KEY_MAX,
+        "deactivation_reason" => DEACTIVATION_REASON_MAX,
         _ => return None,
     })
 }

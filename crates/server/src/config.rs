@@ -86,6 +86,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
     /// Used by the seed to create the first administrator, if missing.
     pub admin_password: Option<Secret>,
 }
@@ -131,6 +132,49 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
 }
 
+/// Sessions and the brute-force limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How long a bearer token lives.
+    pub token_lifetime_mins: u32,
+    /// Failed logins for one username that lock it...
+    pub max_failed_logins: u32,
+    /// ...from one client address (any usernames)...
+    pub max_failed_logins_per_address: u32,
+    /// ...within this many seconds...
+    pub failure_window_secs: u32,
+    /// ...for this many seconds.
+    pub lockout_secs: u32,
+    /// How often the server deactivates accounts whose staff member's end
+    /// date has passed (and clears expired sessions); 0 turns it off.
+    pub sweep_interval_secs: u64,
+}
+
+impl AuthConfig {
+    pub fn settings(&self) -> directory_api::auth::AuthSettings {
+        use directory_db::sessions::LockoutPolicy;
+        let window = chrono::Duration::seconds(i64::from(self.failure_window_secs));
+        let lockout = chrono::Duration::seconds(i64::from(self.lockout_secs));
+        directory_api::auth::AuthSettings {
+            token_lifetime: chrono::Duration::minutes(i64::from(self.token_lifetime_mins)),
+            per_username: LockoutPolicy {
+                max_failures: self.max_failed_logins.try_into().unwrap_or(i32::MAX),
+                window,
+                lockout,
+            },
+            per_address: LockoutPolicy {
+                max_failures: self
+                    .max_failed_logins_per_address
+                    .try_into()
+                    .unwrap_or(i32::MAX),
+                window,
+                lockout,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -166,6 +210,14 @@ impl Default for Config {
             log: LogConfig {
                 level: "info".into(),
                 format: LogFormat::Pretty,
+            },
+            auth: AuthConfig {
+                token_lifetime_mins: 480,
+                max_failed_logins: 5,
+                max_failed_logins_per_address: 50,
+                failure_window_secs: 900,
+                lockout_secs: 900,
+                sweep_interval_secs: 3600,
             },
             admin_password: None,
         }
@@ -232,6 +284,17 @@ impl Config {
         }
         directory_db::Backend::from_url(url)
             .map_err(|e| ConfigError(format!("database.url (DIRECTORY_DATABASE__URL): {e}")))?;
+        if self.auth.token_lifetime_mins == 0 {
+            return Err(ConfigError(
+                "auth.token_lifetime_mins must be at least 1".into(),
+            ));
+        }
+        if self.auth.max_failed_logins == 0 || self.auth.max_failed_logins_per_address == 0 {
+            return Err(ConfigError(
+                "auth.max_failed_logins and auth.max_failed_logins_per_address must be at least 1"
+                    .into(),
+            ));
+        }
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
         }

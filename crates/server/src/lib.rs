@@ -81,6 +81,43 @@ fn seed_reference(conn: &mut DbConnection, config: &Config) -> anyhow::Result<()
     Ok(())
 }
 
+/// Deactivates the accounts of staff whose end date has passed and clears
+/// expired sessions. Returns (accounts deactivated, sessions cleared).
+pub fn sweep(conn: &mut DbConnection) -> anyhow::Result<(usize, usize)> {
+    let today = chrono::Utc::now().date_naive();
+    let ended = directory_db::accounts::deactivate_ended(conn, today)?;
+    let purged = directory_db::sessions::purge_expired(conn)?;
+    Ok((ended.len(), purged))
+}
+
+/// Runs [`sweep`] every `interval_secs` on the blocking pool (first run at
+/// start); login refuses ended accounts even between sweeps.
+fn spawn_sweeper(pool: Pool, interval_secs: u64) {
+    if interval_secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(interval_secs));
+        loop {
+            ticks.tick().await;
+            let pool = pool.clone();
+            let result = tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, usize)> {
+                let mut conn = pool.get()?;
+                sweep(&mut conn)
+            })
+            .await;
+            match result {
+                Ok(Ok((0, _))) => {}
+                Ok(Ok((ended, _))) => {
+                    tracing::info!(accounts = ended, "deactivated accounts past their end date")
+                }
+                Ok(Err(error)) => tracing::warn!(%error, "end-date sweep failed"),
+                Err(error) => tracing::warn!(%error, "end-date sweep task failed"),
+            }
+        }
+    });
+}
+
 /// Runs the server until SIGTERM or Ctrl-C, then lets in-flight requests
 /// finish (up to `server.shutdown_grace_secs`).
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -95,7 +132,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         body_limit: config.server.body_limit,
         cors_origins: config.server.cors_origins.clone(),
     };
-    let app = directory_api::app(AppState::new(pool), &options);
+    spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
+    let state = AppState::new(pool).with_auth(config.auth.settings());
+    let app = directory_api::app(state, &options);
     let shutdown = shutdown_signal()?;
     let acceptor = TcpListener::bind(config.server.bind)
         .into_acceptor()

@@ -5,7 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn cadres_and_designations() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     assert_eq!(s.get("/api/v1/cadres").await.body["total"], 4);
     let faculty = s.get("/api/v1/cadres/1/designations?sort=name").await;
     assert_eq!(faculty.body["total"], 4);

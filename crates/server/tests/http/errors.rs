@@ -4,7 +4,7 @@ use crate::support::TestServer;
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let res = s
         .send_raw(
             s.client

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
+mod auth;
 mod cadres;
 mod errors;
 mod infrastructure;

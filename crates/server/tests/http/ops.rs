@@ -7,7 +7,7 @@ use serde_json::Value;
 
 #[tokio::test]
 async fn health_and_readiness() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let health = server
         .client
         .get(server.url("/healthz"))
@@ -62,7 +62,7 @@ async fn not_ready_while_migrations_are_pending() {
 
 #[tokio::test]
 async fn the_served_document_is_the_committed_one() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let served: Value = server
         .client
         .get(server.url("/openapi.json"))
@@ -85,7 +85,7 @@ async fn the_served_document_is_the_committed_one() {
 
 #[tokio::test]
 async fn errors_are_problem_documents() {
-    let server = TestServer::start();
+    let server = TestServer::start().await;
     let response = server
         .client
         .get(server.url("/no/such/path"))
@@ -121,7 +121,7 @@ async fn errors_are_problem_documents() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let server = TestServer::start();
+    let server = TestServer::start_anonymous();
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_staff_member_comes_with_names_embedded() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let member = s.create_staff(1).await;
     assert_eq!(member.body["full_name"], "Test Person 1");
     assert_eq!(member.body["mobile"], "+919810000001");
@@ -23,7 +23,7 @@ async fn a_staff_member_comes_with_names_embedded() {
 
 #[tokio::test]
 async fn staff_rules_are_enforced() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let bad = s
         .post(
             "/api/v1/staff",
@@ -103,7 +103,7 @@ async fn staff_rules_are_enforced() {
 
 #[tokio::test]
 async fn search_and_filters() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     for n in 1..=12 {
         s.create_staff(n).await;
     }
@@ -158,7 +158,7 @@ async fn search_and_filters() {
 
 #[tokio::test]
 async fn concurrent_updates_never_overwrite_each_other() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let member = s.create_staff(1).await;
     let path = format!("/api/v1/staff/{}", member.id());
     let tag = member.etag.clone().unwrap();
@@ -177,7 +177,7 @@ async fn concurrent_updates_never_overwrite_each_other() {
 
 #[tokio::test]
 async fn works_in_and_deleting_staff() {
-    let s = TestServer::start();
+    let s = TestServer::start().await;
     let boss = s.create_staff(1).await;
     let report = s.create_staff(2).await;
     let (boss_id, report_id) = (boss.id(), report.id());

@@ -36,16 +36,47 @@ pub struct TestServer {
     pub client: reqwest::Client,
     child: Child,
     stderr: mpsc::Receiver<String>,
+    token: std::sync::Mutex<Option<String>>,
     _db: Option<TestDatabase>,
 }
 
 impl TestServer {
-    /// A server on a fresh, migrated and seeded database.
-    pub fn start() -> Self {
+    /// A server on a fresh, migrated and seeded database, with requests
+    /// made as the administrator.
+    pub async fn start() -> Self {
+        let server = Self::start_anonymous();
+        let token = server.login("admin", ADMIN_PASSWORD).await;
+        server.set_token(Some(token));
+        server
+    }
+
+    /// The same, with requests made without a token.
+    pub fn start_anonymous() -> Self {
         let db = TestDatabase::empty().expect("a test database");
         let mut server = Self::spawn(server_command(&db.url));
         server._db = Some(db);
         server
+    }
+
+    /// Logs in and returns the token (panics on failure).
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let res = self
+            .send(
+                self.client
+                    .post(self.url("/api/v1/auth/login"))
+                    .json(&serde_json::json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "login as {username}: {:#}", res.body);
+        res.body["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    }
+
+    /// The token sent with every following request (`None`: no token).
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.lock().expect("token lock") = token;
     }
 
     /// Starts `command` and waits until it listens.
@@ -84,6 +115,7 @@ impl TestServer {
             client: reqwest::Client::new(),
             child,
             stderr: err_rx,
+            token: std::sync::Mutex::new(None),
             _db: None,
         }
     }
@@ -189,6 +221,11 @@ impl TestServer {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Res {
+        let token = self.token.lock().expect("token lock").clone();
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.expect("the server answers");
         let header = |name: &str| {
             response

@@ -1,0 +1,247 @@
+//! `/accounts`: login accounts, their roles, deactivation. Everything here
+//! needs `accounts:manage`.
+
+use crate::auth::ManageAccess;
+use crate::body::JsonBody;
+use crate::common::{location, parse_page, parse_sort};
+use crate::error::ApiError;
+use crate::responses::{
+    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+};
+use crate::{AppState, Tag, blocking};
+use directory_db::DbError;
+use directory_db::accounts::{self, AccountFilter, AccountSort};
+use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+
+/// An administrator may not lock themselves out.
+fn not_self(caller: AccountId, target: AccountId, what: &str) -> Result<(), ApiError> {
+    if caller == target {
+        return Err(DbError::blocked(format!("you cannot {what} your own account")).into());
+    }
+    Ok(())
+}
+
+pub struct AccountsApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Accounts")]
+impl AccountsApi {
+    /// List accounts
+    #[oai(path = "/accounts", method = "get")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter"
+    )]
+    async fn list_accounts(
+        &self,
+        state: Data<&AppState>,
+        _auth: ManageAccess,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
+        /// `username`, `created_at`, `last_login_at`; `-` for descending.
+        sort: Query<Option<String>>,
+        staff_id: Query<Option<StaffId>>,
+        role_id: Query<Option<RoleId>>,
+        active: Query<Option<bool>>,
+        /// Case-insensitive search in the username.
+        q: Query<Option<String>>,
+    ) -> Listed<Account> {
+        respond(async {
+            let page = parse_page(limit.0, offset.0)?;
+            let sort = parse_sort::<AccountSort>(sort.0.as_deref())?;
+            let filter = AccountFilter {
+                staff_id: staff_id.0,
+                active: active.0,
+                role_id: role_id.0,
+                q: q.0,
+            };
+            let found = blocking(&state, move |c| {
+                accounts::list_accounts(c, &filter, sort, page)
+            })
+            .await?;
+            Ok(Listed::page(found.items, found.total, page))
+        })
+        .await
+    }
+
+    /// Get an account
+    #[oai(path = "/accounts/:id", method = "get")]
+    async fn get_account(
+        &self,
+        state: Data<&AppState>,
+        _auth: ManageAccess,
+        id: Path<AccountId>,
+    ) -> Fetched<Account> {
+        respond(async {
+            let account = blocking(&state, move |c| accounts::get_account(c, id.0)).await?;
+            let tag = etag(account.audit.version);
+            Ok(Fetched::Ok(Json(account), tag))
+        })
+        .await
+    }
+
+    /// Create an account
+    ///
+    /// The password (8 to 256 characters, not the username) is stored only
+    /// as an argon2id hash and never returned.
+    #[oai(path = "/accounts", method = "post")]
+    async fn create_account(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        body: JsonBody<NewAccount>,
+    ) -> Created<Account> {
+        respond(async {
+            let new = body.0.validated()?;
+            let actor = auth.0.account;
+            let created = blocking(&state, move |c| {
+                accounts::create_account(c, &new, Some(actor))
+            })
+            .await?;
+            Ok(Created::Created(
+                Json(created.clone()),
+                location("accounts", created.id),
+                etag(created.audit.version),
+            ))
+        })
+        .await
+    }
+
+    /// Update an account
+    ///
+    /// A new `password` ends every session of the account.
+    #[oai(path = "/accounts/:id", method = "patch")]
+    async fn update_account(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        id: Path<AccountId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+        body: JsonBody<AccountPatch>,
+    ) -> Updated<Account> {
+        respond(async {
+            let expected = if_match(if_match_header.0.as_deref())?;
+            let actor = auth.0.account;
+            let patch = body.0;
+            let updated = blocking(&state, move |c| {
+                let current = accounts::get_account(c, id.0)?;
+                let patch = patch.validated(&current.username)?;
+                accounts::update_account(c, id.0, expected, &patch, Some(actor))
+            })
+            .await?;
+            let tag = etag(updated.audit.version);
+            Ok(Updated::Ok(Json(updated), tag))
+        })
+        .await
+    }
+
+    /// Delete an account
+    ///
+    /// Its role links and sessions go with it. Deactivating is the everyday
+    /// path.
+    #[oai(path = "/accounts/:id", method = "delete")]
+    async fn delete_account(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        id: Path<AccountId>,
+        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
+    ) -> Deleted {
+        respond(async {
+            not_self(auth.0.account, id.0, "delete")?;
+            let expected = if_match(if_match_header.0.as_deref())?;
+            blocking(&state, move |c| accounts::delete_account(c, id.0, expected)).await?;
+            Ok(Deleted::NoContent)
+        })
+        .await
+    }
+
+    /// Deactivate an account
+    ///
+    /// Its tokens stop working at once; who and when are recorded.
+    #[oai(path = "/accounts/:id/deactivate", method = "post")]
+    async fn deactivate_account(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        id: Path<AccountId>,
+    ) -> Updated<Account> {
+        respond(async {
+            not_self(auth.0.account, id.0, "deactivate")?;
+            let actor = auth.0.account;
+            let account = blocking(&state, move |c| {
+                accounts::set_account_active(c, id.0, false, Some(actor))
+            })
+            .await?;
+            let tag = etag(account.audit.version);
+            Ok(Updated::Ok(Json(account), tag))
+        })
+        .await
+    }
+
+    /// Reactivate an account
+    #[oai(path = "/accounts/:id/reactivate", method = "post")]
+    async fn reactivate_account(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        id: Path<AccountId>,
+    ) -> Updated<Account> {
+        respond(async {
+            let actor = auth.0.account;
+            let account = blocking(&state, move |c| {
+                accounts::set_account_active(c, id.0, true, Some(actor))
+            })
+            .await?;
+            let tag = etag(account.audit.version);
+            Ok(Updated::Ok(Json(account), tag))
+        })
+        .await
+    }
+
+    /// Give an account a role
+    #[oai(path = "/accounts/:id/roles/:role_id", method = "put")]
+    async fn put_account_role(
+        &self,
+        state: Data<&AppState>,
+        auth: ManageAccess,
+        id: Path<AccountId>,
+        role_id: Path<RoleId>,
+    ) -> Linked {
+        respond(async {
+            let actor = auth.0.account;
+            let created = blocking(&state, move |c| {
+                accounts::put_account_role(c, id.0, role_id.0, Some(actor))
+            })
+            .await?;
+            Ok(Linked::new(created))
+        })
+        .await
+    }
+
+    /// Take a role from an account
+    #[oai(path = "/accounts/:id/roles/:role_id", method = "delete")]
+    async fn delete_account_role(
+        &self,
+        state: Data<&AppState>,
+        _auth: ManageAccess,
+        id: Path<AccountId>,
+        role_id: Path<RoleId>,
+    ) -> Unlinked {
+        respond(async {
+            blocking(&state, move |c| {
+                accounts::remove_account_role(c, id.0, role_id.0)
+            })
+            .await?;
+            Ok(Unlinked::NoContent)
+        })
+        .await
+    }
+}

@@ -1,0 +1,160 @@
+//! Authentication and authorisation: the one place that decides who may
+//! call what.
+//!
+//! Each operation names the access it needs by the type of its security
+//! parameter: [`ReadAccess`] (directory:read), [`WriteAccess`]
+//! (directory:write), [`ManageAccess`] (accounts:manage) or [`AnyAccess`]
+//! (any valid token). The checker of that type validates the bearer token
+//! against the database and the permission against the caller's roles;
+//! handlers never check anything themselves.
+
+use crate::{AppState, blocking};
+use directory_db::sessions::{self, Caller, LockoutPolicy};
+use directory_domain::Permission;
+use poem::Request;
+use poem::http::StatusCode;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+/// Token lifetime and failed-login limits, from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub token_lifetime: chrono::Duration,
+    /// Failed logins for one username.
+    pub per_username: LockoutPolicy,
+    /// Failed logins from one client address (any usernames).
+    pub per_address: LockoutPolicy,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        let fifteen_minutes = chrono::Duration::minutes(15);
+        Self {
+            token_lifetime: chrono::Duration::hours(8),
+            per_username: LockoutPolicy {
+                max_failures: 5,
+                window: fifteen_minutes,
+                lockout: fifteen_minutes,
+            },
+            per_address: LockoutPolicy {
+                max_failures: 50,
+                window: fifteen_minutes,
+                lockout: fifteen_minutes,
+            },
+        }
+    }
+}
+
+/// Why a request was not allowed; the api's error mapping turns it into
+/// 401, 403 or 503.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("a valid bearer token is required: log in with POST /api/v1/auth/login")]
+    Unauthenticated,
+    #[error("this needs the {0} permission")]
+    Forbidden(Permission),
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
+}
+
+impl AuthFailure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// Today's date for end-date checks (UTC).
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+async fn authorize(
+    req: &Request,
+    bearer: Bearer,
+    needed: Option<Permission>,
+) -> poem::Result<Caller> {
+    let fail = |failure: AuthFailure| {
+        let status = failure.status();
+        poem::Error::new(failure, status)
+    };
+    let Some(state) = req.data::<AppState>() else {
+        return Err(fail(AuthFailure::Unavailable));
+    };
+    let token = bearer.token;
+    let caller = blocking(state, move |c| sessions::authenticate(c, &token, today()))
+        .await
+        .map_err(|e| match e {
+            directory_db::DbError::Unavailable(_) => fail(AuthFailure::Unavailable),
+            other => {
+                tracing::error!(error = %other, "token check failed");
+                fail(AuthFailure::Unavailable)
+            }
+        })?
+        .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;
+    match needed {
+        Some(permission) if !caller.may(permission) => {
+            Err(fail(AuthFailure::Forbidden(permission)))
+        }
+        _ => Ok(caller),
+    }
+}
+
+async fn any_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    authorize(req, bearer, None).await
+}
+
+async fn read_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    authorize(req, bearer, Some(Permission::DirectoryRead)).await
+}
+
+async fn write_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    authorize(req, bearer, Some(Permission::DirectoryWrite)).await
+}
+
+async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    authorize(req, bearer, Some(Permission::AccountsManage)).await
+}
+
+/// Any valid token.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearer",
+    ty = "bearer",
+    bearer_format = "opaque",
+    checker = "any_check"
+)]
+pub struct AnyAccess(pub Caller);
+
+/// A valid token whose roles grant `directory:read`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearer",
+    ty = "bearer",
+    bearer_format = "opaque",
+    checker = "read_check"
+)]
+pub struct ReadAccess(pub Caller);
+
+/// A valid token whose roles grant `directory:write`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearer",
+    ty = "bearer",
+    bearer_format = "opaque",
+    checker = "write_check"
+)]
+pub struct WriteAccess(pub Caller);
+
+/// A valid token whose roles grant `accounts:manage`.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "bearer",
+    ty = "bearer",
+    bearer_format = "opaque",
+    checker = "manage_check"
+)]
+pub struct ManageAccess(pub Caller);

@@ -1,0 +1,203 @@
+//! `/auth`: log in, log out, who am I, change my password.
+
+use crate::auth::{AnyAccess, today};
+use crate::body::JsonBody;
+use crate::error::{ApiError, from_request_error};
+use crate::problem::Problem;
+use crate::responses::{Done, Fetched, etag, respond};
+use crate::{AppState, Tag, blocking};
+use directory_db::DbResult;
+use directory_db::accounts;
+use directory_db::sessions::{self, LockoutPolicy};
+use directory_domain::validate::unique_key;
+use directory_domain::{LoginRequest, LoginResponse, Me, PasswordChange};
+use poem::http::StatusCode;
+use poem::web::{Data, RemoteAddr};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+/// The answer to a login attempt.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "login_bad_request")]
+pub enum LoginResult {
+    /// Logged in: send the token as `Authorization: Bearer <access_token>`.
+    #[oai(status = 200)]
+    Ok(Json<LoginResponse>),
+    /// The body is malformed.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// Wrong username or password, or the account may not log in; which of
+    /// these is not said.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// Too many failed logins for this username or from this address; try
+    /// again after `Retry-After` seconds.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>, #[oai(header = "Retry-After")] String),
+    /// The body is not JSON.
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn login_bad_request(error: poem::Error) -> LoginResult {
+    from_request_error(&error).into()
+}
+
+impl From<ApiError> for LoginResult {
+    fn from(error: ApiError) -> Self {
+        match error.0.status {
+            400 => Self::BadRequest(Json(error.0)),
+            415 => Self::UnsupportedMediaType(Json(error.0)),
+            503 => Self::Unavailable(Json(error.0)),
+            401 => Self::Unauthorized(Json(error.0), "Bearer".into()),
+            _ => Self::Internal(Json(ApiError::internal().0)),
+        }
+    }
+}
+
+enum Outcome {
+    LoggedIn(Box<LoginResponse>),
+    Refused,
+    Locked(i64),
+}
+
+/// The keys failed logins are counted under; long input is cut so a key
+/// fits its column.
+fn attempt_keys(username: &str, address: &str) -> (String, String) {
+    let user: String = unique_key(username.trim()).chars().take(180).collect();
+    (format!("u:{user}"), format!("a:{address}"))
+}
+
+pub struct SessionApi;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Auth")]
+impl SessionApi {
+    /// Log in
+    ///
+    /// Exchanges a username and password for a bearer token. After repeated
+    /// failures for one username, or from one address, further attempts get
+    /// 429 until the cooling-off period ends.
+    #[oai(path = "/auth/login", method = "post")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        remote: &RemoteAddr,
+        body: JsonBody<LoginRequest>,
+    ) -> LoginResult {
+        let address = remote
+            .as_socket_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let settings = state.auth.clone();
+        respond(async {
+            let LoginRequest { username, password } = body.0;
+            let outcome = blocking(&state, move |c| -> DbResult<Outcome> {
+                let (user_key, address_key) = attempt_keys(&username, &address);
+                let keys = [user_key.clone(), address_key.clone()];
+                if let Some(seconds) = sessions::locked_for(c, &keys)? {
+                    return Ok(Outcome::Locked(seconds));
+                }
+                let Some(account) = accounts::check_login(c, &username, &password, today())? else {
+                    let policies: [(String, LockoutPolicy); 2] = [
+                        (user_key, settings.per_username),
+                        (address_key, settings.per_address),
+                    ];
+                    sessions::record_failure(c, &policies)?;
+                    return Ok(Outcome::Refused);
+                };
+                sessions::clear_failures(c, &keys)?;
+                let session = sessions::create_session(c, account.id, settings.token_lifetime)?;
+                let me = accounts::me(c, account.id)?;
+                Ok(Outcome::LoggedIn(Box::new(LoginResponse {
+                    access_token: session.token,
+                    token_type: "Bearer".into(),
+                    expires_at: session.expires_at.and_utc(),
+                    account: me,
+                })))
+            })
+            .await?;
+            Ok(match outcome {
+                Outcome::LoggedIn(response) => LoginResult::Ok(Json(*response)),
+                Outcome::Refused => LoginResult::Unauthorized(
+                    Json(Problem::new(
+                        StatusCode::UNAUTHORIZED,
+                        "wrong username or password",
+                    )),
+                    "Bearer".into(),
+                ),
+                Outcome::Locked(seconds) => LoginResult::TooManyRequests(
+                    Json(Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        format!("too many failed logins; try again in {seconds} seconds"),
+                    )),
+                    seconds.to_string(),
+                ),
+            })
+        })
+        .await
+    }
+
+    /// Log out
+    ///
+    /// The token stops working at once.
+    #[oai(path = "/auth/logout", method = "post")]
+    async fn logout(&self, state: Data<&AppState>, auth: AnyAccess) -> Done {
+        respond(async {
+            let session = auth.0.session;
+            blocking(&state, move |c| sessions::end_session(c, session)).await?;
+            Ok(Done::NoContent)
+        })
+        .await
+    }
+
+    /// Who am I
+    ///
+    /// The caller's account, its roles' names and its permissions.
+    #[oai(path = "/auth/me", method = "get")]
+    async fn me(&self, state: Data<&AppState>, auth: AnyAccess) -> Fetched<Me> {
+        respond(async {
+            let account = auth.0.account;
+            let me = blocking(&state, move |c| accounts::me(c, account)).await?;
+            let tag = etag(me.account.audit.version);
+            Ok(Fetched::Ok(Json(me), tag))
+        })
+        .await
+    }
+
+    /// Change my password
+    ///
+    /// Needs the current password. Every other session of the account ends;
+    /// this one goes on.
+    #[oai(path = "/auth/password", method = "post")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        auth: AnyAccess,
+        body: JsonBody<PasswordChange>,
+    ) -> Done {
+        respond(async {
+            let caller = auth.0;
+            let change = body.0;
+            blocking(&state, move |c| {
+                let me = accounts::get_account(c, caller.account)?;
+                let change = change.validated(&me.username)?;
+                accounts::change_own_password(
+                    c,
+                    caller.account,
+                    &change.current_password,
+                    &change.new_password,
+                    caller.session,
+                )
+            })
+            .await?;
+            Ok(Done::NoContent)
+        })
+        .await
+    }
+}

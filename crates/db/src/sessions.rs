@@ -1,0 +1,235 @@
+//! Login sessions (bearer tokens) and the failed-login counters.
+//!
+//! A token is 32 random bytes (256 bits) from the OS, shown to the client
+//! once; the database keeps only its SHA-256, so a leaked table does not
+//! leak live tokens. SHA-256 (not argon2) is right here: the token is
+//! random, not a guessable password, and it is checked on every request.
+
+use crate::schema::{accounts, login_attempts, sessions, staff};
+use crate::{DbConnection, DbError, DbResult, now};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use directory_domain::{AccountId, Permission};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+/// Tokens carry a prefix so they are recognisable in a leak scan.
+const TOKEN_PREFIX: &str = "hd_";
+
+fn hash_token(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// A new session: the token (shown once) and when it expires.
+#[derive(Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Starts a session for an account and records the login time.
+pub fn create_session(
+    conn: &mut DbConnection,
+    account: AccountId,
+    lifetime: Duration,
+) -> DbResult<NewSession> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let at = now();
+    let expires_at = at + lifetime;
+    conn.transaction(|conn| {
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::account_id.eq(account.0),
+                sessions::token_hash.eq(hash_token(&token)),
+                sessions::created_at.eq(at),
+                sessions::expires_at.eq(expires_at),
+            ))
+            .execute(conn)?;
+        diesel::update(accounts::table.find(account.0))
+            .set(accounts::last_login_at.eq(at))
+            .execute(conn)?;
+        Ok(NewSession { token, expires_at })
+    })
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: AccountId,
+    pub session: i32,
+    pub permissions: Vec<Permission>,
+}
+
+impl Caller {
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+/// The caller behind a token, if the token is known and unexpired, its
+/// account active, and its staff member (if any) not past their end date.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    token: &str,
+    today: NaiveDate,
+) -> DbResult<Option<Caller>> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let found: Option<(i32, i32)> = sessions::table
+        .inner_join(accounts::table.left_join(staff::table))
+        .filter(sessions::token_hash.eq(hash_token(token)))
+        .filter(sessions::expires_at.gt(now()))
+        .filter(accounts::active.eq(true))
+        .filter(staff::end_date.is_null().or(staff::end_date.ge(today)))
+        .select((sessions::id, sessions::account_id))
+        .first(conn)
+        .optional()?;
+    let Some((session, account)) = found else {
+        return Ok(None);
+    };
+    let account = AccountId(account);
+    let permissions = crate::accounts::permissions_of(conn, account)?;
+    Ok(Some(Caller {
+        account,
+        session,
+        permissions,
+    }))
+}
+
+/// Ends one session (logout).
+pub fn end_session(conn: &mut DbConnection, session: i32) -> DbResult<()> {
+    diesel::delete(sessions::table.find(session)).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every session of an account, except `keep` (the caller's own, on a
+/// password change).
+pub fn end_sessions_of(
+    conn: &mut DbConnection,
+    account: AccountId,
+    keep: Option<i32>,
+) -> DbResult<usize> {
+    let query = sessions::table.filter(sessions::account_id.eq(account.0));
+    Ok(match keep {
+        Some(keep) => diesel::delete(query.filter(sessions::id.ne(keep))).execute(conn)?,
+        None => diesel::delete(query).execute(conn)?,
+    })
+}
+
+/// Removes expired sessions; returns how many.
+pub fn purge_expired(conn: &mut DbConnection) -> DbResult<usize> {
+    Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(conn)?)
+}
+
+// ---- failed logins ---------------------------------------------------------
+
+/// How many failures lock a key, within what window, for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    pub max_failures: i32,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+/// Seconds until the first of these keys unlocks, if any is locked.
+pub fn locked_for(conn: &mut DbConnection, keys: &[String]) -> DbResult<Option<i64>> {
+    let at = now();
+    let until: Vec<Option<NaiveDateTime>> = login_attempts::table
+        .filter(login_attempts::attempt_key.eq_any(keys))
+        .filter(login_attempts::locked_until.gt(at))
+        .select(login_attempts::locked_until)
+        .load(conn)?;
+    Ok(until
+        .into_iter()
+        .flatten()
+        .map(|until| (until - at).num_seconds().max(1))
+        .max())
+}
+
+/// Counts a failed login against each key (each with its own policy),
+/// locking a key that reaches its limit within the window.
+pub fn record_failure(conn: &mut DbConnection, keys: &[(String, LockoutPolicy)]) -> DbResult<()> {
+    let at = now();
+    conn.transaction(|conn| {
+        for (key, policy) in keys {
+            let current: Option<(i32, NaiveDateTime)> = login_attempts::table
+                .find(key)
+                .select((login_attempts::failures, login_attempts::window_started_at))
+                .first(conn)
+                .optional()?;
+            let (failures, started) = match current {
+                Some((failures, started)) if at - started < policy.window => {
+                    (failures + 1, started)
+                }
+                _ => (1, at),
+            };
+            let locked_until = (failures >= policy.max_failures).then_some(at + policy.lockout);
+            if current.is_some() {
+                diesel::update(login_attempts::table.find(key))
+                    .set((
+                        login_attempts::failures.eq(failures),
+                        login_attempts::window_started_at.eq(started),
+                        login_attempts::locked_until.eq(locked_until),
+                    ))
+                    .execute(conn)?;
+            } else {
+                // A concurrent first failure may have inserted it: retry as
+                // an update inside a savepoint (PostgreSQL aborts the
+                // transaction on a failed statement otherwise).
+                let inserted = conn.transaction(|conn| {
+                    diesel::insert_into(login_attempts::table)
+                        .values((
+                            login_attempts::attempt_key.eq(key),
+                            login_attempts::failures.eq(failures),
+                            login_attempts::window_started_at.eq(started),
+                            login_attempts::locked_until.eq(locked_until),
+                        ))
+                        .execute(conn)
+                        .map_err(DbError::from)
+                });
+                if let Err(DbError::Conflict { .. }) = inserted {
+                    diesel::update(login_attempts::table.find(key))
+                        .set(login_attempts::failures.eq(login_attempts::failures + 1))
+                        .execute(conn)?;
+                } else {
+                    inserted?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Forgets the failures of these keys (after a successful login).
+pub fn clear_failures(conn: &mut DbConnection, keys: &[String]) -> DbResult<()> {
+    diesel::delete(login_attempts::table.filter(login_attempts::attempt_key.eq_any(keys)))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_hash_to_hex_sha256() {
+        let hash = hash_token("hd_example");
+        assert_eq!(hash.len(), 64);
+        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(hash, hash_token("hd_example2"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Sessions, failed-login counters and the end-date sweep, on whichever
+//! backend the tests run on.
+
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
+use chrono::{Duration, NaiveDate, Utc};
+use directory_db::sessions::{self, LockoutPolicy};
+use directory_db::testing::TestDatabase;
+use directory_db::{DbConnection, accounts, cadres, organisation as org, staff};
+use directory_domain::*;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn setup() -> (TestDatabase, DbConnection, StaffId, AccountId) {
+    let db = TestDatabase::migrated().unwrap();
+    let mut conn = db.connect().unwrap();
+    let d = org::create_department(
+        &mut conn,
+        &NewDepartment {
+            name: "Anaesthesiology".into(),
+            abbr: None,
+            kind: DepartmentKind::Department,
+        },
+        None,
+    )
+    .unwrap();
+    let c = cadres::create_cadre(
+        &mut conn,
+        &NewCadre {
+            name: "Faculty".into(),
+        },
+        None,
+    )
+    .unwrap();
+    let des = cadres::create_designation(
+        &mut conn,
+        &NewDesignation {
+            cadre_id: c.id,
+            name: "Professor".into(),
+            abbr: None,
+        },
+        None,
+    )
+    .unwrap();
+    let s = staff::create_staff(
+        &mut conn,
+        &NewStaff {
+            full_name: "Leaving Soon".into(),
+            employee_id: "E1".into(),
+            email: "leaving@example.org".into(),
+            mobile: "9810000001".into(),
+            email2: None,
+            email3: None,
+            mobile2: None,
+            mobile3: None,
+            office_address: None,
+            department_id: d.id,
+            unit_id: None,
+            designation_id: des.id,
+            supervisor_id: None,
+            end_date: None,
+        },
+        None,
+    )
+    .unwrap();
+    let a = accounts::create_account(
+        &mut conn,
+        &NewAccount {
+            username: "leaving".into(),
+            password: "a long passphrase".into(),
+            staff_id: Some(s.id),
+            roles: vec![],
+        },
+        None,
+    )
+    .unwrap();
+    (db, conn, s.id, a.id)
+}
+
+fn set_end_date(conn: &mut DbConnection, id: StaffId, end: NaiveDate) {
+    let patch = StaffPatch {
+        end_date: Patch::Set(end),
+        ..Default::default()
+    };
+    staff::update_staff(conn, id, None, &patch, None).unwrap();
+}
+
+#[test]
+fn tokens_work_until_logout_and_are_stored_hashed() {
+    let (_db, mut conn, _, account) = setup();
+    let session = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
+    assert!(session.token.starts_with("hd_"));
+    let caller = sessions::authenticate(&mut conn, &session.token, today())
+        .unwrap()
+        .unwrap();
+    assert_eq!(caller.account, account);
+    assert!(
+        sessions::authenticate(&mut conn, "hd_forged", today())
+            .unwrap()
+            .is_none()
+    );
+    sessions::end_session(&mut conn, caller.session).unwrap();
+    assert!(
+        sessions::authenticate(&mut conn, &session.token, today())
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn expired_tokens_do_not_work() {
+    let (_db, mut conn, _, account) = setup();
+    let session = sessions::create_session(&mut conn, account, Duration::seconds(-1)).unwrap();
+    assert!(
+        sessions::authenticate(&mut conn, &session.token, today())
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(sessions::purge_expired(&mut conn).unwrap(), 1);
+}
+
+#[test]
+fn the_sweep_deactivates_accounts_past_their_end_date() {
+    let (_db, mut conn, staff_id, account) = setup();
+    let session = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
+    set_end_date(&mut conn, staff_id, today());
+    assert!(
+        accounts::deactivate_ended(&mut conn, today())
+            .unwrap()
+            .is_empty(),
+        "today is a working day"
+    );
+    assert!(
+        accounts::check_login(&mut conn, "leaving", "a long passphrase", today())
+            .unwrap()
+            .is_some()
+    );
+
+    set_end_date(&mut conn, staff_id, today() - Duration::days(1));
+    // Refused before any sweep runs.
+    assert!(
+        accounts::check_login(&mut conn, "leaving", "a long passphrase", today())
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        sessions::authenticate(&mut conn, &session.token, today())
+            .unwrap()
+            .is_none()
+    );
+
+    assert_eq!(
+        accounts::deactivate_ended(&mut conn, today()).unwrap(),
+        vec![account]
+    );
+    let after = accounts::get_account(&mut conn, account).unwrap();
+    assert!(!after.active);
+    assert_eq!(after.deactivation_reason, Some(DeactivationReason::EndDate));
+    assert_eq!(after.deactivated_by, None);
+    assert!(after.deactivated_at.is_some());
+    assert!(
+        accounts::deactivate_ended(&mut conn, today())
+            .unwrap()
+            .is_empty(),
+        "idempotent"
+    );
+}
+
+#[test]
+fn failures_lock_a_key_for_a_while() {
+    let (_db, mut conn, _, _) = setup();
+    let policy = LockoutPolicy {
+        max_failures: 3,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
+    let key = "u:leaving".to_owned();
+    for _ in 0..2 {
+        sessions::record_failure(&mut conn, &[(key.clone(), policy)]).unwrap();
+        assert_eq!(
+            sessions::locked_for(&mut conn, std::slice::from_ref(&key)).unwrap(),
+            None
+        );
+    }
+    sessions::record_failure(&mut conn, &[(key.clone(), policy)]).unwrap();
+    let wait = sessions::locked_for(&mut conn, std::slice::from_ref(&key))
+        .unwrap()
+        .unwrap();
+    assert!((890..=900).contains(&wait), "{wait}");
+    sessions::clear_failures(&mut conn, std::slice::from_ref(&key)).unwrap();
+    assert_eq!(sessions::locked_for(&mut conn, &[key]).unwrap(), None);
+}
