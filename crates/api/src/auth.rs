@@ -119,7 +119,10 @@ async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     authorize(req, bearer, Some(Permission::AccountsManage)).await
 }
 
-/// Any valid token.
+/// A bearer token from `POST /api/v1/auth/login`. Reads need the
+/// `directory:read` permission, directory changes `directory:write`, accounts
+/// and role changes `accounts:manage`.
+// Any valid token.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "bearer",
@@ -129,7 +132,9 @@ async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
 )]
 pub struct AnyAccess(pub Caller);
 
-/// A valid token whose roles grant `directory:read`.
+/// A bearer token from `POST /api/v1/auth/login`. Reads need the
+/// `directory:read` permission, directory changes `directory:write`, accounts
+/// and role changes `accounts:manage`.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "bearer",
@@ -139,7 +144,9 @@ pub struct AnyAccess(pub Caller);
 )]
 pub struct ReadAccess(pub Caller);
 
-/// A valid token whose roles grant `directory:write`.
+/// A bearer token from `POST /api/v1/auth/login`. Reads need the
+/// `directory:read` permission, directory changes `directory:write`, accounts
+/// and role changes `accounts:manage`.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "bearer",
@@ -149,7 +156,9 @@ pub struct ReadAccess(pub Caller);
 )]
 pub struct WriteAccess(pub Caller);
 
-/// A valid token whose roles grant `accounts:manage`.
+/// A bearer token from `POST /api/v1/auth/login`. Reads need the
+/// `directory:read` permission, directory changes `directory:write`, accounts
+/// and role changes `accounts:manage`.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "bearer",

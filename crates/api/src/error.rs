@@ -90,6 +90,16 @@ impl From<DbError> for ApiError {
                 }),
                 detail: Some(message),
             }),
+            DbError::Transient(cause) => {
+                tracing::warn!(%cause, "transaction kept losing a race");
+                Self(Problem {
+                    kind: CONFLICT.into(),
+                    title: "Conflict".into(),
+                    status: 409,
+                    detail: Some("a concurrent change got in the way; try again".into()),
+                    errors: None,
+                })
+            }
             DbError::Stale { .. } => {
                 let mut problem = Problem::new(StatusCode::PRECONDITION_FAILED, error.to_string());
                 problem.kind = STALE.into();

@@ -56,3 +56,29 @@ fn the_document_states_the_domain_limits() {
         Some(directory_db::Page::MAX_LIMIT as f64)
     );
 }
+
+#[test]
+fn every_api_operation_but_login_needs_a_token() {
+    let spec: serde_json::Value = serde_json::from_str(&directory_api::spec_json()).unwrap();
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let public = path == "/api/v1/auth/login" || !path.starts_with("/api/");
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            assert_eq!(secured, !public, "{method} {path}");
+            if secured {
+                for status in ["401", "403"] {
+                    assert!(
+                        operation["responses"].get(status).is_some(),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -121,7 +121,7 @@ pub fn create_role(conn: &mut DbConnection, new: &NewRole, actor: Actor) -> DbRe
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         diesel::insert_into(roles::table)
             .values((
                 roles::name.eq(&new.name),
@@ -179,14 +179,18 @@ pub fn update_role(
     patch: &RolePatch,
     actor: Actor,
 ) -> DbResult<Role> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = role_row(conn, id)?;
         check_version("role", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
         let updated = diesel::update(
-            roles::table
-                .find(id.0)
-                .filter(roles::version.eq(current.version)),
+            roles::table.find(id.0).filter(
+                roles::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             name.map(|n| roles::name.eq(n.clone())),
@@ -198,7 +202,7 @@ pub fn update_role(
                 .map(|d| roles::description.eq(d)),
             roles::updated_at.eq(now()),
             roles::updated_by.eq(actor.map(|a| a.0)),
-            roles::version.eq(current.version + 1),
+            roles::version.eq(roles::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -218,7 +222,7 @@ pub fn delete_role(
     id: RoleId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = role_row(conn, id)?;
         check_version("role", id.0, current.version, expected_version)?;
         let count: i64 = account_roles::table
@@ -371,7 +375,7 @@ pub fn create_account(
     let at = now();
     let by = actor.map(|a| a.0);
     let uid = Uuid::new_v4().to_string();
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         if let Some(staff_id) = new.staff_id {
             let found: Option<i32> = staff::table
                 .find(staff_id.0)
@@ -438,7 +442,7 @@ pub fn put_account_role(
     role: RoleId,
     actor: Actor,
 ) -> DbResult<bool> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         account_row(conn, account)?;
         role_row(conn, role)?;
         let exists: i64 = account_roles::table
@@ -566,8 +570,8 @@ pub fn set_password(
     actor: Actor,
 ) -> DbResult<()> {
     let hash = passwords::hash(password)?;
-    conn.transaction(|conn| {
-        let current = account_row(conn, id)?;
+    crate::write_transaction(conn, |conn| {
+        account_row(conn, id)?;
         let at = now();
         diesel::update(accounts::table.find(id.0))
             .set((
@@ -575,7 +579,7 @@ pub fn set_password(
                 accounts::password_changed_at.eq(at),
                 accounts::updated_at.eq(at),
                 accounts::updated_by.eq(actor.map(|a| a.0)),
-                accounts::version.eq(current.version + 1),
+                accounts::version.eq(accounts::version + 1),
             ))
             .execute(conn)?;
         crate::sessions::end_sessions_of(conn, id, keep_session)?;
@@ -617,7 +621,7 @@ pub fn update_account(
         Some(password) => Some(passwords::hash(password)?),
         None => None,
     };
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;
         if let Patch::Set(staff_id) = &patch.staff_id {
@@ -631,9 +635,13 @@ pub fn update_account(
         let at = now();
         let username = patch.username.as_set();
         let updated = diesel::update(
-            accounts::table
-                .find(id.0)
-                .filter(accounts::version.eq(current.version)),
+            accounts::table.find(id.0).filter(
+                accounts::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             username.map(|u| accounts::username.eq(u.clone())),
@@ -647,7 +655,7 @@ pub fn update_account(
             hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
             accounts::updated_at.eq(at),
             accounts::updated_by.eq(actor.map(|a| a.0)),
-            accounts::version.eq(current.version + 1),
+            accounts::version.eq(accounts::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -669,7 +677,7 @@ pub fn set_account_active(
     active: bool,
     actor: Actor,
 ) -> DbResult<Account> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
         if current.active != active {
             let at = now();
@@ -682,7 +690,7 @@ pub fn set_account_active(
                         .eq((!active).then_some(DeactivationReason::Manual.as_str())),
                     accounts::updated_at.eq(at),
                     accounts::updated_by.eq(actor.map(|a| a.0)),
-                    accounts::version.eq(current.version + 1),
+                    accounts::version.eq(accounts::version + 1),
                 ))
                 .execute(conn)?;
         }
@@ -700,7 +708,7 @@ pub fn deactivate_ended(
     conn: &mut DbConnection,
     today: chrono::NaiveDate,
 ) -> DbResult<Vec<AccountId>> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let ended: Vec<i32> = accounts::table
             .inner_join(staff::table)
             .filter(accounts::active.eq(true))
@@ -775,7 +783,7 @@ pub fn delete_account(
     id: AccountId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;
         diesel::delete(accounts::table.find(id.0)).execute(conn)?;

@@ -65,7 +65,7 @@ pub fn create_cadre(conn: &mut DbConnection, new: &NewCadre, actor: Actor) -> Db
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         diesel::insert_into(cadres::table)
             .values((
                 cadres::name.eq(&new.name),
@@ -121,21 +121,25 @@ pub fn update_cadre(
     patch: &CadrePatch,
     actor: Actor,
 ) -> DbResult<Cadre> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = cadre_row(conn, id)?;
         check_version("cadre", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
         let updated = diesel::update(
-            cadres::table
-                .find(id.0)
-                .filter(cadres::version.eq(current.version)),
+            cadres::table.find(id.0).filter(
+                cadres::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             name.map(|n| cadres::name.eq(n.clone())),
             name.map(|n| cadres::name_key.eq(unique_key(n))),
             cadres::updated_at.eq(now()),
             cadres::updated_by.eq(actor.map(|a| a.0)),
-            cadres::version.eq(current.version + 1),
+            cadres::version.eq(cadres::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -152,7 +156,7 @@ pub fn delete_cadre(
     id: CadreId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = cadre_row(conn, id)?;
         check_version("cadre", id.0, current.version, expected_version)?;
         let count: i64 = designations::table
@@ -241,7 +245,7 @@ pub fn create_designation(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         cadre_must_exist(conn, new.cadre_id)?;
         diesel::insert_into(designations::table)
             .values((
@@ -307,7 +311,7 @@ pub fn update_designation(
     patch: &DesignationPatch,
     actor: Actor,
 ) -> DbResult<Designation> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = designation_row(conn, id)?;
         check_version("designation", id.0, current.version, expected_version)?;
         if let Some(cadre) = patch.cadre_id.as_set() {
@@ -315,9 +319,13 @@ pub fn update_designation(
         }
         let name = patch.name.as_set();
         let updated = diesel::update(
-            designations::table
-                .find(id.0)
-                .filter(designations::version.eq(current.version)),
+            designations::table.find(id.0).filter(
+                designations::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             patch
@@ -333,7 +341,7 @@ pub fn update_designation(
                 .map(|a| designations::abbr.eq(a)),
             designations::updated_at.eq(now()),
             designations::updated_by.eq(actor.map(|a| a.0)),
-            designations::version.eq(current.version + 1),
+            designations::version.eq(designations::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -350,7 +358,7 @@ pub fn delete_designation(
     id: DesignationId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = designation_row(conn, id)?;
         check_version("designation", id.0, current.version, expected_version)?;
         let count: i64 = staff::table

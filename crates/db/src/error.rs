@@ -31,6 +31,11 @@ pub enum DbError {
     #[error(transparent)]
     Invalid(#[from] DomainError),
 
+    /// A deadlock or serialization failure: the transaction lost a race and
+    /// may simply be run again.
+    #[error("a concurrent change got in the way; try again")]
+    Transient(String),
+
     #[error("database unavailable: {0}")]
     Unavailable(String),
 
@@ -64,6 +69,17 @@ impl DbError {
     }
 }
 
+/// Errors that say "run the transaction again".
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for DbError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
 impl From<DieselError> for DbError {
     fn from(error: DieselError) -> Self {
         match error {
@@ -94,8 +110,9 @@ fn from_database_error(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformat
             DbError::blocked("the change conflicts with related records")
         }
         DatabaseErrorKind::ClosedConnection => DbError::Unavailable(message.to_owned()),
-        DatabaseErrorKind::SerializationFailure => {
-            DbError::blocked("a concurrent change got there first; try again")
+        DatabaseErrorKind::SerializationFailure => DbError::Transient(message.to_owned()),
+        _ if message.contains("Deadlock found") || message.contains("deadlock detected") => {
+            DbError::Transient(message.to_owned())
         }
         _ if is_connection_loss(message) => DbError::Unavailable(message.to_owned()),
         _ => DbError::Internal(message.to_owned()),

@@ -71,7 +71,7 @@ pub fn create_building(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         diesel::insert_into(buildings::table)
             .values((
                 buildings::name.eq(&new.name),
@@ -128,14 +128,18 @@ pub fn update_building(
     patch: &BuildingPatch,
     actor: Actor,
 ) -> DbResult<Building> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = building_row(conn, id)?;
         check_version("building", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
         let updated = diesel::update(
-            buildings::table
-                .find(id.0)
-                .filter(buildings::version.eq(current.version)),
+            buildings::table.find(id.0).filter(
+                buildings::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             name.map(|n| buildings::name.eq(n.clone())),
@@ -147,7 +151,7 @@ pub fn update_building(
                 .map(|a| buildings::abbr.eq(a)),
             buildings::updated_at.eq(now()),
             buildings::updated_by.eq(actor.map(|a| a.0)),
-            buildings::version.eq(current.version + 1),
+            buildings::version.eq(buildings::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -163,7 +167,7 @@ pub fn delete_building(
     id: BuildingId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = building_row(conn, id)?;
         check_version("building", id.0, current.version, expected_version)?;
         let count: i64 = floors::table
@@ -243,7 +247,7 @@ pub fn create_floor(conn: &mut DbConnection, new: &NewFloor, actor: Actor) -> Db
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         building_row(conn, new.building_id).map_err(|_| {
             DomainError::field(
                 "building_id",
@@ -329,14 +333,18 @@ pub fn update_floor(
     patch: &FloorPatch,
     actor: Actor,
 ) -> DbResult<Floor> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = floor_row(conn, id)?;
         check_version("floor", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
         let updated = diesel::update(
-            floors::table
-                .find(id.0)
-                .filter(floors::version.eq(current.version)),
+            floors::table.find(id.0).filter(
+                floors::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             name.map(|n| floors::name.eq(n.clone())),
@@ -349,7 +357,7 @@ pub fn update_floor(
             patch.level.as_set().map(|l| floors::level.eq(*l)),
             floors::updated_at.eq(now()),
             floors::updated_by.eq(actor.map(|a| a.0)),
-            floors::version.eq(current.version + 1),
+            floors::version.eq(floors::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -365,7 +373,7 @@ pub fn delete_floor(
     id: FloorId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = floor_row(conn, id)?;
         check_version("floor", id.0, current.version, expected_version)?;
         let count: i64 = operating_theatres::table
@@ -449,7 +457,7 @@ pub fn create_theatre(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         floor_row(conn, new.floor_id).map_err(|_| {
             DomainError::field("floor_id", format!("floor {} does not exist", new.floor_id))
         })?;
@@ -517,14 +525,18 @@ pub fn update_theatre(
     patch: &OperatingTheatrePatch,
     actor: Actor,
 ) -> DbResult<OperatingTheatre> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = theatre_row(conn, id)?;
         check_version("operating theatre", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
         let updated = diesel::update(
-            operating_theatres::table
-                .find(id.0)
-                .filter(operating_theatres::version.eq(current.version)),
+            operating_theatres::table.find(id.0).filter(
+                operating_theatres::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             name.map(|n| operating_theatres::name.eq(n.clone())),
@@ -540,7 +552,7 @@ pub fn update_theatre(
                 .map(|t| operating_theatres::table_count.eq(*t)),
             operating_theatres::updated_at.eq(now()),
             operating_theatres::updated_by.eq(actor.map(|a| a.0)),
-            operating_theatres::version.eq(current.version + 1),
+            operating_theatres::version.eq(operating_theatres::version + 1),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -556,7 +568,7 @@ pub fn delete_theatre(
     id: OperatingTheatreId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = theatre_row(conn, id)?;
         check_version("operating theatre", id.0, current.version, expected_version)?;
         diesel::delete(operating_theatres::table.find(id.0)).execute(conn)?;

@@ -96,3 +96,68 @@ pub(crate) fn like_pattern(q: &str) -> String {
         .collect();
     format!("%{cleaned}%")
 }
+
+/// Runs `f` in a transaction that writes. On SQLite the outermost one
+/// starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
+/// writes cannot wait for a concurrent writer (SQLite answers "database is
+/// locked" at once rather than deadlock), while an immediate one queues on
+/// the busy timeout. Nested calls become savepoints, as with `transaction`.
+///
+/// On PostgreSQL and MySQL an outermost transaction that loses a deadlock
+/// or serialization race is run again (up to three times in all), so a
+/// client sees the race only if it keeps losing.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, mut f: F) -> Result<T, E>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error> + error::Transient,
+{
+    #[cfg(feature = "sqlite")]
+    #[allow(
+        irrefutable_let_patterns,
+        reason = "SQLite may be the only backend built"
+    )]
+    if let DbConnection::Sqlite(inner) = conn {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let depth =
+            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?;
+        if depth.is_none() {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            #[allow(
+                irrefutable_let_patterns,
+                reason = "SQLite may be the only backend built"
+            )]
+            let DbConnection::Sqlite(inner) = conn else {
+                unreachable!("the variant cannot change during the transaction")
+            };
+            return match result {
+                Ok(value) => {
+                    AnsiTransactionManager::commit_transaction(inner)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    AnsiTransactionManager::rollback_transaction(inner)?;
+                    Err(error)
+                }
+            };
+        }
+    }
+    use diesel::connection::TransactionManager;
+    let outermost =
+        <DbConnection as diesel::Connection>::TransactionManager::transaction_manager_status_mut(
+            conn,
+        )
+        .transaction_depth()?
+        .is_none();
+    let attempts = if outermost { 3 } else { 1 };
+    let mut attempt = 1;
+    loop {
+        match diesel::Connection::transaction(conn, &mut f) {
+            Err(error) if error.is_transient() && attempt < attempts => {
+                attempt += 1;
+                tracing::debug!(attempt, "transaction lost a race; running it again");
+            }
+            result => return result,
+        }
+    }
+}

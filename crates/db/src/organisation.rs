@@ -78,7 +78,6 @@ struct DepartmentChanges {
     active: Option<bool>,
     updated_at: NaiveDateTime,
     updated_by: Option<i32>,
-    version: i32,
 }
 
 sort_fields!(
@@ -127,7 +126,7 @@ pub fn create_department(
 ) -> DbResult<Department> {
     let at = now();
     let key = unique_key(&new.name);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         diesel::insert_into(departments::table)
             .values(DepartmentInsert {
                 name: &new.name,
@@ -198,7 +197,7 @@ pub fn update_department(
     patch: &DepartmentPatch,
     actor: Actor,
 ) -> DbResult<Department> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = department_row(conn, id)?;
         check_version("department", id.0, current.version, expected_version)?;
         let name = patch.name.as_set().cloned();
@@ -210,14 +209,17 @@ pub fn update_department(
             active: patch.active.as_set().copied(),
             updated_at: now(),
             updated_by: actor.map(|a| a.0),
-            version: current.version + 1,
         };
         let updated = diesel::update(
-            departments::table
-                .find(id.0)
-                .filter(departments::version.eq(current.version)),
+            departments::table.find(id.0).filter(
+                departments::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
-        .set(changes)
+        .set((changes, departments::version.eq(departments::version + 1)))
         .execute(conn)?;
         if updated == 0 {
             let current = department_row(conn, id)?.version;
@@ -234,7 +236,7 @@ pub fn delete_department(
     id: DepartmentId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = department_row(conn, id)?;
         check_version("department", id.0, current.version, expected_version)?;
         let unit_count: i64 = units::table
@@ -311,7 +313,6 @@ struct UnitChanges {
     abbr: Option<Option<String>>,
     updated_at: NaiveDateTime,
     updated_by: Option<i32>,
-    version: i32,
 }
 
 sort_fields!(
@@ -342,7 +343,7 @@ pub fn get_unit(conn: &mut DbConnection, id: UnitId) -> DbResult<Unit> {
 pub fn create_unit(conn: &mut DbConnection, new: &NewUnit, actor: Actor) -> DbResult<Unit> {
     let at = now();
     let key = unique_key(&new.name);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         department_exists(conn, new.department_id).map_err(|_| {
             directory_domain::DomainError::field(
                 "department_id",
@@ -425,23 +426,29 @@ pub fn update_unit(
     patch: &UnitPatch,
     actor: Actor,
 ) -> DbResult<Unit> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = unit_row(conn, id)?;
         check_version("unit", id.0, current.version, expected_version)?;
         let name = patch.name.as_set().cloned();
         let updated = diesel::update(
-            units::table
-                .find(id.0)
-                .filter(units::version.eq(current.version)),
+            units::table.find(id.0).filter(
+                units::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
-        .set(UnitChanges {
-            name_key: name.as_deref().map(unique_key),
-            name,
-            abbr: patch.abbr.clone().into_nullable(),
-            updated_at: now(),
-            updated_by: actor.map(|a| a.0),
-            version: current.version + 1,
-        })
+        .set((
+            units::version.eq(units::version + 1),
+            UnitChanges {
+                name_key: name.as_deref().map(unique_key),
+                name,
+                abbr: patch.abbr.clone().into_nullable(),
+                updated_at: now(),
+                updated_by: actor.map(|a| a.0),
+            },
+        ))
         .execute(conn)?;
         if updated == 0 {
             let current = unit_row(conn, id)?.version;
@@ -458,7 +465,7 @@ pub fn delete_unit(
     id: UnitId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = unit_row(conn, id)?;
         check_version("unit", id.0, current.version, expected_version)?;
         diesel::delete(units::table.find(id.0)).execute(conn)?;
@@ -475,7 +482,7 @@ pub fn put_department_head(
     staff_id: StaffId,
     actor: Actor,
 ) -> DbResult<bool> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         department_exists(conn, department)?;
         crate::staff::staff_exists(conn, staff_id)?;
         let exists: i64 = department_heads::table
@@ -555,7 +562,7 @@ pub fn put_unit_head(
     staff_id: StaffId,
     actor: Actor,
 ) -> DbResult<bool> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         unit_row(conn, unit)?;
         crate::staff::staff_exists(conn, staff_id)?;
         let exists: i64 = unit_heads::table

@@ -49,7 +49,7 @@ pub fn create_session(
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let at = now();
     let expires_at = at + lifetime;
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         diesel::insert_into(sessions::table)
             .values((
                 sessions::account_id.eq(account.0),
@@ -61,7 +61,10 @@ pub fn create_session(
         diesel::update(accounts::table.find(account.0))
             .set(accounts::last_login_at.eq(at))
             .execute(conn)?;
-        Ok(NewSession { token, expires_at })
+        Ok(NewSession {
+            token: token.clone(),
+            expires_at,
+        })
     })
 }
 
@@ -164,7 +167,7 @@ pub fn locked_for(conn: &mut DbConnection, keys: &[String]) -> DbResult<Option<i
 /// locking a key that reaches its limit within the window.
 pub fn record_failure(conn: &mut DbConnection, keys: &[(String, LockoutPolicy)]) -> DbResult<()> {
     let at = now();
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         for (key, policy) in keys {
             let current: Option<(i32, NaiveDateTime)> = login_attempts::table
                 .find(key)
@@ -190,7 +193,7 @@ pub fn record_failure(conn: &mut DbConnection, keys: &[(String, LockoutPolicy)])
                 // A concurrent first failure may have inserted it: retry as
                 // an update inside a savepoint (PostgreSQL aborts the
                 // transaction on a failed statement otherwise).
-                let inserted = conn.transaction(|conn| {
+                let inserted = crate::write_transaction(conn, |conn| {
                     diesel::insert_into(login_attempts::table)
                         .values((
                             login_attempts::attempt_key.eq(key),

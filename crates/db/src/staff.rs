@@ -308,7 +308,7 @@ fn check_references(
 pub fn create_staff(conn: &mut DbConnection, new: &NewStaff, actor: Actor) -> DbResult<Staff> {
     let at = now();
     let by = actor.map(|a| a.0);
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         check_references(
             conn,
             None,
@@ -363,7 +363,7 @@ pub fn update_staff(
     patch: &StaffPatch,
     actor: Actor,
 ) -> DbResult<Staff> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = staff_row(conn, id)?;
         check_version("staff member", id.0, current.version, expected_version)?;
         let department = patch
@@ -386,9 +386,13 @@ pub fn update_staff(
         check_references(conn, Some(id), department, unit, designation, supervisor)?;
 
         let updated = diesel::update(
-            staff::table
-                .find(id.0)
-                .filter(staff::version.eq(current.version)),
+            staff::table.find(id.0).filter(
+                staff::version
+                    .eq(expected_version.unwrap_or(current.version))
+                    .or(expected_version
+                        .is_none()
+                        .into_sql::<diesel::sql_types::Bool>()),
+            ),
         )
         .set((
             (
@@ -460,7 +464,7 @@ pub fn update_staff(
             (
                 staff::updated_at.eq(now()),
                 staff::updated_by.eq(actor.map(|a| a.0)),
-                staff::version.eq(current.version + 1),
+                staff::version.eq(staff::version + 1),
             ),
         ))
         .execute(conn)?;
@@ -479,7 +483,7 @@ pub fn set_staff_active(
     active: bool,
     actor: Actor,
 ) -> DbResult<Staff> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = staff_row(conn, id)?;
         if current.active != active {
             let at = now();
@@ -490,7 +494,7 @@ pub fn set_staff_active(
                     staff::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
                     staff::updated_at.eq(at),
                     staff::updated_by.eq(actor.map(|a| a.0)),
-                    staff::version.eq(current.version + 1),
+                    staff::version.eq(staff::version + 1),
                 ))
                 .execute(conn)?;
         }
@@ -505,7 +509,7 @@ pub fn delete_staff(
     id: StaffId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         let current = staff_row(conn, id)?;
         check_version("staff member", id.0, current.version, expected_version)?;
         let count: i64 = accounts::table
@@ -531,7 +535,7 @@ pub fn put_works_in(
     department: DepartmentId,
     actor: Actor,
 ) -> DbResult<bool> {
-    conn.transaction(|conn| {
+    crate::write_transaction(conn, |conn| {
         staff_exists(conn, staff_id)?;
         crate::organisation::department_exists(conn, department)?;
         let exists: i64 = staff_works_in::table

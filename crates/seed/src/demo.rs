@@ -2,7 +2,6 @@
 //! spread over the departments, units and designations that exist.
 
 use crate::SeedError;
-use diesel::Connection;
 use directory_db::cadres::{self, DesignationFilter};
 use directory_db::organisation::{self as org, UnitFilter};
 use directory_db::staff;
@@ -91,7 +90,7 @@ pub fn demo_staff(
         ProgressBar::hidden()
     };
 
-    let added = conn.transaction(|conn| -> Result<usize, SeedError> {
+    let added = directory_db::write_transaction(conn, |conn| -> Result<usize, SeedError> {
         let start = staff::count_with_employee_prefix(conn, DEMO_PREFIX)? as usize;
         let mut rng = StdRng::seed_from_u64(start as u64);
         let mut added = 0;

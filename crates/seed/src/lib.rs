@@ -9,7 +9,6 @@ mod demo;
 
 pub use demo::demo_staff;
 
-use diesel::Connection;
 use directory_db::{
     DbConnection, DbError, accounts, cadres, infrastructure as infra, organisation as org,
 };
@@ -38,6 +37,12 @@ pub enum SeedError {
     NoAdminPassword,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl directory_db::error::Transient for SeedError {
+    fn is_transient(&self) -> bool {
+        matches!(self, Self::Db(e) if e.is_transient())
+    }
 }
 
 impl From<diesel::result::Error> for SeedError {
@@ -256,7 +261,7 @@ pub fn seed(
     data: &SeedData,
     admin_password: &AdminPassword,
 ) -> Result<SeedReport, SeedError> {
-    conn.transaction(|conn| seed_in_transaction(conn, data, admin_password))
+    directory_db::write_transaction(conn, |conn| seed_in_transaction(conn, data, admin_password))
 }
 
 fn seed_in_transaction(

@@ -5,6 +5,7 @@
 
 mod auth;
 mod cadres;
+mod concurrency;
 mod errors;
 mod infrastructure;
 mod ops;

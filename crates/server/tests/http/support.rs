@@ -22,7 +22,10 @@ pub fn server_command(database_url: &str) -> Command {
         .env("DIRECTORY_CONFIG_DIR", config_dir())
         .env("DIRECTORY_DATABASE__URL", database_url)
         .env("DIRECTORY_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "info")
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
+        )
         // No .env from the developer's checkout.
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
@@ -87,6 +90,12 @@ impl TestServer {
         let (addr_tx, addr_rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("ERROR")
+                    || line.contains("WARN")
+                    || std::env::var_os("TEST_SERVER_ECHO").is_some()
+                {
+                    eprintln!("server: {line}");
+                }
                 if let Some(at) = line.find("listening on http://") {
                     let addr: String = line[at + "listening on http://".len()..]
                         .chars()
