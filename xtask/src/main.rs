@@ -1,6 +1,8 @@
 //! `cargo xtask`: the developer's and operator's tasks, on the same
 //! configuration and profile as the server (config/, .env, DIRECTORY_*).
 
+mod bench;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use directory_db::{DbConnection, connection::redact_url, migrations};
@@ -40,6 +42,22 @@ enum Command {
     Openapi,
     /// Write docs/ERD.md (a mermaid diagram) from the migrated schema.
     Erd,
+    /// Load-test the release server with wrk and write docs/PERFORMANCE.md.
+    Bench {
+        /// Demo staff members to load.
+        #[arg(long, default_value_t = 10_000)]
+        staff: usize,
+        /// A PostgreSQL or MySQL database to use instead of a temporary
+        /// SQLite file. Its tables are dropped and rebuilt.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 8)]
+        seconds: u32,
+        /// Print only; do not write docs/PERFORMANCE.md.
+        #[arg(long)]
+        no_write: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +110,17 @@ fn run() -> anyhow::Result<()> {
     std::env::set_current_dir(workspace_root()).context("cannot enter the workspace root")?;
     match cli.command {
         Command::Openapi => write_file("docs/openapi.json", &directory_api::spec_json()),
+        Command::Bench {
+            staff,
+            database_url,
+            seconds,
+            no_write,
+        } => bench::run(bench::BenchOptions {
+            staff,
+            database_url,
+            seconds,
+            write_doc: !no_write,
+        }),
         Command::Erd => write_file("docs/ERD.md", &directory_db::introspect::erd_markdown()?),
         Command::Db { command } => {
             let config = Config::load()?;

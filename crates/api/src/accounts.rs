@@ -136,6 +136,7 @@ impl AccountsApi {
                 accounts::update_account(c, id.0, expected, &patch, Some(actor))
             })
             .await?;
+            state.tokens.forget_account(id.0);
             let tag = etag(updated.audit.version);
             Ok(Updated::Ok(Json(updated), tag))
         })
@@ -158,6 +159,7 @@ impl AccountsApi {
             not_self(auth.0.account, id.0, "delete")?;
             let expected = if_match(if_match_header.0.as_deref())?;
             blocking(&state, move |c| accounts::delete_account(c, id.0, expected)).await?;
+            state.tokens.forget_account(id.0);
             Ok(Deleted::NoContent)
         })
         .await
@@ -180,6 +182,7 @@ impl AccountsApi {
                 accounts::set_account_active(c, id.0, false, Some(actor))
             })
             .await?;
+            state.tokens.forget_account(id.0);
             let tag = etag(account.audit.version);
             Ok(Updated::Ok(Json(account), tag))
         })
@@ -221,6 +224,7 @@ impl AccountsApi {
                 accounts::put_account_role(c, id.0, role_id.0, Some(actor))
             })
             .await?;
+            state.tokens.forget_account(id.0);
             Ok(Linked::new(created))
         })
         .await
@@ -240,6 +244,7 @@ impl AccountsApi {
                 accounts::remove_account_role(c, id.0, role_id.0)
             })
             .await?;
+            state.tokens.forget_account(id.0);
             Ok(Unlinked::NoContent)
         })
         .await

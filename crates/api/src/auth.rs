@@ -10,16 +10,24 @@
 
 use crate::{AppState, blocking};
 use directory_db::sessions::{self, Caller, LockoutPolicy};
-use directory_domain::Permission;
+use directory_domain::{AccountId, Permission};
 use poem::Request;
 use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
 
 /// Token lifetime and failed-login limits, from the server's configuration.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub token_lifetime: chrono::Duration,
+    /// How long a validated token is trusted without asking the database
+    /// again. This process forgets a token at once on logout, deactivation,
+    /// password or role changes; other server processes sharing the
+    /// database notice within this time. Zero asks the database every time.
+    pub token_cache: std::time::Duration,
     /// Failed logins for one username.
     pub per_username: LockoutPolicy,
     /// Failed logins from one client address (any usernames).
@@ -31,6 +39,7 @@ impl Default for AuthSettings {
         let fifteen_minutes = chrono::Duration::minutes(15);
         Self {
             token_lifetime: chrono::Duration::hours(8),
+            token_cache: std::time::Duration::from_secs(2),
             per_username: LockoutPolicy {
                 max_failures: 5,
                 window: fifteen_minutes,
@@ -72,6 +81,58 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// Tokens validated in the last [`AuthSettings::token_cache`], keyed by
+/// their hash, so most requests skip the session and permission queries.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (Caller, Instant)>>,
+}
+
+impl TokenCache {
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, hash: &str, ttl: std::time::Duration) -> Option<Caller> {
+        let entries = self.entries.lock().ok()?;
+        let (caller, at) = entries.get(hash)?;
+        (at.elapsed() < ttl).then(|| caller.clone())
+    }
+
+    fn put(&self, hash: String, caller: Caller, ttl: std::time::Duration) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.retain(|_, (_, at)| at.elapsed() < ttl);
+                if entries.len() >= Self::MAX_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(hash, (caller, Instant::now()));
+        }
+    }
+
+    /// Forgets one session (logout).
+    pub fn forget_session(&self, session: i32) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (caller, _)| caller.session != session);
+        }
+    }
+
+    /// Forgets every token of an account (deactivation, password change,
+    /// role change).
+    pub fn forget_account(&self, account: AccountId) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.retain(|_, (caller, _)| caller.account != account);
+        }
+    }
+
+    /// Forgets everything (a role's permissions or a staff member's end
+    /// date changed).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
 async fn authorize(
     req: &Request,
     bearer: Bearer,
@@ -84,17 +145,33 @@ async fn authorize(
     let Some(state) = req.data::<AppState>() else {
         return Err(fail(AuthFailure::Unavailable));
     };
-    let token = bearer.token;
-    let caller = blocking(state, move |c| sessions::authenticate(c, &token, today()))
-        .await
-        .map_err(|e| match e {
-            directory_db::DbError::Unavailable(_) => fail(AuthFailure::Unavailable),
-            other => {
-                tracing::error!(error = %other, "token check failed");
-                fail(AuthFailure::Unavailable)
+    let ttl = state.auth.token_cache;
+    let hash = sessions::hash_token(&bearer.token);
+    let cached = if ttl.is_zero() {
+        None
+    } else {
+        state.tokens.get(&hash, ttl)
+    };
+    let caller = match cached {
+        Some(caller) => caller,
+        None => {
+            let token = bearer.token;
+            let caller = blocking(state, move |c| sessions::authenticate(c, &token, today()))
+                .await
+                .map_err(|e| match e {
+                    directory_db::DbError::Unavailable(_) => fail(AuthFailure::Unavailable),
+                    other => {
+                        tracing::error!(error = %other, "token check failed");
+                        fail(AuthFailure::Unavailable)
+                    }
+                })?
+                .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;
+            if !ttl.is_zero() {
+                state.tokens.put(hash, caller.clone(), ttl);
             }
-        })?
-        .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;
+            caller
+        }
+    };
     match needed {
         Some(permission) if !caller.may(permission) => {
             Err(fail(AuthFailure::Forbidden(permission)))

@@ -103,6 +103,7 @@ impl RolesApi {
                 accounts::update_role(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
+            state.tokens.clear();
             let tag = etag(updated.audit.version);
             Ok(Updated::Ok(Json(updated), tag))
         })
@@ -123,6 +124,7 @@ impl RolesApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             blocking(&state, move |c| accounts::delete_role(c, id.0, expected)).await?;
+            state.tokens.clear();
             Ok(Deleted::NoContent)
         })
         .await

@@ -151,6 +151,7 @@ impl SessionApi {
         respond(async {
             let session = auth.0.session;
             blocking(&state, move |c| sessions::end_session(c, session)).await?;
+            state.tokens.forget_session(session);
             Ok(Done::NoContent)
         })
         .await
@@ -196,6 +197,7 @@ impl SessionApi {
                 )
             })
             .await?;
+            state.tokens.forget_account(caller.account);
             Ok(Done::NoContent)
         })
         .await

@@ -177,10 +177,15 @@ impl StaffApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
+            let end_date_changed = !patch.end_date.is_unchanged();
             let updated = blocking(&state, move |c| {
                 st::update_staff(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
+            if end_date_changed {
+                // Access ends with the end date: no cached token outlives it.
+                state.tokens.clear();
+            }
             let tag = etag(updated.audit.version);
             Ok(Updated::Ok(Json(updated), tag))
         })

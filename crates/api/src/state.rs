@@ -6,6 +6,7 @@ use directory_db::{DbConnection, DbError, Pool};
 pub struct AppState {
     pub pool: Pool,
     pub auth: crate::auth::AuthSettings,
+    pub tokens: std::sync::Arc<crate::auth::TokenCache>,
 }
 
 impl AppState {
@@ -13,6 +14,7 @@ impl AppState {
         Self {
             pool,
             auth: crate::auth::AuthSettings::default(),
+            tokens: std::sync::Arc::default(),
         }
     }
 

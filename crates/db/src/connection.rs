@@ -183,8 +183,8 @@ impl diesel::r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -222,9 +222,10 @@ pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(options.connection_timeout)
-        // SQLite checks cost nothing; on a server a dead connection shows up
-        // as an Unavailable error and the next checkout opens a fresh one.
-        .test_on_check_out(backend == Backend::Sqlite)
+        // A server connection is checked on checkout (one round trip), so a
+        // database restart heals by itself; an embedded SQLite connection
+        // cannot go away, and skipping the check saves a query per request.
+        .test_on_check_out(backend != Backend::Sqlite)
         .build(Manager::new(url))
         .map_err(|e| DbError::Unavailable(e.to_string()))
 }

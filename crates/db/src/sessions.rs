@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// Tokens carry a prefix so they are recognisable in a leak scan.
 const TOKEN_PREFIX: &str = "hd_";
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 

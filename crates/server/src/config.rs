@@ -138,6 +138,10 @@ pub struct ServerConfig {
 pub struct AuthConfig {
     /// How long a bearer token lives.
     pub token_lifetime_mins: u32,
+    /// How long a checked token is trusted without asking the database
+    /// again; logout and deactivation on this server take effect at once,
+    /// on the other servers of a cluster within this time. 0: never cache.
+    pub token_cache_secs: u64,
     /// Failed logins for one username that lock it...
     pub max_failed_logins: u32,
     /// ...from one client address (any usernames)...
@@ -158,6 +162,7 @@ impl AuthConfig {
         let lockout = chrono::Duration::seconds(i64::from(self.lockout_secs));
         directory_api::auth::AuthSettings {
             token_lifetime: chrono::Duration::minutes(i64::from(self.token_lifetime_mins)),
+            token_cache: std::time::Duration::from_secs(self.token_cache_secs),
             per_username: LockoutPolicy {
                 max_failures: self.max_failed_logins.try_into().unwrap_or(i32::MAX),
                 window,
@@ -213,6 +218,7 @@ impl Default for Config {
             },
             auth: AuthConfig {
                 token_lifetime_mins: 480,
+                token_cache_secs: 2,
                 max_failed_logins: 5,
                 max_failed_logins_per_address: 50,
                 failure_window_secs: 900,

@@ -3,8 +3,7 @@
 use directory_server::config::Config;
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = match Config::load() {
         Ok(config) => config,
         Err(e) => {
@@ -13,7 +12,20 @@ async fn main() -> ExitCode {
         }
     };
     directory_server::init_tracing(&config);
-    match directory_server::run(config).await {
+    // Database work runs on the blocking pool; more threads than pooled
+    // connections would only wait for a connection (and cost memory).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.database.pool_size as usize + 4)
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(directory_server::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

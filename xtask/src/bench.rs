@@ -1,0 +1,486 @@
+//! `cargo xtask bench`: the release server on a fresh database with demo
+//! staff, driven over loopback by wrk at 32 and 256 connections; prints a
+//! table and writes docs/PERFORMANCE.md.
+
+use anyhow::{Context, bail};
+use directory_db::{DbConnection, migrations};
+use directory_seed::{AdminPassword, SeedData};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct BenchOptions {
+    pub staff: usize,
+    pub database_url: Option<String>,
+    pub seconds: u32,
+    pub write_doc: bool,
+}
+
+/// One endpoint's figures at one connection count.
+struct Row {
+    name: &'static str,
+    connections: u32,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+    requests: u64,
+}
+
+struct Scenario {
+    name: &'static str,
+    /// wrk Lua script (request set-up); `{TOKEN}` and `{STAFF}` are filled in.
+    script: &'static str,
+    path: &'static str,
+    /// One wrk thread per connection, so per-thread state is per connection.
+    thread_per_connection: bool,
+}
+
+const COMMON: &str = r#"
+token = "{TOKEN}"
+staff = {STAFF}
+math.randomseed(os.time())
+"#;
+
+const SCENARIOS: [Scenario; 7] = [
+    Scenario {
+        name: "GET /healthz",
+        script: "",
+        path: "/healthz",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "GET one staff member",
+        script: r#"
+request = function()
+  return wrk.format("GET", "/api/v1/staff/" .. math.random(1, staff), {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "GET page of 100 staff",
+        script: r#"
+request = function()
+  local offset = math.random(0, math.max(0, staff - 100))
+  return wrk.format("GET", "/api/v1/staff?limit=100&offset=" .. offset, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "GET staff?q= search",
+        script: r#"
+local words = {"son", "ann", "mar", "lee", "ber", "chr", "ia", "ott", "wil", "ste"}
+request = function()
+  local q = words[math.random(1, #words)]
+  return wrk.format("GET", "/api/v1/staff?limit=20&q=" .. q, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "GET department ?expand=units,heads",
+        script: r#"
+request = function()
+  return wrk.format("GET", "/api/v1/departments/1?expand=units,heads", {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "POST staff",
+        script: r#"
+local counter = 0
+local tid = 0
+local next_tid = 0
+setup = function(thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
+end
+init = function()
+  tid = wrk.thread:get("tid") or math.random(1, 1000000)
+  run = math.random(1, 1000000000)
+end
+request = function()
+  counter = counter + 1
+  local n = run .. "-" .. tid .. "-" .. counter
+  local body = '{"full_name":"Bench Person ' .. n .. '","employee_id":"B' .. n .. '","email":"bench' .. n .. '@bench.example.org","mobile":"+919810000000","department_id":2,"designation_id":5}'
+  return wrk.format("POST", "/api/v1/staff", {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, body)
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "PATCH staff with If-Match",
+        script: r#"
+local next_tid = 0
+setup = function(thread)
+  next_tid = next_tid + 1
+  thread:set("tid", next_tid)
+end
+init = function()
+  id = wrk.thread:get("tid")
+  etag = nil
+  n = 0
+end
+request = function()
+  n = n + 1
+  local headers = {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}
+  if etag then headers["If-Match"] = etag end
+  return wrk.format("PATCH", "/api/v1/staff/" .. id, headers, '{"office_address":"Room ' .. n .. '"}')
+end
+response = function(status, headers, body)
+  etag = headers["etag"] or headers["ETag"] or etag
+end
+"#,
+        path: "/",
+        thread_per_connection: true,
+    },
+];
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A minimal HTTP/1.1 exchange (the bench needs one login, nothing more).
+fn http(port: u16, method: &str, path: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn prepare_database(url: &str, staff: usize, password: &str) -> anyhow::Result<()> {
+    let mut conn = DbConnection::open(url)?;
+    migrations::revert_all(&mut conn)?;
+    migrations::run_pending(&mut conn)?;
+    directory_seed::seed(
+        &mut conn,
+        &SeedData::reference()?,
+        &AdminPassword::Given(password.to_owned()),
+    )?;
+    let started = Instant::now();
+    directory_seed::demo_staff(&mut conn, staff, true)?;
+    println!(
+        "Seeded {staff} demo staff in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Peak resident memory so far, in MiB (VmHWM).
+    fn peak_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
+}
+
+fn start_server(binary: &Path, url: &str, port: u16) -> anyhow::Result<Server> {
+    let child = Command::new(binary)
+        .env("DIRECTORY_PROFILE", "production")
+        .env("DIRECTORY_DATABASE__URL", url)
+        .env("DIRECTORY_SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("DIRECTORY_LOG__LEVEL", "warn")
+        .env("DIRECTORY_AUTH__SWEEP_INTERVAL_SECS", "0")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start the release server")?;
+    let server = Server { child };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = http(port, "GET", "/readyz", "") {
+            return Ok(server);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("the server did not become ready")
+}
+
+fn parse_duration_ms(text: &str) -> Option<f64> {
+    let (number, unit) = text.split_at(text.find(|c: char| c.is_ascii_alphabetic())?);
+    let value: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => value / 1000.0,
+        "ms" => value,
+        "s" => value * 1000.0,
+        "m" => value * 60_000.0,
+        _ => return None,
+    })
+}
+
+fn run_wrk(
+    scenario: &Scenario,
+    connections: u32,
+    port: u16,
+    token: &str,
+    staff: usize,
+    seconds: u32,
+    dir: &Path,
+) -> anyhow::Result<Row> {
+    let script_path = dir.join("scenario.lua");
+    let script = format!("{COMMON}{}", scenario.script)
+        .replace("{TOKEN}", token)
+        .replace("{STAFF}", &staff.to_string());
+    std::fs::write(&script_path, script)?;
+    let threads = if scenario.thread_per_connection {
+        connections
+    } else {
+        2
+    };
+    let output = Command::new("wrk")
+        .args([
+            "-t",
+            &threads.to_string(),
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+        ])
+        .arg(&script_path)
+        .arg(format!("http://127.0.0.1:{port}{}", scenario.path))
+        .output()
+        .context("cannot run wrk (install it: apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let find = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .map(|l| l[prefix.len()..].trim().to_owned())
+    };
+    let rps = find("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let p50 = find("50%")
+        .and_then(|v| parse_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    let p99 = find("99%")
+        .and_then(|v| parse_duration_ms(&v))
+        .unwrap_or(f64::NAN);
+    let non_2xx: u64 = find("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let socket: u64 = find("Socket errors:")
+        .map(|v| {
+            v.split(',')
+                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    let requests: u64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Ok(Row {
+        name: scenario.name,
+        connections,
+        rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        errors: non_2xx + socket,
+        requests,
+    })
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<f64>().ok())
+        })
+        .map(|kib| format!("{:.0} GiB", kib / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {memory} RAM")
+}
+
+pub fn run(options: BenchOptions) -> anyhow::Result<()> {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        bail!("the benchmark drives load with wrk: install it first (apt-get install wrk)");
+    }
+    let features = match options.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres") => Some("postgres"),
+        Some(url) if url.starts_with("mysql") => Some("mysql"),
+        _ => None,
+    };
+    println!("Building the release server...");
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--release", "--quiet", "-p", "directory-server"]);
+    if let Some(feature) = features {
+        build.args(["--features", feature]);
+    }
+    if !build.status()?.success() {
+        bail!("the release build failed");
+    }
+    let binary = PathBuf::from("target/release/directory-server");
+    let dir = tempfile_dir()?;
+    let url = options
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+    let password = format!("bench-{}-passphrase", std::process::id());
+    println!(
+        "Preparing {} with {} demo staff...",
+        directory_db::connection::redact_url(&url),
+        options.staff
+    );
+    prepare_database(&url, options.staff, &password)?;
+
+    let port = free_port()?;
+    let server = start_server(&binary, &url, port)?;
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        &format!(r#"{{"username":"admin","password":"{password}"}}"#),
+    )?;
+    if status != 200 {
+        bail!("login failed with {status}: {body}");
+    }
+    let login: serde_json::Value = serde_json::from_str(&body)?;
+    let token = login["access_token"]
+        .as_str()
+        .context("no token")?
+        .to_owned();
+
+    let mut rows = Vec::new();
+    for connections in [32u32, 256] {
+        for scenario in &SCENARIOS {
+            let row = run_wrk(
+                scenario,
+                connections,
+                port,
+                &token,
+                options.staff,
+                options.seconds,
+                &dir,
+            )?;
+            println!(
+                "{:>3} conns  {:<36} {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+                row.connections, row.name, row.rps, row.p50_ms, row.p99_ms, row.errors
+            );
+            rows.push(row);
+        }
+    }
+    let peak = server.peak_mib();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let table = render(&rows, peak, &options, &url);
+    println!("\n{table}");
+    if options.write_doc {
+        std::fs::write("docs/PERFORMANCE.md", &table)?;
+        println!("wrote docs/PERFORMANCE.md");
+    }
+    Ok(())
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("directory-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn render(rows: &[Row], peak: Option<f64>, options: &BenchOptions, url: &str) -> String {
+    let backend = url.split(':').next().unwrap_or("sqlite");
+    let mut out = String::new();
+    out.push_str("# Performance\n\n");
+    out.push_str(&format!(
+        "Measured by `cargo xtask bench` on {}: the release server on {backend} with the reference data and {} demo staff, \
+         driven over loopback by wrk for {} s per row (load generator and server share the machine). \
+         Reads and writes are authenticated with a bearer token, as in production.\n\n",
+        machine(),
+        options.staff,
+        options.seconds
+    ));
+    out.push_str("| connections | endpoint | requests/s | share of /healthz | p50 ms | p99 ms | errors | requests |\n");
+    out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|\n");
+    for row in rows {
+        let ceiling = rows
+            .iter()
+            .find(|r| r.connections == row.connections && r.name == "GET /healthz")
+            .map(|r| r.rps)
+            .unwrap_or(f64::NAN);
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0}% | {:.2} | {:.2} | {} | {} |\n",
+            row.connections,
+            row.name,
+            row.rps,
+            100.0 * row.rps / ceiling,
+            row.p50_ms,
+            row.p99_ms,
+            row.errors,
+            row.requests
+        ));
+    }
+    out.push('\n');
+    if let Some(peak) = peak {
+        out.push_str(&format!(
+            "Peak server memory (VmHWM) over the whole run: {peak:.1} MiB.\n"
+        ));
+    }
+    out
+}
