@@ -2,6 +2,7 @@
 //! need the database: the unit is in the department, the supervisor chain
 //! has no cycle, referenced rows exist.
 
+use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
 use crate::{
@@ -111,42 +112,42 @@ pub struct StaffFilter {
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
-/// The joined, filtered staff query, boxed; a macro because the joined
-/// type is unspeakable and we build it twice (count and page).
-macro_rules! staff_query {
-    ($filter:expr) => {{
-        let filter: &StaffFilter = $filter;
-        let mut query = staff::table
-            .inner_join(departments::table)
-            .left_join(units::table)
-            .inner_join(designations::table.inner_join(cadres::table))
-            .into_boxed();
-        if let Some(id) = filter.department_id {
-            query = query.filter(staff::department_id.eq(id.0));
-        }
-        if let Some(id) = filter.unit_id {
-            query = query.filter(staff::unit_id.eq(id.0));
-        }
-        if let Some(id) = filter.designation_id {
-            query = query.filter(staff::designation_id.eq(id.0));
-        }
-        if let Some(id) = filter.cadre_id {
-            query = query.filter(designations::cadre_id.eq(id.0));
-        }
-        if let Some(active) = filter.active {
-            query = query.filter(staff::active.eq(active));
-        }
-        if let Some(q) = &filter.q {
-            let pattern = like_pattern(q);
-            query = query.filter(
-                lower(staff::full_name)
-                    .like(pattern.clone())
-                    .or(staff::email_key.like(pattern.clone()))
-                    .or(lower(staff::employee_id).like(pattern)),
-            );
-        }
-        query
-    }};
+/// The filtered staff query on the staff table alone (the cadre filter is a
+/// subquery), boxed: counting and paging need no joins, so a deep page
+/// skips index entries rather than joined rows.
+fn filtered_staff(filter: &StaffFilter) -> staff::BoxedQuery<'static, MultiBackend> {
+    let mut query = staff::table.into_boxed();
+    if let Some(id) = filter.department_id {
+        query = query.filter(staff::department_id.eq(id.0));
+    }
+    if let Some(id) = filter.unit_id {
+        query = query.filter(staff::unit_id.eq(id.0));
+    }
+    if let Some(id) = filter.designation_id {
+        query = query.filter(staff::designation_id.eq(id.0));
+    }
+    if let Some(id) = filter.cadre_id {
+        query = query.filter(
+            staff::designation_id.eq_any(
+                designations::table
+                    .filter(designations::cadre_id.eq(id.0))
+                    .select(designations::id),
+            ),
+        );
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(staff::active.eq(active));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = like_pattern(q);
+        query = query.filter(
+            lower(staff::full_name)
+                .like(pattern.clone())
+                .or(staff::email_key.like(pattern.clone()))
+                .or(lower(staff::employee_id).like(pattern)),
+        );
+    }
+    query
 }
 
 macro_rules! staff_columns {
@@ -162,14 +163,16 @@ macro_rules! staff_columns {
     };
 }
 
+/// One page of staff in three queries whatever its length: the count, the
+/// page's ids (staff table only), then those rows with their names joined.
 pub fn list_staff(
     conn: &mut DbConnection,
     filter: &StaffFilter,
     sort: Option<Sort<StaffSort>>,
     page: Page,
 ) -> DbResult<Paged<Staff>> {
-    let total = staff_query!(filter).count().get_result(conn)?;
-    let rows: Vec<StaffJoined> = apply_sort!(staff_query!(filter), sort, staff::id, {
+    let total = filtered_staff(filter).count().get_result(conn)?;
+    let ids: Vec<i32> = apply_sort!(filtered_staff(filter), sort, staff::id, {
         StaffSort::FullName => staff::full_name,
         StaffSort::EmployeeId => staff::employee_id,
         StaffSort::Email => staff::email_key,
@@ -178,10 +181,21 @@ pub fn list_staff(
         StaffSort::CreatedAt => staff::created_at,
         StaffSort::UpdatedAt => staff::updated_at,
     })
-    .select(staff_columns!())
+    .select(staff::id)
     .limit(page.limit)
     .offset(page.offset)
     .load(conn)?;
+    let mut rows: Vec<StaffJoined> = staff::table
+        .inner_join(departments::table)
+        .left_join(units::table)
+        .inner_join(designations::table.inner_join(cadres::table))
+        .filter(staff::id.eq_any(&ids))
+        .select(staff_columns!())
+        .load(conn)?;
+    // Back into the page's order.
+    let position: std::collections::HashMap<i32, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.0.id).copied().unwrap_or(usize::MAX));
     Ok(Paged {
         items: rows.into_iter().map(to_staff).collect(),
         total,
