@@ -3,7 +3,9 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
-use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
+use crate::responses::{
+    Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
+};
 use crate::{AppState, Tag, blocking};
 use directory_db::cadres::{self, CadreSort, DesignationFilter, DesignationSort};
 use directory_domain::{
@@ -140,7 +142,7 @@ impl CadresApi {
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
         sort: Query<Option<String>>,
-    ) -> Listed<Designation> {
+    ) -> ListedUnder<Designation> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
@@ -153,7 +155,7 @@ impl CadresApi {
                 cadres::list_designations(c, &filter, sort, page)
             })
             .await?;
-            Ok(Listed::page(found.items, found.total, page))
+            Ok(ListedUnder::page(found.items, found.total, page))
         })
         .await
     }

@@ -4,7 +4,8 @@ use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
+    respond,
 };
 use crate::{AppState, Tag, blocking};
 use directory_db::organisation::{
@@ -229,7 +230,7 @@ impl DepartmentsApi {
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `department_id`, `created_at`; `-` for descending.
         sort: Query<Option<String>>,
-    ) -> Listed<Unit> {
+    ) -> ListedUnder<Unit> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
@@ -242,7 +243,7 @@ impl DepartmentsApi {
                 org::list_units(c, &filter, sort, page)
             })
             .await?;
-            Ok(Listed::page(found.items, found.total, page))
+            Ok(ListedUnder::page(found.items, found.total, page))
         })
         .await
     }
@@ -254,7 +255,7 @@ impl DepartmentsApi {
         state: Data<&AppState>,
         _auth: ReadAccess,
         id: Path<DepartmentId>,
-    ) -> Listed<StaffRef> {
+    ) -> ListedUnder<StaffRef> {
         respond(async {
             let heads = blocking(&state, move |c| {
                 org::department_exists(c, id.0)?;
@@ -264,7 +265,7 @@ impl DepartmentsApi {
             let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
             let total = items.len() as i64;
             let limit = total.max(1);
-            Ok(Listed::page(
+            Ok(ListedUnder::page(
                 items,
                 total,
                 directory_db::Page { limit, offset: 0 },

@@ -3,7 +3,9 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
-use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
+use crate::responses::{
+    Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
+};
 use crate::{AppState, Tag, blocking};
 use directory_db::infrastructure::{
     self as infra, BuildingSort, FloorFilter, FloorSort, TheatreFilter, TheatreSort,
@@ -188,7 +190,7 @@ impl BuildingsApi {
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
         sort: Query<Option<String>>,
-    ) -> Listed<Floor> {
+    ) -> ListedUnder<Floor> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<FloorSort>(sort.0.as_deref())?;
@@ -204,7 +206,7 @@ impl BuildingsApi {
                 )
             })
             .await?;
-            Ok(Listed::page(found.items, found.total, page))
+            Ok(ListedUnder::page(found.items, found.total, page))
         })
         .await
     }
@@ -335,7 +337,7 @@ impl FloorsApi {
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.
         sort: Query<Option<String>>,
-    ) -> Listed<OperatingTheatre> {
+    ) -> ListedUnder<OperatingTheatre> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<TheatreSort>(sort.0.as_deref())?;
@@ -351,7 +353,7 @@ impl FloorsApi {
                 )
             })
             .await?;
-            Ok(Listed::page(found.items, found.total, page))
+            Ok(ListedUnder::page(found.items, found.total, page))
         })
         .await
     }

@@ -78,9 +78,6 @@ pub enum Listed<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
-    /// The parent resource does not exist (nested lists).
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
     /// No valid bearer token: log in at `POST /api/v1/auth/login`.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
@@ -101,9 +98,55 @@ fn list_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
     problem_of(&error).into()
 }
 
-from_api_error!(Listed<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+from_api_error!(Listed<T> { 400 => BadRequest, 503 => Unavailable });
 
 impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> Listed<T> {
+    pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
+        Self::Ok(Json(ListPage {
+            items,
+            total,
+            limit: page.limit,
+            offset: page.offset,
+        }))
+    }
+}
+
+/// A list under a parent resource (a department's units, say).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "nested_list_bad_request")]
+pub enum ListedUnder<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+    /// One page of matching items.
+    #[oai(status = 200)]
+    Ok(Json<ListPage<T>>),
+    /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The parent resource does not exist.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn nested_list_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
+    error: poem::Error,
+) -> ListedUnder<T> {
+    problem_of(&error).into()
+}
+
+from_api_error!(ListedUnder<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+
+impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> ListedUnder<T> {
     pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
         Self::Ok(Json(ListPage {
             items,

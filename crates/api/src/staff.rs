@@ -4,7 +4,8 @@ use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
+    respond,
 };
 use crate::{AppState, Tag, blocking};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
@@ -260,7 +261,7 @@ impl StaffApi {
         state: Data<&AppState>,
         _auth: ReadAccess,
         id: Path<StaffId>,
-    ) -> Listed<DepartmentRef> {
+    ) -> ListedUnder<DepartmentRef> {
         respond(async {
             let links = blocking(&state, move |c| {
                 st::staff_exists(c, id.0)?;
@@ -269,7 +270,7 @@ impl StaffApi {
             .await?;
             let items: Vec<DepartmentRef> = links.into_iter().map(|(_, d)| d).collect();
             let total = items.len() as i64;
-            Ok(Listed::page(
+            Ok(ListedUnder::page(
                 items,
                 total,
                 directory_db::Page {

@@ -4,7 +4,8 @@ use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
+    respond,
 };
 use crate::{AppState, Tag, blocking};
 use directory_db::organisation::{self as org, UnitFilter, UnitSort};
@@ -192,7 +193,7 @@ impl UnitsApi {
         state: Data<&AppState>,
         _auth: ReadAccess,
         id: Path<UnitId>,
-    ) -> Listed<StaffRef> {
+    ) -> ListedUnder<StaffRef> {
         respond(async {
             let heads = blocking(&state, move |c| {
                 org::get_unit(c, id.0)?;
@@ -201,7 +202,7 @@ impl UnitsApi {
             .await?;
             let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
             let total = items.len() as i64;
-            Ok(Listed::page(
+            Ok(ListedUnder::page(
                 items,
                 total,
                 directory_db::Page {
