@@ -74,6 +74,12 @@ struct ForeignKeyRow {
 
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
+/// SQLite's full-text search index and its shadow tables: not diesel
+/// tables, kept by triggers (migration 000009).
+fn is_search_index(table: &str) -> bool {
+    table.starts_with("staff_search")
+}
+
 /// Every table but diesel's own bookkeeping, sorted by name, columns in
 /// their declared order.
 pub fn tables(conn: &mut DbConnection) -> DbResult<Vec<Table>> {
@@ -150,7 +156,7 @@ pub fn tables(conn: &mut DbConnection) -> DbResult<Vec<Table>> {
 
     let mut tables: Vec<Table> = Vec::new();
     for row in columns {
-        if row.table_name == MIGRATIONS_TABLE {
+        if row.table_name == MIGRATIONS_TABLE || is_search_index(&row.table_name) {
             continue;
         }
         let (column_type, declared_length) = normalise_type(&row.data_type).ok_or_else(|| {

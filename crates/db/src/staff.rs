@@ -115,7 +115,10 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 /// The filtered staff query on the staff table alone (the cadre filter is a
 /// subquery), boxed: counting and paging need no joins, so a deep page
 /// skips index entries rather than joined rows.
-fn filtered_staff(filter: &StaffFilter) -> staff::BoxedQuery<'static, MultiBackend> {
+fn filtered_staff(
+    filter: &StaffFilter,
+    backend: crate::Backend,
+) -> staff::BoxedQuery<'static, MultiBackend> {
     let mut query = staff::table.into_boxed();
     if let Some(id) = filter.department_id {
         query = query.filter(staff::department_id.eq(id.0));
@@ -139,13 +142,29 @@ fn filtered_staff(filter: &StaffFilter) -> staff::BoxedQuery<'static, MultiBacke
         query = query.filter(staff::active.eq(active));
     }
     if let Some(q) = &filter.q {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Bool, Text};
         let pattern = like_pattern(q);
-        query = query.filter(
-            lower(staff::full_name)
-                .like(pattern.clone())
-                .or(staff::email_key.like(pattern.clone()))
-                .or(lower(staff::employee_id).like(pattern)),
-        );
+        // Each backend's search index wants its own form (migration 000009).
+        query = match backend {
+            crate::Backend::Sqlite => query.filter(
+                sql::<Bool>("staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ")
+                    .bind::<Text, _>(pattern)
+                    .sql(")"),
+            ),
+            crate::Backend::Postgres => query.filter(
+                sql::<Bool>(
+                    "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
+                )
+                .bind::<Text, _>(pattern),
+            ),
+            crate::Backend::Mysql => query.filter(
+                lower(staff::full_name)
+                    .like(pattern.clone())
+                    .or(staff::email_key.like(pattern.clone()))
+                    .or(lower(staff::employee_id).like(pattern)),
+            ),
+        };
     }
     query
 }
@@ -171,8 +190,9 @@ pub fn list_staff(
     sort: Option<Sort<StaffSort>>,
     page: Page,
 ) -> DbResult<Paged<Staff>> {
-    let total = filtered_staff(filter).count().get_result(conn)?;
-    let ids: Vec<i32> = apply_sort!(filtered_staff(filter), sort, staff::id, {
+    let backend = conn.backend();
+    let total = filtered_staff(filter, backend).count().get_result(conn)?;
+    let ids: Vec<i32> = apply_sort!(filtered_staff(filter, backend), sort, staff::id, {
         StaffSort::FullName => staff::full_name,
         StaffSort::EmployeeId => staff::employee_id,
         StaffSort::Email => staff::email_key,
