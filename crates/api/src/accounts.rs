@@ -46,6 +46,7 @@ impl AccountsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `username`, `created_at`, `last_login_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(username|created_at|last_login_at))?$"))]
         sort: Query<Option<String>>,
         staff_id: Query<Option<StaffId>>,
         role_id: Query<Option<RoleId>>,

@@ -132,8 +132,10 @@ fn check(
                         &join(path, name),
                         "is required and may not be null",
                     )),
-                    // Null clears an optional field (merge semantics).
-                    Some(Value::Null) => {}
+                    // Null clears an optional column (merge semantics);
+                    // other fields may be left out but not nulled.
+                    Some(Value::Null) if directory_domain::limits::nullable(name) => {}
+                    Some(Value::Null) => out.push(problem(&join(path, name), "may not be null")),
                     Some(value) => check(registry, property, value, &join(path, name), out),
                 }
             }

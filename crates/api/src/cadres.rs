@@ -34,6 +34,7 @@ impl CadresApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
         q: Query<Option<String>>,
@@ -141,6 +142,7 @@ impl CadresApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]
         sort: Query<Option<String>>,
     ) -> ListedUnder<Designation> {
         respond(async {
@@ -178,6 +180,7 @@ impl DesignationsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]
         sort: Query<Option<String>>,
         cadre_id: Query<Option<CadreId>>,
         /// Case-insensitive search in the name.

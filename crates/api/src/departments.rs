@@ -101,12 +101,14 @@ impl DepartmentsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `kind`, `created_at`, `updated_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|kind|created_at|updated_at))?$"))]
         sort: Query<Option<String>>,
         kind: Query<Option<DepartmentKind>>,
         active: Query<Option<bool>>,
         /// Case-insensitive search in the name.
         q: Query<Option<String>>,
         /// Relations to embed: `units`, `heads`.
+        #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Listed<DepartmentView> {
         respond(async {
@@ -136,6 +138,7 @@ impl DepartmentsApi {
         _auth: ReadAccess,
         id: Path<DepartmentId>,
         /// Relations to embed: `units`, `heads`.
+        #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Fetched<DepartmentView> {
         respond(async {
@@ -229,6 +232,7 @@ impl DepartmentsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `department_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|department_id|created_at))?$"))]
         sort: Query<Option<String>>,
     ) -> ListedUnder<Unit> {
         respond(async {

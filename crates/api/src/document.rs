@@ -16,11 +16,44 @@ pub fn enrich(spec: &str) -> String {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        for schema in schemas.values_mut() {
+        for (name, schema) in schemas.iter_mut() {
             enrich_schema(schema);
+            if is_request_body(name) {
+                // The API refuses unknown fields; say so.
+                if let Some(object) = schema.as_object_mut() {
+                    object.insert("additionalProperties".into(), Value::Bool(false));
+                }
+            }
+        }
+    }
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for operation in item.values_mut() {
+                let Some(parameters) = operation
+                    .get_mut("parameters")
+                    .and_then(Value::as_array_mut)
+                else {
+                    continue;
+                };
+                for parameter in parameters {
+                    if parameter["name"] == "If-Match" {
+                        parameter["schema"]["pattern"] = json!(r#"^(\*|(W/)?"[0-9]+")?$"#);
+                        parameter["description"] = json!(
+                            "The ETag you read (`\"3\"`): the change is refused with 412 if the resource has changed since."
+                        );
+                    }
+                }
+            }
         }
     }
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| spec.to_owned())
+}
+
+/// Request body schemas: the API's commands.
+fn is_request_body(name: &str) -> bool {
+    name.starts_with("New")
+        || name.ends_with("Patch")
+        || matches!(name, "LoginRequest" | "PasswordChange")
 }
 
 fn enrich_schema(schema: &mut Value) {
@@ -38,9 +71,10 @@ fn enrich_schema(schema: &mut Value) {
     };
     for (name, property) in properties.iter_mut() {
         let optional = !required.contains(name);
+        let nullable = optional && limits::nullable(name);
         if let Some(reference) = property.get("$ref").cloned() {
             // A $ref cannot carry siblings in OpenAPI 3.0: wrap it.
-            if optional {
+            if nullable {
                 *property = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
             }
             continue;
@@ -48,8 +82,11 @@ fn enrich_schema(schema: &mut Value) {
         let Some(object) = property.as_object_mut() else {
             continue;
         };
-        if optional {
+        if nullable {
             object.insert("nullable".into(), Value::Bool(true));
+        }
+        if object.get("format").and_then(Value::as_str) == Some("naive-date") {
+            object.insert("format".into(), json!("date"));
         }
         add_limits(name, object);
     }
@@ -61,15 +98,50 @@ fn add_limits(name: &str, property: &mut Map<String, Value>) {
             if let Some(max) = limits::text_max(name) {
                 property.entry("maxLength").or_insert(json!(max));
             }
+            if let Some(min) = limits::text_min(name) {
+                property.entry("minLength").or_insert(json!(min));
+            }
+            if let Some(pattern) = pattern(name) {
+                property.entry("pattern").or_insert(json!(pattern));
+            }
         }
         Some("integer") => {
+            if name == "id"
+                || name.ends_with("_id")
+                || name == "created_by"
+                || name == "updated_by"
+                || name == "deactivated_by"
+            {
+                property.entry("minimum").or_insert(json!(1));
+            }
             if let Some((min, max)) = limits::int_range(name) {
                 property.entry("minimum").or_insert(json!(min));
                 property.entry("maximum").or_insert(json!(max));
             }
         }
+        Some("array") if name == "roles" => {
+            if let Some(items) = property.get_mut("items").and_then(Value::as_object_mut) {
+                items.entry("minimum").or_insert(json!(1));
+            }
+        }
         _ => {}
     }
+}
+
+/// What the domain's checks accept, as ECMA regular expressions.
+fn pattern(name: &str) -> Option<&'static str> {
+    Some(match name {
+        // Not blank: the domain trims and refuses empty names.
+        "name" | "full_name" | "employee_id" => r"\S",
+        // A plain mailbox with a dotted domain (the domain's email rule).
+        "email" | "email2" | "email3" => {
+            r"^\s*(?=[^@\s]{1,64}@)[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$"
+        }
+        // 7 to 15 digits, an optional leading +, the usual separators.
+        "mobile" | "mobile2" | "mobile3" => r"^\s*\+?[ ().-]*([0-9][ ().-]*){7,15}\s*$",
+        "username" => r"^\s*[A-Za-z0-9._@-]{3,64}\s*$",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +158,8 @@ mod tests {
                     "name": { "type": "string" },
                     "abbr": { "type": "string" },
                     "level": { "type": "integer" },
-                    "kind": { "$ref": "#/components/schemas/Kind" }
+                    "kind": { "$ref": "#/components/schemas/Kind" },
+                    "deactivation_reason": { "$ref": "#/components/schemas/Reason" }
                 }
             }}}
         });
@@ -97,9 +170,18 @@ mod tests {
         assert_eq!(props["abbr"]["nullable"], true);
         assert_eq!(props["abbr"]["maxLength"], limits::ABBR_MAX);
         assert_eq!(props["level"]["minimum"], limits::FLOOR_LEVEL_MIN);
+        // Only optional columns are nullable; a required one may be left
+        // out of a patch but not nulled.
+        assert_eq!(props["kind"]["$ref"], "#/components/schemas/Kind");
         assert_eq!(
-            props["kind"]["allOf"][0]["$ref"],
-            "#/components/schemas/Kind"
+            props["deactivation_reason"]["allOf"][0]["$ref"],
+            "#/components/schemas/Reason"
         );
+        assert_eq!(props["deactivation_reason"]["nullable"], true);
+        assert_eq!(
+            out["components"]["schemas"]["NewFloor"]["additionalProperties"],
+            false
+        );
+        assert_eq!(props["name"]["pattern"], r"\S");
     }
 }

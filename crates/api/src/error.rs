@@ -105,7 +105,16 @@ impl From<DbError> for ApiError {
                 problem.kind = STALE.into();
                 Self(problem)
             }
-            DbError::Invalid(domain) => domain.into(),
+            // A well-formed request that does not fit the stored data (a
+            // missing referenced row, a unit of another department, a
+            // supervision cycle): a conflict, not a malformed request.
+            DbError::Invalid(domain) => {
+                let mut problem = ApiError::from(domain).0;
+                problem.kind = CONFLICT.into();
+                problem.title = "Conflict".into();
+                problem.status = 409;
+                Self(problem)
+            }
             DbError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
                 Self(Problem::new(

@@ -71,10 +71,12 @@ impl BuildingsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
         q: Query<Option<String>>,
         /// Relations to embed: `floors`.
+        #[oai(validator(pattern = r"^((floors)(,(floors))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Listed<BuildingView> {
         respond(async {
@@ -99,6 +101,7 @@ impl BuildingsApi {
         _auth: ReadAccess,
         id: Path<BuildingId>,
         /// Relations to embed: `floors`.
+        #[oai(validator(pattern = r"^((floors)(,(floors))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Fetched<BuildingView> {
         respond(async {
@@ -189,6 +192,7 @@ impl BuildingsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|level|building_id|created_at))?$"))]
         sort: Query<Option<String>>,
     ) -> ListedUnder<Floor> {
         respond(async {
@@ -229,6 +233,7 @@ impl FloorsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|level|building_id|created_at))?$"))]
         sort: Query<Option<String>>,
         building_id: Query<Option<BuildingId>>,
     ) -> Listed<Floor> {
@@ -336,6 +341,7 @@ impl FloorsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
         #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|floor_id|table_count|created_at))?$"))]
         sort: Query<Option<String>>,
     ) -> ListedUnder<OperatingTheatre> {
         respond(async {
@@ -376,6 +382,7 @@ impl TheatresApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|floor_id|table_count|created_at))?$"))]
         sort: Query<Option<String>>,
         floor_id: Query<Option<FloorId>>,
     ) -> Listed<OperatingTheatre> {

@@ -130,6 +130,7 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
     let raw = service.spec();
     let document = document::enrich(&raw);
     let docs_html = service.swagger_ui_html().replace(&raw, &document);
+    let allowed = std::sync::Arc::new(problem::AllowedMethods::from_document(&document));
     let spec = move |_: poem::Request| {
         let document = document.clone();
         async move {
@@ -154,9 +155,11 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
         )
         .with(cors)
         .around(move |next, req| limits::limit_body(next, req, body_limit))
+        .around(problem::check_if_match)
         .data(state)
         // Every error below this point leaves as problem+json.
         .catch_all_error(problem::from_poem_error)
+        .around(move |next, req| problem::allow_on_405(next, req, allowed.clone()))
         .with(CatchPanic::new().with_handler(problem::panic_response))
         .around(problem::name_request_in_server_errors)
         .with(Tracing)

@@ -103,3 +103,98 @@ pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Respon
     )
     .into_response()
 }
+
+/// The documented methods of each path, to answer a 405 with the `Allow`
+/// header RFC 9110 requires (poem's router does not say which methods).
+#[derive(Debug, Clone, Default)]
+pub struct AllowedMethods {
+    routes: Vec<(Vec<String>, String)>,
+}
+
+impl AllowedMethods {
+    /// Reads the paths and methods of an OpenAPI document.
+    pub fn from_document(document: &str) -> Self {
+        let Ok(spec) = serde_json::from_str::<serde_json::Value>(document) else {
+            return Self::default();
+        };
+        let routes = spec["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path.split('/').map(str::to_owned).collect();
+                        let methods: Vec<String> = item
+                            .as_object()
+                            .map(|m| m.keys().map(|k| k.to_uppercase()).collect())
+                            .unwrap_or_default();
+                        (segments, methods.join(", "))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { routes }
+    }
+
+    fn allow(&self, path: &str) -> Option<&str> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        self.routes
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == wanted.len()
+                    && segments
+                        .iter()
+                        .zip(&wanted)
+                        .all(|(s, w)| s.starts_with('{') || s == w)
+            })
+            .map(|(_, methods)| methods.as_str())
+    }
+}
+
+/// Adds `Allow` to every 405.
+pub async fn allow_on_405<E: poem::Endpoint>(
+    next: E,
+    req: poem::Request,
+    allowed: std::sync::Arc<AllowedMethods>,
+) -> poem::Result<Response> {
+    let path = req.uri().path().to_owned();
+    let mut response = next.call(req).await?.into_response();
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(methods) = allowed.allow(&path)
+        && let Ok(value) = poem::http::HeaderValue::from_str(methods)
+    {
+        response
+            .headers_mut()
+            .insert(poem::http::header::ALLOW, value);
+    }
+    Ok(response)
+}
+
+/// Refuses an `If-Match` that is not an ETag of this API before routing:
+/// a header that is not even text would otherwise read as no header.
+pub async fn check_if_match<E: poem::Endpoint>(
+    next: E,
+    req: poem::Request,
+) -> poem::Result<Response> {
+    if let Some(value) = req.headers().get(poem::http::header::IF_MATCH) {
+        let valid = value.to_str().is_ok_and(|v| {
+            let v = v.trim();
+            v.is_empty() || v == "*" || {
+                let tag = v.strip_prefix("W/").unwrap_or(v);
+                tag.len() >= 3
+                    && tag.starts_with('"')
+                    && tag.ends_with('"')
+                    && tag[1..tag.len() - 1].bytes().all(|b| b.is_ascii_digit())
+            }
+        });
+        if !valid {
+            return Ok(crate::error::ApiError::field(
+                "If-Match",
+                "must be an ETag from this API, such as \"3\"",
+            )
+            .0
+            .into_response());
+        }
+    }
+    Ok(next.call(req).await?.into_response())
+}

@@ -33,7 +33,9 @@ pub fn etag(version: i32) -> String {
 /// any version. Several tags (`"3", "4"`) are not supported: a version is a
 /// single value.
 pub fn if_match(header: Option<&str>) -> Result<Option<i32>, ApiError> {
-    let Some(value) = header.map(str::trim) else {
+    // An empty header is no header. (`str::is_empty` by name: poem-openapi's
+    // `Type` trait, in scope here, has an `is_empty` that would win.)
+    let Some(value) = header.map(str::trim).filter(|v| !str::is_empty(v)) else {
         return Ok(None);
     };
     if value == "*" {
@@ -44,8 +46,9 @@ pub fn if_match(header: Option<&str>) -> Result<Option<i32>, ApiError> {
         .unwrap_or(value)
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Some)
+        .filter(|v| !str::is_empty(v) && v.bytes().all(|b| b.is_ascii_digit()))
+        // A well-formed tag too large to be a version matches none: 412.
+        .map(|v| Some(v.parse::<i32>().unwrap_or(-1)))
         .ok_or_else(|| ApiError::field("If-Match", "must be an ETag from this API, such as \"3\""))
 }
 
@@ -448,3 +451,15 @@ fn done_bad_request(error: poem::Error) -> Done {
 }
 
 from_api_error!(Done { 400 => BadRequest, 415 => UnsupportedMediaType, 503 => Unavailable });
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_if_match_is_no_if_match() {
+        assert_eq!(if_match(Some("")).unwrap(), None);
+        assert_eq!(if_match(Some("  ")).unwrap(), None);
+        assert_eq!(if_match(Some("\"99999999999\"")).unwrap(), Some(-1));
+    }
+}

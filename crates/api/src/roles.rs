@@ -29,6 +29,7 @@ impl RolesApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
         q: Query<Option<String>>,

@@ -196,7 +196,13 @@ impl SessionApi {
                     caller.session,
                 )
             })
-            .await?;
+            .await
+            // A wrong current password or a weak new one is a bad request,
+            // not a conflict with stored data.
+            .map_err(|e| match e {
+                directory_db::DbError::Invalid(rule) => ApiError::from(rule),
+                other => ApiError::from(other),
+            })?;
             state.tokens.forget_account(caller.account);
             Ok(Done::NoContent)
         })

@@ -79,6 +79,9 @@ impl StaffApi {
         offset: Query<Option<i64>>,
         /// `full_name`, `employee_id`, `email`, `department_id`, `end_date`,
         /// `created_at`, `updated_at`; `-` for descending.
+        #[oai(validator(
+            pattern = r"^([+-]?(full_name|employee_id|email|department_id|end_date|created_at|updated_at))?$"
+        ))]
         sort: Query<Option<String>>,
         department_id: Query<Option<DepartmentId>>,
         unit_id: Query<Option<UnitId>>,
@@ -88,6 +91,7 @@ impl StaffApi {
         /// Case-insensitive search in name, email and employee id.
         q: Query<Option<String>>,
         /// Relations to embed: `works_in`.
+        #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Listed<StaffView> {
         respond(async {
@@ -120,6 +124,7 @@ impl StaffApi {
         _auth: ReadAccess,
         id: Path<StaffId>,
         /// Relations to embed: `works_in`.
+        #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Fetched<StaffView> {
         respond(async {

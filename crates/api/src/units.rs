@@ -71,11 +71,13 @@ impl UnitsApi {
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `department_id`, `created_at`; `-` for descending.
+        #[oai(validator(pattern = r"^([+-]?(name|department_id|created_at))?$"))]
         sort: Query<Option<String>>,
         department_id: Query<Option<DepartmentId>>,
         /// Case-insensitive search in the name.
         q: Query<Option<String>>,
         /// Relations to embed: `heads`.
+        #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Listed<UnitView> {
         respond(async {
@@ -104,6 +106,7 @@ impl UnitsApi {
         _auth: ReadAccess,
         id: Path<UnitId>,
         /// Relations to embed: `heads`.
+        #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
         expand: Query<Option<String>>,
     ) -> Fetched<UnitView> {
         respond(async {

@@ -41,9 +41,10 @@ fn the_document_states_the_domain_limits() {
     assert_eq!(staff["email2"]["nullable"], true);
     let theatre = &schemas["NewOperatingTheatre"]["properties"]["table_count"];
     assert_eq!(theatre["minimum"], limits::TABLE_COUNT_MIN);
+    // Unknown fields are refused, and the document says so.
     assert_eq!(
         schemas["NewDepartment"]["additionalProperties"],
-        serde_json::Value::Null
+        serde_json::Value::Bool(false)
     );
     let limit = spec["paths"]["/api/v1/staff"]["get"]["parameters"]
         .as_array()

@@ -4,6 +4,7 @@
 //! global.
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+#![recursion_limit = "256"]
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use directory_api::{AppState, HttpOptions, app};

@@ -362,8 +362,13 @@ impl PasswordChange {
 }
 
 fn check_username(c: &mut Checker, username: &str) -> String {
+    let raw_len = username.chars().count();
     let username = username.trim().to_owned();
-    let len = username.chars().count();
+    let len = if raw_len > USERNAME_MAX {
+        raw_len
+    } else {
+        username.chars().count()
+    };
     if !(3..=USERNAME_MAX).contains(&len) {
         c.fail(
             "username",
@@ -371,9 +376,12 @@ fn check_username(c: &mut Checker, username: &str) -> String {
         );
     } else if !username
         .chars()
-        .all(|ch| ch.is_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@'))
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-' | '@'))
     {
-        c.fail("username", "may contain only letters, digits and . _ - @");
+        c.fail(
+            "username",
+            "may contain only ASCII letters, digits and . _ - @",
+        );
     }
     username
 }

@@ -50,7 +50,7 @@ pub fn text_max(field: &str) -> Option<usize> {
         "office_address" => OFFICE_ADDRESS_MAX,
         "description" => DESCRIPTION_MAX,
         "username" => USERNAME_MAX,
-        "password" => PASSWORD_MAX,
+        "password" | "new_password" | "current_password" => PASSWORD_MAX,
         "password_hash" => PASSWORD_HASH_MAX,
         "uid" => UID_LEN,
         "kind" => DEPARTMENT_KIND_MAX,
@@ -69,4 +69,45 @@ pub fn int_range(field: &str) -> Option<(i32, i32)> {
         "level" => Some((FLOOR_LEVEL_MIN, FLOOR_LEVEL_MAX)),
         _ => None,
     }
+}
+
+/// The shortest text a required field of this name accepts (after
+/// trimming), for the document.
+pub fn text_min(field: &str) -> Option<usize> {
+    Some(match field {
+        "name" | "full_name" | "employee_id" | "email" | "mobile" => 1,
+        "username" => 3,
+        "password" | "new_password" => PASSWORD_MIN,
+        "current_password" => 1,
+        _ => return None,
+    })
+}
+
+/// Fields that may be `null`: optional columns (a patch's `null` clears
+/// them) and optional parts of responses. Everything else is required
+/// wherever it appears, and a patch may leave it out but not null it.
+pub fn nullable(field: &str) -> bool {
+    matches!(
+        field,
+        "abbr"
+            | "description"
+            | "email2"
+            | "email3"
+            | "mobile2"
+            | "mobile3"
+            | "office_address"
+            | "unit_id"
+            | "unit_name"
+            | "supervisor_id"
+            | "end_date"
+            | "staff_id"
+            | "created_by"
+            | "updated_by"
+            | "deactivated_at"
+            | "deactivated_by"
+            | "deactivation_reason"
+            | "last_login_at"
+            | "detail"
+            | "errors"
+    )
 }

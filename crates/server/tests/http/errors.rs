@@ -29,6 +29,16 @@ async fn malformed_requests_are_problems() {
     assert_eq!(res.content_type, "application/problem+json");
     let res = s.send_raw(s.client.put(s.url("/api/v1/cadres"))).await;
     res.assert_problem(405);
+    let raw = s
+        .client
+        .delete(s.url("/api/v1/cadres/1/designations"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 405);
+    assert_eq!(raw.headers()["allow"], "GET");
+    let raw = s.client.put(s.url("/api/v1/cadres")).send().await.unwrap();
+    assert_eq!(raw.headers()["allow"], "GET, POST");
     let res = s.get("/api/v1/staff/not-a-number").await;
     res.assert_problem(400);
     let res = s.get("/api/v1/staff?active=perhaps").await;

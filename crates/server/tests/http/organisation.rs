@@ -206,7 +206,7 @@ async fn units_belong_to_departments() {
             json!({"department_id": 99, "name": "Ghost"}),
         )
         .await;
-    res.assert_problem(400);
+    res.assert_problem(409);
     assert_eq!(res.error_fields(), ["department_id"]);
     // A unit cannot move to another department.
     let res = s

@@ -45,7 +45,8 @@ async fn staff_rules_are_enforced() {
             }),
         )
         .await;
-    wrong_unit.assert_problem(400);
+    // Well-formed, but it does not fit the stored data: a conflict.
+    wrong_unit.assert_problem(409);
     assert_eq!(wrong_unit.error_fields(), ["unit_id", "designation_id"]);
 
     let first = s.create_staff(1).await;
@@ -79,7 +80,7 @@ async fn staff_rules_are_enforced() {
             json!({"supervisor_id": b}),
         )
         .await;
-    res.assert_problem(400);
+    res.assert_problem(409);
     assert_eq!(res.error_fields(), ["supervisor_id"]);
     // Moving department needs a unit of that department (or none).
     let res = s
