@@ -185,3 +185,51 @@ fn development_generates_the_first_admin_password_once() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(!second.stderr().join("\n").contains("shown only this once"));
 }
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_in_flight_requests() {
+    let server = TestServer::start_anonymous();
+    // Logins are slow on purpose (argon2), so these are in flight when the
+    // signal arrives.
+    let mut in_flight = Vec::new();
+    for _ in 0..8 {
+        let client = reqwest::Client::new();
+        let url = server.url("/api/v1/auth/login");
+        in_flight.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({"username": "admin", "password": crate::support::ADMIN_PASSWORD}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let pending = in_flight.iter().filter(|r| !r.is_finished()).count();
+    assert!(
+        pending > 0,
+        "every login finished before the signal; the test proves nothing"
+    );
+    server.send_sigterm();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // New connections are refused while the old ones finish.
+    let fresh = reqwest::Client::new()
+        .get(server.url("/healthz"))
+        .send()
+        .await;
+    assert!(
+        fresh.is_err(),
+        "a new request was accepted after SIGTERM: {fresh:?}"
+    );
+    for request in in_flight {
+        let status = request
+            .await
+            .unwrap()
+            .expect("an in-flight request was cut off");
+        assert_eq!(status, 200);
+    }
+    let status = tokio::task::spawn_blocking(move || server.wait_exit())
+        .await
+        .unwrap();
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -138,13 +138,23 @@ impl TestServer {
         self.stderr.try_iter().collect()
     }
 
-    /// Sends SIGTERM and waits (bounded) for the exit.
-    pub fn terminate(mut self) -> ExitStatus {
+    /// Sends SIGTERM without waiting.
+    pub fn send_sigterm(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit.
+    pub fn terminate(self) -> ExitStatus {
+        self.send_sigterm();
+        self.wait_exit()
+    }
+
+    /// Waits (bounded) for the process to exit.
+    pub fn wait_exit(mut self) -> ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
