@@ -116,3 +116,51 @@ async fn futures_join_all<F: std::future::Future>(
     outputs.extend(results.into_iter().flatten());
     outputs
 }
+
+/// Two server processes on one database (the scale-out path) keep the same
+/// guarantees: the database, not the process, arbitrates.
+#[tokio::test]
+async fn two_servers_on_one_database_keep_the_guarantees() {
+    let db = directory_db::testing::TestDatabase::empty().unwrap();
+    if db.backend() == directory_db::Backend::Sqlite {
+        eprintln!("skipped: scale-out is for PostgreSQL and MySQL");
+        return;
+    }
+    let a = TestServer::spawn(crate::support::server_command(&db.url));
+    let b = TestServer::spawn(crate::support::server_command(&db.url));
+    let token = a.login("admin", crate::support::ADMIN_PASSWORD).await;
+    a.set_token(Some(token.clone()));
+    // One login works on both: sessions live in the database.
+    b.set_token(Some(token));
+
+    let creates = (0..32).map(|n| {
+        let server = if n % 2 == 0 { &a } else { &b };
+        server.post("/api/v1/cadres", json!({"name": "Scale Out"}))
+    });
+    let results = futures_join_all(creates).await;
+    let mut statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    statuses.sort();
+    statuses.dedup();
+    assert_eq!(
+        statuses,
+        [201, 409],
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(results.iter().filter(|r| r.status == 201).count(), 1);
+
+    let member = a.create_staff(1).await;
+    let path = format!("/api/v1/staff/{}", member.id());
+    let tag = member.etag.clone().unwrap();
+    let patches = (0..32).map(|n| {
+        let server = if n % 2 == 0 { &a } else { &b };
+        server.patch(
+            &path,
+            Some(&tag),
+            json!({"office_address": format!("Room {n}")}),
+        )
+    });
+    let results = futures_join_all(patches).await;
+    assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
+    assert_eq!(results.iter().filter(|r| r.status == 412).count(), 31);
+}

@@ -7,6 +7,7 @@ mod auth;
 mod cadres;
 mod concurrency;
 mod errors;
+mod faults;
 mod infrastructure;
 mod ops;
 mod organisation;
