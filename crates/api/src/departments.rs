@@ -266,13 +266,8 @@ impl DepartmentsApi {
                 org::heads_of_departments(c, &[id.0])
             })
             .await?;
-            let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
-            let total = items.len() as i64;
-            let limit = total.max(1);
-            Ok(ListedUnder::page(
-                items,
-                total,
-                directory_db::Page { limit, offset: 0 },
+            Ok(ListedUnder::all(
+                heads.into_iter().map(|(_, s)| s).collect(),
             ))
         })
         .await

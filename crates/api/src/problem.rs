@@ -177,23 +177,13 @@ pub async fn check_if_match<E: poem::Endpoint>(
     req: poem::Request,
 ) -> poem::Result<Response> {
     if let Some(value) = req.headers().get(poem::http::header::IF_MATCH) {
-        let valid = value.to_str().is_ok_and(|v| {
-            let v = v.trim();
-            v.is_empty() || v == "*" || {
-                let tag = v.strip_prefix("W/").unwrap_or(v);
-                tag.len() >= 3
-                    && tag.starts_with('"')
-                    && tag.ends_with('"')
-                    && tag[1..tag.len() - 1].bytes().all(|b| b.is_ascii_digit())
-            }
-        });
-        if !valid {
-            return Ok(crate::error::ApiError::field(
-                "If-Match",
-                "must be an ETag from this API, such as \"3\"",
-            )
-            .0
-            .into_response());
+        // A header that is not even text would otherwise read as none.
+        let parsed = match value.to_str() {
+            Ok(text) => crate::responses::if_match(Some(text)).map(|_| ()),
+            Err(_) => Err(crate::responses::bad_if_match()),
+        };
+        if let Err(error) = parsed {
+            return Ok(error.0.into_response());
         }
     }
     Ok(next.call(req).await?.into_response())

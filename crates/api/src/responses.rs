@@ -49,7 +49,12 @@ pub fn if_match(header: Option<&str>) -> Result<Option<i32>, ApiError> {
         .filter(|v| !str::is_empty(v) && v.bytes().all(|b| b.is_ascii_digit()))
         // A well-formed tag too large to be a version matches none: 412.
         .map(|v| Some(v.parse::<i32>().unwrap_or(-1)))
-        .ok_or_else(|| ApiError::field("If-Match", "must be an ETag from this API, such as \"3\""))
+        .ok_or_else(bad_if_match)
+}
+
+/// The answer to an If-Match that is not an ETag of this API.
+pub fn bad_if_match() -> ApiError {
+    ApiError::field("If-Match", "must be an ETag from this API, such as \"3\"")
 }
 
 macro_rules! from_api_error {
@@ -157,6 +162,19 @@ impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> ListedUnder<T> {
             limit: page.limit,
             offset: page.offset,
         }))
+    }
+
+    /// A whole (short) list in one page: heads, works-in.
+    pub fn all(items: Vec<T>) -> Self {
+        let total = items.len() as i64;
+        Self::page(
+            items,
+            total,
+            directory_db::Page {
+                limit: total.max(1),
+                offset: 0,
+            },
+        )
     }
 }
 

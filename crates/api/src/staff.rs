@@ -273,15 +273,8 @@ impl StaffApi {
                 st::works_in_of(c, &[id.0])
             })
             .await?;
-            let items: Vec<DepartmentRef> = links.into_iter().map(|(_, d)| d).collect();
-            let total = items.len() as i64;
-            Ok(ListedUnder::page(
-                items,
-                total,
-                directory_db::Page {
-                    limit: total.max(1),
-                    offset: 0,
-                },
+            Ok(ListedUnder::all(
+                links.into_iter().map(|(_, d)| d).collect(),
             ))
         })
         .await

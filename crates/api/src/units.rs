@@ -203,15 +203,8 @@ impl UnitsApi {
                 org::heads_of_units(c, &[id.0])
             })
             .await?;
-            let items: Vec<StaffRef> = heads.into_iter().map(|(_, s)| s).collect();
-            let total = items.len() as i64;
-            Ok(ListedUnder::page(
-                items,
-                total,
-                directory_db::Page {
-                    limit: total.max(1),
-                    offset: 0,
-                },
+            Ok(ListedUnder::all(
+                heads.into_iter().map(|(_, s)| s).collect(),
             ))
         })
         .await

@@ -6,7 +6,6 @@ use crate::{DbConnection, DbError, DbResult};
 use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
-use directory_domain::limits;
 use std::fmt::Write;
 
 /// A column's type as the three backends agree on it.
@@ -220,12 +219,6 @@ fn normalise_type(declared: &str) -> Option<(ColumnType, Option<usize>)> {
         _ => return None,
     };
     Some((column_type, length))
-}
-
-/// The length a text column must have, from the domain's limits: one place
-/// states each limit, and the schema test holds the migrations to it.
-pub fn expected_length(_table: &str, column: &str) -> Option<usize> {
-    limits::text_max(column)
 }
 
 /// A mermaid ER diagram of the tables, for docs/ERD.md.

@@ -169,6 +169,16 @@ fn filtered_staff(
     query
 }
 
+/// Staff with the tables whose names a staff member carries.
+macro_rules! staff_joined {
+    () => {
+        staff::table
+            .inner_join(departments::table)
+            .left_join(units::table)
+            .inner_join(designations::table.inner_join(cadres::table))
+    };
+}
+
 macro_rules! staff_columns {
     () => {
         (
@@ -205,10 +215,7 @@ pub fn list_staff(
     .limit(page.limit)
     .offset(page.offset)
     .load(conn)?;
-    let mut rows: Vec<StaffJoined> = staff::table
-        .inner_join(departments::table)
-        .left_join(units::table)
-        .inner_join(designations::table.inner_join(cadres::table))
+    let mut rows: Vec<StaffJoined> = staff_joined!()
         .filter(staff::id.eq_any(&ids))
         .select(staff_columns!())
         .load(conn)?;
@@ -223,10 +230,7 @@ pub fn list_staff(
 }
 
 pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
-    staff::table
-        .inner_join(departments::table)
-        .left_join(units::table)
-        .inner_join(designations::table.inner_join(cadres::table))
+    staff_joined!()
         .filter(staff::id.eq(id.0))
         .select(staff_columns!())
         .first::<StaffJoined>(conn)

@@ -50,7 +50,7 @@ fn text_columns_have_the_domain_lengths() {
             .iter()
             .filter(|c| c.column_type == ColumnType::Text)
         {
-            let expected = introspect::expected_length(&table.name, &column.name);
+            let expected = directory_domain::limits::text_max(&column.name);
             assert!(
                 expected.is_some(),
                 "{}.{} has no limit in directory_domain::limits",
