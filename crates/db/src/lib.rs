@@ -97,6 +97,12 @@ pub(crate) fn like_pattern(q: &str) -> String {
     format!("%{cleaned}%")
 }
 
+/// One SQLite writer at a time in this process (SQLite allows one per
+/// database anyway). Shared by every SQLite database the process opens:
+/// only tests open more than one.
+#[cfg(feature = "sqlite")]
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that writes. On SQLite the outermost one
 /// starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
 /// writes cannot wait for a concurrent writer (SQLite answers "database is
@@ -121,6 +127,13 @@ where
         let depth =
             AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?;
         if depth.is_none() {
+            // Writers of this process queue here, in order and without
+            // sleeping; only another process's writer is left to SQLite's
+            // busy timeout, whose back-off sleeps (up to 100 ms a try) made
+            // concurrent POSTs wait far longer than the writes took.
+            let _writer = SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             let result = f(conn);
             #[allow(
