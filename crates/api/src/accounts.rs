@@ -5,6 +5,7 @@ use crate::auth::ManageAccess;
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::error::ApiError;
+use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
 };
@@ -15,7 +16,6 @@ use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, Sta
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 
 /// An administrator may not lock themselves out.
 fn not_self(caller: AccountId, target: AccountId, what: &str) -> Result<(), ApiError> {

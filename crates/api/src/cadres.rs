@@ -3,6 +3,7 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
+use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
@@ -15,7 +16,6 @@ use directory_domain::{
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 
 pub struct CadresApi;
 

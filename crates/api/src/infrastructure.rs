@@ -3,6 +3,7 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
@@ -16,16 +17,17 @@ use directory_domain::{
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 /// A building, with its floors when `expand=floors` asks for them.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct BuildingView {
     #[oai(flatten)]
+    #[serde(flatten)]
     pub building: Building,
     /// With `expand=floors`, lowest level first.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub floors: Option<Vec<Floor>>,
 }
 

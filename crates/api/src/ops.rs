@@ -1,10 +1,10 @@
 //! Operational endpoints for load balancers and orchestrators.
 
+use crate::payload::Json;
 use crate::problem::Problem;
 use crate::{AppState, blocking};
 use directory_db::migrations;
 use poem::web::Data;
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 #[derive(Tags)]
@@ -15,13 +15,13 @@ enum OpsTags {
 
 pub struct OpsApi;
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Health {
     /// Always `ok` while the process serves requests.
     pub status: String,
 }
 
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct Readiness {
     /// `ready` when the database answers and every migration is applied.
     pub status: String,

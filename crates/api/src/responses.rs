@@ -3,15 +3,15 @@
 //! They take any [`ApiError`] and pick the matching variant.
 
 use crate::error::{ApiError, from_request_error};
+use crate::payload::Body;
+use crate::payload::Json;
 use crate::problem::Problem;
-use poem_openapi::payload::Json;
-use poem_openapi::types::{ParseFromJSON, ToJSON, Type};
 use poem_openapi::{ApiResponse, Object};
 use std::future::Future;
 
 /// One page of a list.
-#[derive(Debug, Object)]
-pub struct ListPage<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+#[derive(Debug, Object, serde::Serialize)]
+pub struct ListPage<T: Body> {
     pub items: Vec<T>,
     /// How many match in all, across every page.
     pub total: i64,
@@ -59,7 +59,7 @@ pub fn bad_if_match() -> ApiError {
 
 macro_rules! from_api_error {
     ($ty:ident $(<$t:ident>)? { $($status:literal => $variant:ident),* $(,)? }) => {
-        impl$(<$t: ParseFromJSON + ToJSON + Type + Send + Sync>)? From<ApiError> for $ty$(<$t>)? {
+        impl$(<$t: Body>)? From<ApiError> for $ty$(<$t>)? {
             fn from(error: ApiError) -> Self {
                 match error.0.status {
                     401 => Self::Unauthorized(Json(error.0), "Bearer".into()),
@@ -79,7 +79,7 @@ fn problem_of(error: &poem::Error) -> ApiError {
 /// A list operation.
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "list_bad_request")]
-pub enum Listed<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+pub enum Listed<T: Body> {
     /// One page of matching items.
     #[oai(status = 200)]
     Ok(Json<ListPage<T>>),
@@ -100,15 +100,13 @@ pub enum Listed<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     Unavailable(Json<Problem>),
 }
 
-fn list_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
-    error: poem::Error,
-) -> Listed<T> {
+fn list_bad_request<T: Body>(error: poem::Error) -> Listed<T> {
     problem_of(&error).into()
 }
 
 from_api_error!(Listed<T> { 400 => BadRequest, 503 => Unavailable });
 
-impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> Listed<T> {
+impl<T: Body> Listed<T> {
     pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
         Self::Ok(Json(ListPage {
             items,
@@ -122,7 +120,7 @@ impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> Listed<T> {
 /// A list under a parent resource (a department's units, say).
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "nested_list_bad_request")]
-pub enum ListedUnder<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+pub enum ListedUnder<T: Body> {
     /// One page of matching items.
     #[oai(status = 200)]
     Ok(Json<ListPage<T>>),
@@ -146,15 +144,13 @@ pub enum ListedUnder<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     Unavailable(Json<Problem>),
 }
 
-fn nested_list_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
-    error: poem::Error,
-) -> ListedUnder<T> {
+fn nested_list_bad_request<T: Body>(error: poem::Error) -> ListedUnder<T> {
     problem_of(&error).into()
 }
 
 from_api_error!(ListedUnder<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
 
-impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> ListedUnder<T> {
+impl<T: Body> ListedUnder<T> {
     pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
         Self::Ok(Json(ListPage {
             items,
@@ -181,7 +177,7 @@ impl<T: ParseFromJSON + ToJSON + Type + Send + Sync> ListedUnder<T> {
 /// Reading one resource (and actions that answer with it).
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "fetched_bad_request")]
-pub enum Fetched<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+pub enum Fetched<T: Body> {
     /// The resource; its ETag is its version, for If-Match.
     #[oai(status = 200)]
     Ok(Json<T>, #[oai(header = "ETag")] String),
@@ -205,9 +201,7 @@ pub enum Fetched<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     Unavailable(Json<Problem>),
 }
 
-fn fetched_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
-    error: poem::Error,
-) -> Fetched<T> {
+fn fetched_bad_request<T: Body>(error: poem::Error) -> Fetched<T> {
     problem_of(&error).into()
 }
 
@@ -216,7 +210,7 @@ from_api_error!(Fetched<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavaila
 /// Creating a resource.
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "created_bad_request")]
-pub enum Created<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+pub enum Created<T: Body> {
     /// Created; `Location` is its URL.
     #[oai(status = 201)]
     Created(
@@ -247,9 +241,7 @@ pub enum Created<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     Unavailable(Json<Problem>),
 }
 
-fn created_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
-    error: poem::Error,
-) -> Created<T> {
+fn created_bad_request<T: Body>(error: poem::Error) -> Created<T> {
     problem_of(&error).into()
 }
 
@@ -259,7 +251,7 @@ from_api_error!(Created<T> { 400 => BadRequest, 409 => Conflict, 415 => Unsuppor
 /// null clears it).
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "updated_bad_request")]
-pub enum Updated<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
+pub enum Updated<T: Body> {
     /// The updated resource with its new ETag.
     #[oai(status = 200)]
     Ok(Json<T>, #[oai(header = "ETag")] String),
@@ -292,9 +284,7 @@ pub enum Updated<T: ParseFromJSON + ToJSON + Type + Send + Sync> {
     Unavailable(Json<Problem>),
 }
 
-fn updated_bad_request<T: ParseFromJSON + ToJSON + Type + Send + Sync>(
-    error: poem::Error,
-) -> Updated<T> {
+fn updated_bad_request<T: Body>(error: poem::Error) -> Updated<T> {
     problem_of(&error).into()
 }
 

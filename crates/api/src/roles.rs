@@ -3,6 +3,7 @@
 use crate::auth::{ManageAccess, ReadAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
+use crate::payload::Json;
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
 use crate::{AppState, Tag, blocking};
 use directory_db::accounts::{self, RoleSort};
@@ -10,7 +11,6 @@ use directory_domain::{NewRole, Role, RoleId, RolePatch};
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 
 pub struct RolesApi;
 

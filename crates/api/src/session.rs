@@ -3,6 +3,7 @@
 use crate::auth::{AnyAccess, today};
 use crate::body::JsonBody;
 use crate::error::{ApiError, from_request_error};
+use crate::payload::Json;
 use crate::problem::Problem;
 use crate::responses::{Done, Fetched, etag, respond};
 use crate::{AppState, Tag, blocking};
@@ -13,7 +14,6 @@ use directory_domain::validate::unique_key;
 use directory_domain::{LoginRequest, LoginResponse, Me, PasswordChange};
 use poem::http::StatusCode;
 use poem::web::{Data, RemoteAddr};
-use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 /// The answer to a login attempt.

@@ -3,6 +3,7 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
@@ -15,16 +16,17 @@ use directory_domain::{
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 /// A staff member, with their secondary departments when `expand=works_in`.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct StaffView {
     #[oai(flatten)]
+    #[serde(flatten)]
     pub staff: Staff,
     /// With `expand=works_in`: departments they also work in.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub works_in: Option<Vec<DepartmentRef>>,
 }
 

@@ -3,6 +3,7 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
 use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
@@ -12,16 +13,17 @@ use directory_db::organisation::{self as org, UnitFilter, UnitSort};
 use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
-use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 /// A unit, with its heads when `expand=heads` asks for them.
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone, Object, serde::Serialize)]
 pub struct UnitView {
     #[oai(flatten)]
+    #[serde(flatten)]
     pub unit: Unit,
     /// With `expand=heads`.
     #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub heads: Option<Vec<StaffRef>>,
 }
 

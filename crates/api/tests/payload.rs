@@ -1,0 +1,159 @@
+//! Response bodies are written with serde (`directory_api::payload`) but
+//! documented by poem-openapi's derives: the two must render every body the
+//! same way, or clients would get what the document does not say. Each
+//! response type is rendered both ways, with its optional parts present and
+//! absent, from real rows. Timestamps compare as instants (serde writes
+//! `Z`, poem-openapi `+00:00`; both are RFC 3339).
+
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
+use chrono::{DateTime, SecondsFormat};
+use directory_api::departments::DepartmentView;
+use directory_api::infrastructure::BuildingView;
+use directory_api::payload::Body;
+use directory_api::problem::{FieldProblem, Problem};
+use directory_api::responses::ListPage;
+use directory_api::staff::StaffView;
+use directory_api::units::UnitView;
+use directory_db::testing::TestDatabase;
+use directory_db::{accounts, cadres, infrastructure, organisation, staff};
+use directory_domain::{
+    AccountId, BuildingId, CadreId, DeactivationReason, DepartmentId, DepartmentRef, DesignationId,
+    FloorId, LoginResponse, Me, OperatingTheatreId, Permission, RoleId, StaffId, StaffRef, UnitId,
+};
+use directory_seed::{AdminPassword, SeedData, demo_staff, seed};
+use serde_json::Value;
+
+/// Timestamps as one canonical text; everything else as it is.
+fn canonical(value: Value) -> Value {
+    match value {
+        Value::String(text) => match DateTime::parse_from_rfc3339(&text) {
+            Ok(at) => Value::String(at.to_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            Err(_) => Value::String(text),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, canonical(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn same<T: Body + std::fmt::Debug>(value: &T) {
+    let by_serde = canonical(serde_json::to_value(value).unwrap());
+    let by_openapi = canonical(value.to_json().unwrap());
+    assert_eq!(by_serde, by_openapi, "{value:?}");
+}
+
+#[test]
+fn serde_renders_every_response_body_as_documented() {
+    let db = TestDatabase::migrated().unwrap();
+    let mut conn = db.connect().unwrap();
+    seed(
+        &mut conn,
+        &SeedData::reference().unwrap(),
+        &AdminPassword::Given("payload test passphrase".into()),
+    )
+    .unwrap();
+    demo_staff(&mut conn, 3, false).unwrap();
+    let c = &mut conn;
+
+    let mut member = staff::get_staff(c, StaffId(1)).unwrap();
+    same(&member);
+    member.unit_id = Some(UnitId(1));
+    member.unit_name = Some("Unit".into());
+    member.email2 = Some("second@example.org".into());
+    member.end_date = Some(chrono::NaiveDate::from_ymd_opt(2030, 1, 31).unwrap());
+    member.deactivated_at = Some(chrono::Utc::now());
+    member.deactivated_by = Some(AccountId(1));
+    member.active = false;
+    member.audit.created_by = Some(AccountId(1));
+    same(&member);
+    let works_in = vec![DepartmentRef {
+        id: DepartmentId(2),
+        name: "Second".into(),
+    }];
+    for expanded in [None, Some(vec![]), Some(works_in)] {
+        same(&StaffView {
+            staff: member.clone(),
+            works_in: expanded,
+        });
+    }
+    let page = ListPage {
+        items: vec![StaffView {
+            staff: member.clone(),
+            works_in: None,
+        }],
+        total: 3,
+        limit: 50,
+        offset: 0,
+    };
+    same(&page);
+
+    let head = StaffRef {
+        id: member.id,
+        full_name: member.full_name.clone(),
+        designation_name: member.designation_name.clone(),
+    };
+    let department = organisation::get_department(c, DepartmentId(1)).unwrap();
+    let unit = organisation::get_unit(c, UnitId(1)).unwrap();
+    same(&department);
+    same(&unit);
+    for (units, heads) in [
+        (None, None),
+        (Some(vec![unit.clone()]), Some(vec![head.clone()])),
+    ] {
+        same(&DepartmentView {
+            department: department.clone(),
+            units,
+            heads,
+        });
+    }
+    for heads in [None, Some(vec![head.clone()])] {
+        same(&UnitView {
+            unit: unit.clone(),
+            heads,
+        });
+    }
+
+    same(&cadres::get_cadre(c, CadreId(1)).unwrap());
+    same(&cadres::get_designation(c, DesignationId(1)).unwrap());
+    let building = infrastructure::get_building(c, BuildingId(1)).unwrap();
+    let floor = infrastructure::get_floor(c, FloorId(1)).unwrap();
+    for floors in [None, Some(vec![floor.clone()])] {
+        same(&BuildingView {
+            building: building.clone(),
+            floors,
+        });
+    }
+    same(&floor);
+    same(&infrastructure::get_theatre(c, OperatingTheatreId(1)).unwrap());
+    same(&accounts::get_role(c, RoleId(1)).unwrap());
+
+    let mut account = accounts::get_account(c, AccountId(1)).unwrap();
+    same(&account);
+    account.staff_id = Some(StaffId(1));
+    account.deactivation_reason = Some(DeactivationReason::EndDate);
+    account.deactivated_at = Some(chrono::Utc::now());
+    account.last_login_at = Some(chrono::Utc::now());
+    same(&account);
+    same(&LoginResponse {
+        access_token: "hd_token".into(),
+        token_type: "Bearer".into(),
+        expires_at: chrono::Utc::now(),
+        account: Me {
+            account,
+            role_names: vec!["Administrator".into()],
+            permissions: vec![Permission::DirectoryRead, Permission::AccountsManage],
+        },
+    });
+
+    let mut problem = Problem::new(poem::http::StatusCode::CONFLICT, "taken");
+    same(&problem);
+    problem.detail = None;
+    problem.errors = Some(vec![FieldProblem {
+        field: "name".into(),
+        message: "is taken".into(),
+    }]);
+    same(&problem);
+}
