@@ -147,11 +147,22 @@ fn filtered_staff(
         let pattern = like_pattern(q);
         // Each backend's search index wants its own form (migration 000009).
         query = match backend {
-            crate::Backend::Sqlite => query.filter(
-                sql::<Bool>("staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ")
+            crate::Backend::Sqlite => match fts_phrase(q) {
+                Some(phrase) => query.filter(
+                    sql::<Bool>(
+                        "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ",
+                    )
+                    .bind::<Text, _>(phrase)
+                    .sql(")"),
+                ),
+                None => query.filter(
+                    sql::<Bool>(
+                        "staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ",
+                    )
                     .bind::<Text, _>(pattern)
                     .sql(")"),
-            ),
+                ),
+            },
             crate::Backend::Postgres => query.filter(
                 sql::<Bool>(
                     "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
@@ -192,33 +203,112 @@ macro_rules! staff_columns {
     };
 }
 
+/// The FTS5 query for a `q` of three characters or more: one quoted
+/// phrase, which the trigram index answers as "contains this text, ignoring
+/// case" from its own posting lists, without reading any row. Shorter text
+/// has no trigram, so it is matched with LIKE over every row instead.
+fn fts_phrase(q: &str) -> Option<String> {
+    let q = q.trim();
+    (q.chars().count() >= 3).then(|| format!("\"{}\"", q.replace('"', "\"\"")))
+}
+
+/// A search by `q` alone in the default order, answered from the search
+/// index (SQLite): its matches come out in id order, so the page stops
+/// after `limit` rows and the total is counted without touching `staff`.
+fn search_only(filter: &StaffFilter, sort: Option<Sort<StaffSort>>) -> Option<String> {
+    let StaffFilter {
+        department_id: None,
+        unit_id: None,
+        designation_id: None,
+        cadre_id: None,
+        active: None,
+        q: Some(q),
+    } = filter
+    else {
+        return None;
+    };
+    sort.is_none().then_some(())?;
+    fts_phrase(q)
+}
+
 /// One page of staff in three queries whatever its length: the count, the
-/// page's ids (staff table only), then those rows with their names joined.
+/// page's ids (staff table or search index only, so skipping rows reads
+/// narrow index entries), then those rows with their names joined.
 pub fn list_staff(
     conn: &mut DbConnection,
     filter: &StaffFilter,
     sort: Option<Sort<StaffSort>>,
     page: Page,
 ) -> DbResult<Paged<Staff>> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool, Text};
     let backend = conn.backend();
-    let total = filtered_staff(filter, backend).count().get_result(conn)?;
-    let ids: Vec<i32> = apply_sort!(filtered_staff(filter, backend), sort, staff::id, {
-        StaffSort::FullName => staff::full_name,
-        StaffSort::EmployeeId => staff::employee_id,
-        StaffSort::Email => staff::email_key,
-        StaffSort::DepartmentId => staff::department_id,
-        StaffSort::EndDate => staff::end_date,
-        StaffSort::CreatedAt => staff::created_at,
-        StaffSort::UpdatedAt => staff::updated_at,
-    })
-    .select(staff::id)
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    let mut rows: Vec<StaffJoined> = staff_joined!()
-        .filter(staff::id.eq_any(&ids))
-        .select(staff_columns!())
-        .load(conn)?;
+    let searched = match backend {
+        crate::Backend::Sqlite => search_only(filter, sort),
+        _ => None,
+    };
+    let (total, ids): (i64, Vec<i32>) = match searched {
+        Some(phrase) => {
+            let total = diesel::select(
+                sql::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
+                    .bind::<Text, _>(phrase.clone())
+                    .sql(")"),
+            )
+            .get_result(conn)?;
+            let ids = staff::table
+                .filter(
+                    sql::<Bool>(
+                        "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ",
+                    )
+                    .bind::<Text, _>(phrase)
+                    .sql(" ORDER BY rowid LIMIT ")
+                    .bind::<BigInt, _>(page.limit)
+                    .sql(" OFFSET ")
+                    .bind::<BigInt, _>(page.offset)
+                    .sql(")"),
+                )
+                .order(staff::id.asc())
+                .select(staff::id)
+                .load(conn)?;
+            (total, ids)
+        }
+        None => {
+            let total = filtered_staff(filter, backend).count().get_result(conn)?;
+            let ids = apply_sort!(filtered_staff(filter, backend), sort, staff::id, {
+                StaffSort::FullName => staff::full_name,
+                StaffSort::EmployeeId => staff::employee_id,
+                StaffSort::Email => staff::email_key,
+                StaffSort::DepartmentId => staff::department_id,
+                StaffSort::EndDate => staff::end_date,
+                StaffSort::CreatedAt => staff::created_at,
+                StaffSort::UpdatedAt => staff::updated_at,
+            })
+            .select(staff::id)
+            .limit(page.limit)
+            .offset(page.offset)
+            .load(conn)?;
+            (total, ids)
+        }
+    };
+    if ids.is_empty() {
+        return Ok(Paged {
+            items: Vec::new(),
+            total,
+        });
+    }
+    let rows_query = staff_joined!().select(staff_columns!()).into_boxed();
+    let mut rows: Vec<StaffJoined> = match backend {
+        // One statement text for every page (the ids as one JSON array), so
+        // SQLite parses and plans it once per connection, not per request.
+        crate::Backend::Sqlite => rows_query
+            .filter(
+                sql::<Bool>("staff.id IN (SELECT value FROM json_each(")
+                    .bind::<Text, _>(json_ids(&ids))
+                    .sql("))"),
+            )
+            .load(conn)?,
+        _ => rows_query.filter(staff::id.eq_any(&ids)).load(conn)?,
+    };
     // Back into the page's order.
     let position: std::collections::HashMap<i32, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
@@ -227,6 +317,20 @@ pub fn list_staff(
         items: rows.into_iter().map(to_staff).collect(),
         total,
     })
+}
+
+/// `[1,2,3]`: ids as a JSON array, for SQLite's `json_each`.
+fn json_ids(ids: &[i32]) -> String {
+    let mut text = String::with_capacity(ids.len() * 7 + 2);
+    text.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&id.to_string());
+    }
+    text.push(']');
+    text
 }
 
 pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {

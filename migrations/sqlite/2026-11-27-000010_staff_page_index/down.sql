@@ -1,0 +1,1 @@
+DROP INDEX ix_staff_id;
