@@ -75,7 +75,10 @@ end
     Scenario {
         name: "GET staff?q= search",
         script: r#"
-local words = {"son", "ann", "mar", "lee", "ber", "chr", "ia", "ott", "wil", "ste"}
+-- Three letters or more, as a person types into a directory search: the
+-- trigram index answers those. One or two letters have no trigram and
+-- scan every row (docs/PERFORMANCE.md).
+local words = {"son", "ann", "mar", "lee", "ber", "chr", "ian", "ott", "wil", "ste"}
 request = function()
   local q = words[math.random(1, #words)]
   return wrk.format("GET", "/api/v1/staff?limit=20&q=" .. q, {["Authorization"] = "Bearer " .. token})
@@ -358,9 +361,7 @@ fn machine() -> String {
 }
 
 pub fn run(options: BenchOptions) -> anyhow::Result<()> {
-    if Command::new("wrk").arg("--version").output().is_err() {
-        bail!("the benchmark drives load with wrk: install it first (apt-get install wrk)");
-    }
+    ensure_wrk()?;
     let features = match options.database_url.as_deref() {
         Some(url) if url.starts_with("postgres") => Some("postgres"),
         Some(url) if url.starts_with("mysql") => Some("mysql"),
@@ -432,10 +433,64 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     let table = render(&rows, peak, &options, &url);
     println!("\n{table}");
     if options.write_doc {
-        std::fs::write("docs/PERFORMANCE.md", &table)?;
+        let path = Path::new("docs/PERFORMANCE.md");
+        let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".into());
+        std::fs::write(
+            path,
+            replace_section(&old, &section_name(&options, &url), &table),
+        )?;
         println!("wrote docs/PERFORMANCE.md");
     }
     Ok(())
+}
+
+/// Each backend and size has its own section of docs/PERFORMANCE.md, so a
+/// run replaces its own figures and leaves the others and the prose alone.
+fn section_name(options: &BenchOptions, url: &str) -> String {
+    let backend = url.split(':').next().unwrap_or("sqlite");
+    format!("{backend}-{}", options.staff)
+}
+
+fn replace_section(document: &str, name: &str, table: &str) -> String {
+    let start = format!("<!-- bench:{name} -->");
+    let end = format!("<!-- /bench:{name} -->");
+    let block = format!("{start}\n{table}{end}");
+    match (document.find(&start), document.find(&end)) {
+        (Some(from), Some(to)) if to > from => format!(
+            "{}{block}{}",
+            &document[..from],
+            &document[to + end.len()..]
+        ),
+        _ => format!("{}\n{block}\n", document.trim_end()),
+    }
+}
+
+/// wrk is the load generator; on a Debian machine without it, install it
+/// (as CI does for its own tools) rather than stop.
+fn ensure_wrk() -> anyhow::Result<()> {
+    let present = || Command::new("wrk").arg("--version").output().is_ok();
+    if present() {
+        return Ok(());
+    }
+    println!("wrk is missing; installing it with apt-get...");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "wrk"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let updated = || {
+        Command::new("apt-get")
+            .args(["update", "-q"])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if (install() || (updated() && install())) && present() {
+        return Ok(());
+    }
+    bail!("the benchmark drives load with wrk: install it first (apt-get install wrk)")
 }
 
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
@@ -447,7 +502,7 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 fn render(rows: &[Row], peak: Option<f64>, options: &BenchOptions, url: &str) -> String {
     let backend = url.split(':').next().unwrap_or("sqlite");
     let mut out = String::new();
-    out.push_str("# Performance\n\n");
+    out.push_str(&format!("## {backend}, {} staff\n\n", options.staff));
     out.push_str(&format!(
         "Measured by `cargo xtask bench` on {}: the release server on {backend} with the reference data and {} demo staff, \
          driven over loopback by wrk for {} s per row (load generator and server share the machine). \
