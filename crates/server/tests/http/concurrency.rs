@@ -21,6 +21,41 @@ async fn thirty_two_creates_of_one_name_give_one_201() {
     assert_eq!(s.get("/api/v1/cadres?q=perfusion").await.body["total"], 1);
 }
 
+/// Writes that arrive together may be committed together (group commit on
+/// SQLite): one that fails must not take the others with it, and every one
+/// that was answered 201 must be there afterwards, found by its search.
+#[tokio::test]
+async fn failed_writes_in_a_burst_leave_the_others_committed() {
+    let s = TestServer::start().await;
+    let creates = (0..40).map(|n| {
+        // Every fourth one reuses a name: after the first, those are 409s.
+        let name = if n % 4 == 0 {
+            "Burst shared".to_owned()
+        } else {
+            format!("Burst cadre {n}")
+        };
+        s.post("/api/v1/cadres", json!({ "name": name }))
+    });
+    let results = futures_join_all(creates).await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        31,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        9,
+        "{statuses:?}"
+    );
+    let listed = s.get("/api/v1/cadres?q=burst&limit=200").await;
+    assert_eq!(listed.body["total"], 31, "{}", listed.body);
+    for created in results.iter().filter(|r| r.status == 201) {
+        let path = format!("/api/v1/cadres/{}", created.body["id"]);
+        assert_eq!(s.get(&path).await.status, 200, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn thirty_two_patches_with_one_etag_give_one_success() {
     let s = TestServer::start().await;

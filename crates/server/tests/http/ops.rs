@@ -193,7 +193,12 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
     // signal arrives.
     let mut in_flight = Vec::new();
     for _ in 0..8 {
+        // Each client's connection is accepted before the signal (a first
+        // request on it), so under a loaded machine no login is still in
+        // the listen backlog when the listener closes.
         let client = reqwest::Client::new();
+        let warm = client.get(server.url("/healthz")).send().await;
+        assert_eq!(warm.map(|r| r.status().as_u16()).ok(), Some(200));
         let url = server.url("/api/v1/auth/login");
         in_flight.push(tokio::spawn(async move {
             client
@@ -204,7 +209,7 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
                 .map(|r| r.status().as_u16())
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     let pending = in_flight.iter().filter(|r| !r.is_finished()).count();
     assert!(
         pending > 0,
