@@ -149,11 +149,9 @@ fn filtered_staff(
         query = match backend {
             crate::Backend::Sqlite => match fts_phrase(q) {
                 Some(phrase) => query.filter(
-                    sql::<Bool>(
-                        "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ",
-                    )
-                    .bind::<Text, _>(phrase)
-                    .sql(")"),
+                    sql::<Bool>(MATCHING_IDS)
+                        .bind::<Text, _>(phrase)
+                        .sql(")"),
                 ),
                 None => query.filter(
                     sql::<Bool>(
@@ -203,6 +201,10 @@ macro_rules! staff_columns {
     };
 }
 
+/// `staff.id IN (` the ids whose search text matches the bound FTS5 query;
+/// the caller closes the parenthesis (after an ORDER BY/LIMIT if it wants).
+const MATCHING_IDS: &str = "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ";
+
 /// The FTS5 query for a `q` of three characters or more: one quoted
 /// phrase, which the trigram index answers as "contains this text, ignoring
 /// case" from its own posting lists, without reading any row. Shorter text
@@ -227,7 +229,9 @@ fn search_only(filter: &StaffFilter, sort: Option<Sort<StaffSort>>) -> Option<St
     else {
         return None;
     };
-    sort.is_none().then_some(())?;
+    if sort.is_some() {
+        return None;
+    }
     fts_phrase(q)
 }
 
@@ -257,15 +261,13 @@ pub fn list_staff(
             .get_result(conn)?;
             let ids = staff::table
                 .filter(
-                    sql::<Bool>(
-                        "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ",
-                    )
-                    .bind::<Text, _>(phrase)
-                    .sql(" ORDER BY rowid LIMIT ")
-                    .bind::<BigInt, _>(page.limit)
-                    .sql(" OFFSET ")
-                    .bind::<BigInt, _>(page.offset)
-                    .sql(")"),
+                    sql::<Bool>(MATCHING_IDS)
+                        .bind::<Text, _>(phrase)
+                        .sql(" ORDER BY rowid LIMIT ")
+                        .bind::<BigInt, _>(page.limit)
+                        .sql(" OFFSET ")
+                        .bind::<BigInt, _>(page.offset)
+                        .sql(")"),
                 )
                 .order(staff::id.asc())
                 .select(staff::id)
@@ -321,16 +323,8 @@ pub fn list_staff(
 
 /// `[1,2,3]`: ids as a JSON array, for SQLite's `json_each`.
 fn json_ids(ids: &[i32]) -> String {
-    let mut text = String::with_capacity(ids.len() * 7 + 2);
-    text.push('[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        text.push_str(&id.to_string());
-    }
-    text.push(']');
-    text
+    let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+    format!("[{}]", ids.join(","))
 }
 
 pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
