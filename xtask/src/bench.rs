@@ -16,6 +16,9 @@ pub struct BenchOptions {
     pub database_url: Option<String>,
     pub seconds: u32,
     pub write_doc: bool,
+    /// Only the scenarios whose name contains this (case-insensitive), and
+    /// /healthz.
+    pub only: Option<String>,
 }
 
 /// One endpoint's figures at one connection count.
@@ -148,6 +151,17 @@ end
         thread_per_connection: true,
     },
 ];
+
+impl BenchOptions {
+    fn wanted(&self, scenario: &str) -> bool {
+        match &self.only {
+            Some(only) => {
+                scenario == "GET /healthz" || scenario.to_lowercase().contains(&only.to_lowercase())
+            }
+            None => true,
+        }
+    }
+}
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
@@ -409,7 +423,7 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
 
     let mut rows = Vec::new();
     for connections in [32u32, 256] {
-        for scenario in &SCENARIOS {
+        for scenario in SCENARIOS.iter().filter(|s| options.wanted(s.name)) {
             let row = run_wrk(
                 scenario,
                 connections,

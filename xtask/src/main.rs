@@ -57,6 +57,10 @@ enum Command {
         /// Print only; do not write docs/PERFORMANCE.md.
         #[arg(long)]
         no_write: bool,
+        /// Measure only the endpoints whose name contains this text (and
+        /// /healthz, for the share); implies --no-write.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -115,11 +119,14 @@ fn run() -> anyhow::Result<()> {
             database_url,
             seconds,
             no_write,
+            only,
         } => bench::run(bench::BenchOptions {
             staff,
             database_url,
             seconds,
-            write_doc: !no_write,
+            // A partial table must not replace the whole one in the docs.
+            write_doc: !no_write && only.is_none(),
+            only,
         }),
         Command::Erd => write_file("docs/ERD.md", &directory_db::introspect::erd_markdown()?),
         Command::Db { command } => {

@@ -9,7 +9,7 @@ use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::DbError;
 use directory_db::accounts::{self, AccountFilter, AccountSort};
 use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
@@ -159,7 +159,7 @@ impl AccountsApi {
         respond(async {
             not_self(auth.0.account, id.0, "delete")?;
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| accounts::delete_account(c, id.0, expected)).await?;
+            writing(&state, move |c| accounts::delete_account(c, id.0, expected)).await?;
             state.tokens.forget_account(id.0);
             Ok(Deleted::NoContent)
         })
@@ -179,7 +179,7 @@ impl AccountsApi {
         respond(async {
             not_self(auth.0.account, id.0, "deactivate")?;
             let actor = auth.0.account;
-            let account = blocking(&state, move |c| {
+            let account = writing(&state, move |c| {
                 accounts::set_account_active(c, id.0, false, Some(actor))
             })
             .await?;
@@ -200,7 +200,7 @@ impl AccountsApi {
     ) -> Updated<Account> {
         respond(async {
             let actor = auth.0.account;
-            let account = blocking(&state, move |c| {
+            let account = writing(&state, move |c| {
                 accounts::set_account_active(c, id.0, true, Some(actor))
             })
             .await?;
@@ -221,7 +221,7 @@ impl AccountsApi {
     ) -> Linked {
         respond(async {
             let actor = auth.0.account;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 accounts::put_account_role(c, id.0, role_id.0, Some(actor))
             })
             .await?;
@@ -241,7 +241,7 @@ impl AccountsApi {
         role_id: Path<RoleId>,
     ) -> Unlinked {
         respond(async {
-            blocking(&state, move |c| {
+            writing(&state, move |c| {
                 accounts::remove_account_role(c, id.0, role_id.0)
             })
             .await?;

@@ -7,7 +7,7 @@ use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::cadres::{self, CadreSort, DesignationFilter, DesignationSort};
 use directory_domain::{
     Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, NewCadre,
@@ -77,7 +77,7 @@ impl CadresApi {
     ) -> Created<Cadre> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 cadres::create_cadre(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -103,7 +103,7 @@ impl CadresApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 cadres::update_cadre(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -126,7 +126,7 @@ impl CadresApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| cadres::delete_cadre(c, id.0, expected)).await?;
+            writing(&state, move |c| cadres::delete_cadre(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -228,7 +228,7 @@ impl DesignationsApi {
     ) -> Created<Designation> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 cadres::create_designation(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -256,7 +256,7 @@ impl DesignationsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 cadres::update_designation(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -279,7 +279,7 @@ impl DesignationsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| {
+            writing(&state, move |c| {
                 cadres::delete_designation(c, id.0, expected)
             })
             .await?;

@@ -8,7 +8,7 @@ use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::organisation::{
     self as org, DepartmentFilter, DepartmentSort, UnitFilter, UnitSort,
 };
@@ -164,7 +164,7 @@ impl DepartmentsApi {
     ) -> Created<Department> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 org::create_department(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -193,7 +193,7 @@ impl DepartmentsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 org::update_department(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -216,7 +216,7 @@ impl DepartmentsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| org::delete_department(c, id.0, expected)).await?;
+            writing(&state, move |c| org::delete_department(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -283,7 +283,7 @@ impl DepartmentsApi {
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 org::put_department_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
@@ -302,7 +302,7 @@ impl DepartmentsApi {
         staff_id: Path<StaffId>,
     ) -> Unlinked {
         respond(async {
-            blocking(&state, move |c| {
+            writing(&state, move |c| {
                 org::remove_department_head(c, id.0, staff_id.0)
             })
             .await?;

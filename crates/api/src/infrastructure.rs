@@ -7,7 +7,7 @@ use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::infrastructure::{
     self as infra, BuildingSort, FloorFilter, FloorSort, TheatreFilter, TheatreSort,
 };
@@ -129,7 +129,7 @@ impl BuildingsApi {
     ) -> Created<Building> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 infra::create_building(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -155,7 +155,7 @@ impl BuildingsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 infra::update_building(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -178,7 +178,7 @@ impl BuildingsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| infra::delete_building(c, id.0, expected)).await?;
+            writing(&state, move |c| infra::delete_building(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -278,7 +278,7 @@ impl FloorsApi {
     ) -> Created<Floor> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 infra::create_floor(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -304,7 +304,7 @@ impl FloorsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 infra::update_floor(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -327,7 +327,7 @@ impl FloorsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| infra::delete_floor(c, id.0, expected)).await?;
+            writing(&state, move |c| infra::delete_floor(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -429,7 +429,7 @@ impl TheatresApi {
     ) -> Created<OperatingTheatre> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 infra::create_theatre(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -455,7 +455,7 @@ impl TheatresApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 infra::update_theatre(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -476,7 +476,7 @@ impl TheatresApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| infra::delete_theatre(c, id.0, expected)).await?;
+            writing(&state, move |c| infra::delete_theatre(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await

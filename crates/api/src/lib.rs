@@ -25,7 +25,7 @@ pub mod staff;
 mod state;
 pub mod units;
 
-pub use state::{AppState, blocking};
+pub use state::{AppState, blocking, writing};
 
 use poem::middleware::{CatchPanic, Cors, RequestId, ReuseId, Tracing};
 use poem::{Endpoint, EndpointExt, Response, Route, get};

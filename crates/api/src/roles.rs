@@ -5,7 +5,7 @@ use crate::body::JsonBody;
 use crate::common::{location, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::accounts::{self, RoleSort};
 use directory_domain::{NewRole, Role, RoleId, RolePatch};
 use poem::web::Data;
@@ -72,7 +72,7 @@ impl RolesApi {
     ) -> Created<Role> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 accounts::create_role(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -100,7 +100,7 @@ impl RolesApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 accounts::update_role(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -124,7 +124,7 @@ impl RolesApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| accounts::delete_role(c, id.0, expected)).await?;
+            writing(&state, move |c| accounts::delete_role(c, id.0, expected)).await?;
             state.tokens.clear();
             Ok(Deleted::NoContent)
         })

@@ -8,7 +8,7 @@ use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_domain::{
     CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId, StaffPatch,
@@ -155,7 +155,7 @@ impl StaffApi {
     ) -> Created<Staff> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 st::create_staff(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -186,7 +186,7 @@ impl StaffApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let end_date_changed = !patch.end_date.is_unchanged();
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 st::update_staff(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -215,7 +215,7 @@ impl StaffApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| st::delete_staff(c, id.0, expected)).await?;
+            writing(&state, move |c| st::delete_staff(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -232,7 +232,7 @@ impl StaffApi {
         id: Path<StaffId>,
     ) -> Fetched<Staff> {
         respond(async {
-            let staff = blocking(&state, move |c| {
+            let staff = writing(&state, move |c| {
                 st::set_staff_active(c, id.0, false, Some(auth.0.account))
             })
             .await?;
@@ -251,7 +251,7 @@ impl StaffApi {
         id: Path<StaffId>,
     ) -> Fetched<Staff> {
         respond(async {
-            let staff = blocking(&state, move |c| {
+            let staff = writing(&state, move |c| {
                 st::set_staff_active(c, id.0, true, Some(auth.0.account))
             })
             .await?;
@@ -292,7 +292,7 @@ impl StaffApi {
         department_id: Path<DepartmentId>,
     ) -> Linked {
         respond(async {
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 st::put_works_in(c, id.0, department_id.0, Some(auth.0.account))
             })
             .await?;
@@ -311,7 +311,7 @@ impl StaffApi {
         department_id: Path<DepartmentId>,
     ) -> Unlinked {
         respond(async {
-            blocking(&state, move |c| {
+            writing(&state, move |c| {
                 st::remove_works_in(c, id.0, department_id.0)
             })
             .await?;

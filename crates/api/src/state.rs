@@ -1,10 +1,14 @@
-//! What every handler can reach: the pool.
+//! What every handler can reach: the pool, and on SQLite the writer.
 
+use directory_db::writer::Writer;
 use directory_db::{DbConnection, DbError, Pool};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// SQLite's writes go here rather than to the pool (see
+    /// `directory_db::writer`); `None` on PostgreSQL and MySQL.
+    pub writer: Option<Writer>,
     pub auth: crate::auth::AuthSettings,
     pub tokens: std::sync::Arc<crate::auth::TokenCache>,
 }
@@ -13,9 +17,15 @@ impl AppState {
     pub fn new(pool: Pool) -> Self {
         Self {
             pool,
+            writer: None,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
         }
+    }
+
+    pub fn with_writer(mut self, writer: Option<Writer>) -> Self {
+        self.writer = writer;
+        self
     }
 
     pub fn with_auth(mut self, auth: crate::auth::AuthSettings) -> Self {
@@ -40,4 +50,26 @@ where
     })
     .await
     .map_err(|e| DbError::Internal(format!("database task failed: {e}")))?
+}
+
+/// Runs a write: on SQLite through the writer thread, where it may be
+/// committed together with the other writes waiting (and so may run twice:
+/// `f` must start from its inputs each time); elsewhere as [`blocking`].
+/// Not for work that must not hold up other writes (password hashing).
+pub async fn writing<T, F>(state: &AppState, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnMut(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+{
+    let Some(writer) = &state.writer else {
+        return blocking(state, f).await;
+    };
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    writer.submit(f, move |result| {
+        // The client may have gone; the write stands either way.
+        let _ = answer.send(result);
+    });
+    answered
+        .await
+        .map_err(|_| DbError::Internal("the writer dropped a write".into()))?
 }

@@ -8,7 +8,7 @@ use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
-use crate::{AppState, Tag, blocking};
+use crate::{AppState, Tag, blocking, writing};
 use directory_db::organisation::{self as org, UnitFilter, UnitSort};
 use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
 use poem::web::Data;
@@ -134,7 +134,7 @@ impl UnitsApi {
     ) -> Created<Unit> {
         respond(async {
             let new = body.0.validated()?;
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 org::create_unit(c, &new, Some(auth.0.account))
             })
             .await?;
@@ -162,7 +162,7 @@ impl UnitsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
-            let updated = blocking(&state, move |c| {
+            let updated = writing(&state, move |c| {
                 org::update_unit(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
@@ -185,7 +185,7 @@ impl UnitsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            blocking(&state, move |c| org::delete_unit(c, id.0, expected)).await?;
+            writing(&state, move |c| org::delete_unit(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -222,7 +222,7 @@ impl UnitsApi {
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
-            let created = blocking(&state, move |c| {
+            let created = writing(&state, move |c| {
                 org::put_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
@@ -241,7 +241,7 @@ impl UnitsApi {
         staff_id: Path<StaffId>,
     ) -> Unlinked {
         respond(async {
-            blocking(&state, move |c| org::remove_unit_head(c, id.0, staff_id.0)).await?;
+            writing(&state, move |c| org::remove_unit_head(c, id.0, staff_id.0)).await?;
             Ok(Unlinked::NoContent)
         })
         .await

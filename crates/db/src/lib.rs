@@ -20,6 +20,7 @@ pub mod schema;
 pub mod sessions;
 pub mod staff;
 pub mod testing;
+pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};
 pub use error::DbError;
@@ -103,11 +104,67 @@ pub(crate) fn like_pattern(q: &str) -> String {
 #[cfg(feature = "sqlite")]
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Writers of this process queue here, in order and without sleeping; only
+/// another process's writer is left to SQLite's busy timeout, whose
+/// back-off sleeps (up to 100 ms a try) made concurrent POSTs wait far
+/// longer than the writes took.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_writer_lock() -> std::sync::MutexGuard<'static, ()> {
+    SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `BEGIN IMMEDIATE` on SQLite, through diesel's transaction manager so it
+/// knows the depth.
+#[cfg(feature = "sqlite")]
+pub(crate) fn begin_immediate(conn: &mut DbConnection) -> DbResult<()> {
+    let inner = sqlite_inner(conn)?;
+    diesel::connection::AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    Ok(())
+}
+
+#[cfg(feature = "sqlite")]
+pub(crate) fn commit(conn: &mut DbConnection) -> DbResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::commit_transaction(sqlite_inner(conn)?)?;
+    Ok(())
+}
+
+/// Rolls back whatever is open, savepoints and all.
+#[cfg(feature = "sqlite")]
+pub(crate) fn rollback(conn: &mut DbConnection) -> DbResult<()> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let inner = sqlite_inner(conn)?;
+    while AnsiTransactionManager::transaction_manager_status_mut(inner)
+        .transaction_depth()?
+        .is_some()
+    {
+        AnsiTransactionManager::rollback_transaction(inner)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_inner(conn: &mut DbConnection) -> DbResult<&mut diesel::SqliteConnection> {
+    #[allow(
+        irrefutable_let_patterns,
+        reason = "SQLite may be the only backend built"
+    )]
+    match conn {
+        DbConnection::Sqlite(inner) => Ok(inner),
+        #[allow(unreachable_patterns)]
+        _ => Err(DbError::Internal("not a SQLite connection".into())),
+    }
+}
+
 /// Runs `f` in a transaction that writes. On SQLite the outermost one
 /// starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
 /// writes cannot wait for a concurrent writer (SQLite answers "database is
 /// locked" at once rather than deadlock), while an immediate one queues on
-/// the busy timeout. Nested calls become savepoints, as with `transaction`.
+/// the busy timeout. Nested calls become savepoints, as with `transaction`,
+/// except that the outermost call of a write the [`writer::Writer`] runs in
+/// a group joins the group's transaction.
 ///
 /// On PostgreSQL and MySQL an outermost transaction that loses a deadlock
 /// or serialization race is run again (up to three times in all), so a
@@ -115,41 +172,26 @@ static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, mut f: F) -> Result<T, E>
 where
     F: FnMut(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error> + error::Transient,
+    E: From<diesel::result::Error> + From<DbError> + error::Transient,
 {
     #[cfg(feature = "sqlite")]
-    #[allow(
-        irrefutable_let_patterns,
-        reason = "SQLite may be the only backend built"
-    )]
-    if let DbConnection::Sqlite(inner) = conn {
+    if matches!(conn.backend(), Backend::Sqlite) {
         use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        let depth =
-            AnsiTransactionManager::transaction_manager_status_mut(inner).transaction_depth()?;
+        if let Some(result) = writer::in_group(conn, &mut f) {
+            return result;
+        }
+        let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite_inner(conn)?)
+            .transaction_depth()?;
         if depth.is_none() {
-            // Writers of this process queue here, in order and without
-            // sleeping; only another process's writer is left to SQLite's
-            // busy timeout, whose back-off sleeps (up to 100 ms a try) made
-            // concurrent POSTs wait far longer than the writes took.
-            let _writer = SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-            let result = f(conn);
-            #[allow(
-                irrefutable_let_patterns,
-                reason = "SQLite may be the only backend built"
-            )]
-            let DbConnection::Sqlite(inner) = conn else {
-                unreachable!("the variant cannot change during the transaction")
-            };
-            return match result {
+            let _writer = sqlite_writer_lock();
+            begin_immediate(conn)?;
+            return match f(conn) {
                 Ok(value) => {
-                    AnsiTransactionManager::commit_transaction(inner)?;
+                    commit(conn)?;
                     Ok(value)
                 }
                 Err(error) => {
-                    AnsiTransactionManager::rollback_transaction(inner)?;
+                    rollback(conn)?;
                     Err(error)
                 }
             };

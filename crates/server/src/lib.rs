@@ -133,7 +133,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         cors_origins: config.server.cors_origins.clone(),
     };
     spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
-    let state = AppState::new(pool).with_auth(config.auth.settings());
+    let writer = directory_db::writer::Writer::for_url(config.database.url.expose())?;
+    let state = AppState::new(pool)
+        .with_writer(writer)
+        .with_auth(config.auth.settings());
     let app = directory_api::app(state, &options);
     let shutdown = shutdown_signal()?;
     let acceptor = TcpListener::bind(config.server.bind)

@@ -1,0 +1,239 @@
+//! SQLite's writes, on one connection and one thread of their own.
+//!
+//! SQLite takes one writer at a time. With writes spread over the pool,
+//! every queued writer held a pooled connection while it waited (readers
+//! starved), each write started on a connection whose page cache the last
+//! write had made stale (it read its pages again), and every write paid a
+//! commit and an FTS5 segment of its own. Here the writes queue in a
+//! channel instead; the writer thread takes whatever is waiting (up to
+//! [`MAX_GROUP`]) and runs it as one transaction, so 32 concurrent POSTs
+//! cost one commit, one search-index segment and a warm cache.
+//!
+//! A group is all or nothing: if any write in it fails, the group is rolled
+//! back and each write runs again in a transaction of its own, so one
+//! client's 409 never undoes another's 201, and every result is delivered
+//! only after its transaction has committed.
+
+use crate::{DbConnection, DbError, DbResult};
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+
+/// The most writes committed together: enough to absorb a burst from every
+/// connection a load balancer keeps open, small enough that one group's
+/// WAL frames stay a few hundred pages.
+pub const MAX_GROUP: usize = 64;
+
+thread_local! {
+    /// Set while the writer thread runs a group: the outermost
+    /// [`crate::write_transaction`] of each write joins the group's
+    /// transaction instead of opening a savepoint (an FTS5 savepoint flushes
+    /// a search-index segment, the cost grouping is meant to save).
+    static GROUPED: Cell<bool> = const { Cell::new(false) };
+    /// A write's transaction failed inside the group: the group must not
+    /// commit, even if the caller went on and returned `Ok`.
+    static GROUP_SPOILED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` as part of the writer's current group if there is one
+/// (`None` otherwise: the caller opens its own transaction or savepoint).
+#[cfg(feature = "sqlite")]
+pub(crate) fn in_group<T, E>(
+    conn: &mut DbConnection,
+    f: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
+) -> Option<Result<T, E>> {
+    if !GROUPED.get() {
+        return None;
+    }
+    // Only the outermost level joins the group; a transaction nested in it
+    // gets its savepoint as usual (it may be rolled back on its own).
+    GROUPED.set(false);
+    let result = f(conn);
+    GROUPED.set(true);
+    if result.is_err() {
+        GROUP_SPOILED.set(true);
+    }
+    Some(result)
+}
+
+/// A write waiting for the writer thread.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+trait Job: Send {
+    /// Runs the write; `false` if it failed. The result is kept for
+    /// [`Job::finish`].
+    fn run(&mut self, conn: &mut DbConnection) -> bool;
+    /// Delivers the result once its transaction has ended; a failed commit
+    /// fails every write that was in it.
+    fn finish(self: Box<Self>, commit: Result<(), &DbError>);
+}
+
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+struct Pending<T, F, R> {
+    work: F,
+    result: Option<DbResult<T>>,
+    reply: R,
+}
+
+impl<T, F, R> Job for Pending<T, F, R>
+where
+    T: Send,
+    F: FnMut(&mut DbConnection) -> DbResult<T> + Send,
+    R: FnOnce(DbResult<T>) + Send,
+{
+    fn run(&mut self, conn: &mut DbConnection) -> bool {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| (self.work)(conn)))
+            .unwrap_or_else(|_| Err(DbError::Internal("a database write panicked".into())));
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &DbError>) {
+        let result = match (commit, self.result) {
+            (_, Some(Err(error))) => Err(error),
+            (Ok(()), Some(Ok(value))) => Ok(value),
+            (Err(error), Some(Ok(_))) => Err(same_error(error)),
+            (_, None) => Err(DbError::Internal("a queued write never ran".into())),
+        };
+        (self.reply)(result)
+    }
+}
+
+/// A copy of a begin or commit failure for each write of the group.
+fn same_error(error: &DbError) -> DbError {
+    match error {
+        DbError::Unavailable(message) => DbError::Unavailable(message.clone()),
+        DbError::Transient(message) => DbError::Transient(message.clone()),
+        other => DbError::Internal(other.to_string()),
+    }
+}
+
+/// The queue to a SQLite database's writer thread. Clones share the thread;
+/// it ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer")
+    }
+}
+
+impl Writer {
+    /// A writer for a SQLite database file; `None` for PostgreSQL and MySQL
+    /// (their writers do not exclude each other, the pool serves them) and
+    /// for `:memory:` (a second connection would be another database).
+    pub fn for_url(url: &str) -> DbResult<Option<Self>> {
+        if crate::Backend::from_url(url)? != crate::Backend::Sqlite || url.contains(":memory:") {
+            return Ok(None);
+        }
+        Self::start(url).map(Some)
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    fn start(_url: &str) -> DbResult<Self> {
+        Err(DbError::Config(
+            "SQLite is not built in: rebuild with --features sqlite".into(),
+        ))
+    }
+
+    #[cfg(feature = "sqlite")]
+    fn start(url: &str) -> DbResult<Self> {
+        let conn = DbConnection::open(url)?;
+        let (queue, waiting) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || serve(conn, waiting))
+            .map_err(|e| DbError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self { queue })
+    }
+
+    /// Queues `work`; `reply` gets its result once it has committed (or
+    /// failed). `work` may run twice (see the module documentation), each
+    /// time from the start and with the first run's changes rolled back.
+    pub fn submit<T, F, R>(&self, work: F, reply: R)
+    where
+        T: Send + 'static,
+        F: FnMut(&mut DbConnection) -> DbResult<T> + Send + 'static,
+        R: FnOnce(DbResult<T>) + Send + 'static,
+    {
+        let job = Box::new(Pending {
+            work,
+            result: None,
+            reply,
+        });
+        if let Err(mpsc::SendError(job)) = self.queue.send(job) {
+            job.finish(Err(&DbError::Unavailable("the writer has stopped".into())));
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn serve(mut conn: DbConnection, waiting: mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = waiting.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match waiting.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        run_group(&mut conn, group);
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn run_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
+    if group.len() > 1 {
+        match together(conn, &mut group) {
+            Ok(true) => {
+                for job in group {
+                    job.finish(Ok(()));
+                }
+                return;
+            }
+            // One failed and all were rolled back: each on its own below.
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, writes = group.len(), "a group of writes failed to commit");
+                for job in group {
+                    job.finish(Err(&error));
+                }
+                return;
+            }
+        }
+    }
+    for mut job in group {
+        // The write opens and commits its own transaction, as on a pooled
+        // connection.
+        // (After a panic its transaction may still be open.)
+        job.run(conn);
+        if let Err(error) = crate::rollback(conn) {
+            tracing::error!(%error, "cannot roll back a failed write");
+        }
+        job.finish(Ok(()));
+    }
+}
+
+/// Runs every write of the group in one transaction: `Ok(true)` committed,
+/// `Ok(false)` one failed and the group was rolled back.
+#[cfg(feature = "sqlite")]
+fn together(conn: &mut DbConnection, group: &mut [Box<dyn Job>]) -> DbResult<bool> {
+    let _writer = crate::sqlite_writer_lock();
+    crate::begin_immediate(conn)?;
+    GROUPED.set(true);
+    GROUP_SPOILED.set(false);
+    let all_ok = group
+        .iter_mut()
+        .all(|job| job.run(conn) && !GROUP_SPOILED.get());
+    GROUPED.set(false);
+    if all_ok {
+        crate::commit(conn)?;
+        Ok(true)
+    } else {
+        crate::rollback(conn)?;
+        Ok(false)
+    }
+}

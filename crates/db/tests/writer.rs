@@ -1,0 +1,171 @@
+//! The SQLite writer thread: writes that wait together commit together, and
+//! one write's failure never undoes or leaks into another's.
+
+#![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
+
+use diesel::prelude::*;
+use directory_db::schema::departments;
+use directory_db::testing::TestDatabase;
+use directory_db::writer::Writer;
+use directory_db::{DbConnection, DbError, DbResult, organisation as org, write_transaction};
+use directory_domain::{DepartmentKind, NewDepartment};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+fn department(name: &str) -> NewDepartment {
+    NewDepartment {
+        name: name.into(),
+        abbr: None,
+        kind: DepartmentKind::Department,
+    }
+}
+
+fn add(conn: &mut DbConnection, name: &str) -> DbResult<()> {
+    org::create_department(conn, &department(name), None).map(|_| ())
+}
+
+/// A SQLite database and its writer; `None` on the other backends, which
+/// have no writer thread.
+fn writer() -> Option<(TestDatabase, Writer)> {
+    let db = TestDatabase::migrated().unwrap();
+    let writer = Writer::for_url(&db.url).unwrap()?;
+    Some((db, writer))
+}
+
+/// Holds the writer thread in a write of its own ("gate") until the writes
+/// `queue` submits are all waiting, so they run as one group.
+fn run_as_one_group(writer: &Writer, queue: impl FnOnce()) {
+    let (running, is_running) = mpsc::channel();
+    let (open, opened) = mpsc::channel::<()>();
+    let (done, is_done) = mpsc::channel();
+    let opened = std::sync::Mutex::new(opened);
+    writer.submit(
+        move |c| {
+            running.send(()).ok();
+            opened.lock().unwrap().recv().ok();
+            add(c, "gate")
+        },
+        move |result| done.send(result).unwrap(),
+    );
+    is_running.recv().unwrap();
+    queue();
+    open.send(()).unwrap();
+    is_done.recv().unwrap().unwrap();
+}
+
+struct Submitted {
+    runs: Arc<AtomicUsize>,
+    result: mpsc::Receiver<DbResult<()>>,
+}
+
+fn submit(
+    writer: &Writer,
+    work: impl Fn(&mut DbConnection) -> DbResult<()> + Send + 'static,
+) -> Submitted {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (send, result) = mpsc::channel();
+    let counted = runs.clone();
+    writer.submit(
+        move |c| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            work(c)
+        },
+        move |r| send.send(r).unwrap(),
+    );
+    Submitted { runs, result }
+}
+
+fn names(db: &TestDatabase) -> Vec<String> {
+    let mut names: Vec<String> = departments::table
+        .select(departments::name)
+        .load(&mut db.connect().unwrap())
+        .unwrap();
+    names.sort();
+    names
+}
+
+#[test]
+fn writes_waiting_together_commit_together_once_each() {
+    let Some((db, writer)) = writer() else { return };
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        for name in ["a", "b", "c"] {
+            queued.push(submit(&writer, move |c| add(c, name)));
+        }
+    });
+    for job in &queued {
+        job.result.recv().unwrap().unwrap();
+        assert_eq!(job.runs.load(Ordering::SeqCst), 1);
+    }
+    assert_eq!(names(&db), ["a", "b", "c", "gate"]);
+}
+
+#[test]
+fn one_failed_write_in_a_group_fails_alone() {
+    let Some((db, writer)) = writer() else { return };
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        queued.push(submit(&writer, |c| add(c, "a")));
+        // Taken by the gate, committed before this group started.
+        queued.push(submit(&writer, |c| add(c, "gate")));
+        queued.push(submit(&writer, |c| add(c, "b")));
+    });
+    let results: Vec<_> = queued.iter().map(|j| j.result.recv().unwrap()).collect();
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(
+        matches!(results[1], Err(DbError::Conflict { .. })),
+        "{:?}",
+        results[1]
+    );
+    assert!(results[2].is_ok(), "{:?}", results[2]);
+    // The group was rolled back and each write ran again on its own.
+    assert_eq!(queued[0].runs.load(Ordering::SeqCst), 2);
+    assert_eq!(names(&db), ["a", "b", "gate"]);
+}
+
+#[test]
+fn a_write_that_hides_its_failure_commits_nothing_of_it() {
+    let Some((db, writer)) = writer() else { return };
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        queued.push(submit(&writer, |c| {
+            // Two departments in one transaction, the second taken: the
+            // transaction fails, and this write shrugs and says Ok.
+            let both = write_transaction(c, |c| {
+                add(c, "half")?;
+                add(c, "gate")
+            });
+            assert!(both.is_err());
+            Ok(())
+        }));
+        queued.push(submit(&writer, |c| add(c, "other")));
+    });
+    for job in &queued {
+        job.result.recv().unwrap().unwrap();
+    }
+    assert_eq!(names(&db), ["gate", "other"], "half a transaction was kept");
+}
+
+#[test]
+fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+    let Some((db, writer)) = writer() else { return };
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        queued.push(submit(&writer, |c| add(c, "a")));
+        queued.push(submit(&writer, |c| {
+            write_transaction(c, |c| -> DbResult<()> {
+                add(c, "doomed")?;
+                panic!("a bug in a write");
+            })
+        }));
+    });
+    queued[0].result.recv().unwrap().unwrap();
+    assert!(matches!(
+        queued[1].result.recv().unwrap(),
+        Err(DbError::Internal(_))
+    ));
+    let after = submit(&writer, |c| add(c, "after"));
+    after.result.recv().unwrap().unwrap();
+    assert_eq!(names(&db), ["a", "after", "gate"]);
+}
