@@ -2,13 +2,13 @@
 //! migrate and seed on start, and serving until SIGTERM or Ctrl-C.
 
 pub mod config;
+mod serve;
 
 use anyhow::Context;
 use config::{Config, LogFormat, Profile};
 use directory_api::{AppState, HttpOptions};
 use directory_db::{DbConnection, Pool, PoolOptions, connection::redact_url, migrations};
 use directory_seed::{AdminPassword, SeedData};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
@@ -139,23 +139,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_auth(config.auth.settings());
     let app = directory_api::app(state, &options);
     let shutdown = shutdown_signal()?;
-    let acceptor = TcpListener::bind(config.server.bind)
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await
         .with_context(|| format!("cannot listen on {} (server.bind)", config.server.bind))?;
-    for addr in acceptor.local_addr() {
-        if let Some(addr) = addr.as_socket_addr() {
-            tracing::info!("listening on http://{addr}");
-        }
-    }
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            app,
-            shutdown,
-            Some(Duration::from_secs(config.server.shutdown_grace_secs)),
-        )
-        .await
-        .context("the server stopped with an error")?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    serve::serve(
+        listener,
+        app,
+        shutdown,
+        Duration::from_secs(config.server.shutdown_grace_secs),
+    )
+    .await
+    .context("the server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }
