@@ -61,7 +61,8 @@ where
         let remote = RemoteAddr(Addr::SocketAddr(peer));
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let endpoint = endpoint.clone();
-            let request = poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
+            let request =
+                poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
             async move {
                 let response = endpoint.get_response(request).await;
                 Ok::<_, Infallible>(hyper::Response::from(response))
