@@ -19,6 +19,7 @@ pub mod query;
 pub mod schema;
 pub mod sessions;
 pub mod staff;
+mod stamp;
 pub mod testing;
 pub mod writer;
 

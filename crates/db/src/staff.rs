@@ -3,8 +3,9 @@
 //! has no cycle, referenced rows exist.
 
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
+use crate::stamp::Stamp;
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
     now, stale, utc,
@@ -19,6 +20,7 @@ use directory_domain::{
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = staff)]
+#[diesel(check_for_backend(MultiBackend))]
 struct StaffRow {
     id: i32,
     full_name: String,
@@ -38,8 +40,10 @@ struct StaffRow {
     active: bool,
     deactivated_at: Option<NaiveDateTime>,
     deactivated_by: Option<i32>,
+    #[diesel(deserialize_as = Stamp)]
     created_at: NaiveDateTime,
     created_by: Option<i32>,
+    #[diesel(deserialize_as = Stamp)]
     updated_at: NaiveDateTime,
     updated_by: Option<i32>,
     version: i32,
@@ -142,30 +146,27 @@ fn filtered_staff(
         query = query.filter(staff::active.eq(active));
     }
     if let Some(q) = &filter.q {
-        use diesel::dsl::sql;
-        use diesel::sql_types::{Bool, Text};
+        use diesel::sql_types::Bool;
         let pattern = like_pattern(q);
         // Each backend's search index wants its own form (migration 000009).
         query = match backend {
             crate::Backend::Sqlite => match fts_phrase(q) {
-                Some(phrase) => query.filter(
-                    sql::<Bool>(MATCHING_IDS)
-                        .bind::<Text, _>(phrase)
-                        .sql(")"),
-                ),
+                Some(phrase) => {
+                    query.filter(fixed::<Bool>(MATCHING_IDS).text(phrase).sql(")"))
+                }
                 None => query.filter(
-                    sql::<Bool>(
+                    fixed::<Bool>(
                         "staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ",
                     )
-                    .bind::<Text, _>(pattern)
+                    .text(pattern)
                     .sql(")"),
                 ),
             },
             crate::Backend::Postgres => query.filter(
-                sql::<Bool>(
+                fixed::<Bool>(
                     "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
                 )
-                .bind::<Text, _>(pattern),
+                .text(pattern),
             ),
             crate::Backend::Mysql => query.filter(
                 lower(staff::full_name)
@@ -244,8 +245,7 @@ pub fn list_staff(
     sort: Option<Sort<StaffSort>>,
     page: Page,
 ) -> DbResult<Paged<Staff>> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{BigInt, Bool, Text};
+    use diesel::sql_types::{BigInt, Bool};
     let backend = conn.backend();
     let searched = match backend {
         crate::Backend::Sqlite => search_only(filter, sort),
@@ -254,19 +254,19 @@ pub fn list_staff(
     let (total, ids): (i64, Vec<i32>) = match searched {
         Some(phrase) => {
             let total = diesel::select(
-                sql::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
-                    .bind::<Text, _>(phrase.clone())
+                fixed::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
+                    .text(phrase.clone())
                     .sql(")"),
             )
             .get_result(conn)?;
             let ids = staff::table
                 .filter(
-                    sql::<Bool>(MATCHING_IDS)
-                        .bind::<Text, _>(phrase)
+                    fixed::<Bool>(MATCHING_IDS)
+                        .text(phrase)
                         .sql(" ORDER BY rowid LIMIT ")
-                        .bind::<BigInt, _>(page.limit)
+                        .big_int(page.limit)
                         .sql(" OFFSET ")
-                        .bind::<BigInt, _>(page.offset)
+                        .big_int(page.offset)
                         .sql(")"),
                 )
                 .order(staff::id.asc())
@@ -304,8 +304,8 @@ pub fn list_staff(
         // SQLite parses and plans it once per connection, not per request.
         crate::Backend::Sqlite => rows_query
             .filter(
-                sql::<Bool>("staff.id IN (SELECT value FROM json_each(")
-                    .bind::<Text, _>(json_ids(&ids))
+                fixed::<Bool>("staff.id IN (SELECT value FROM json_each(")
+                    .text(json_ids(&ids))
                     .sql("))"),
             )
             .load(conn)?,
