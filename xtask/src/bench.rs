@@ -534,7 +534,7 @@ fn render(rows: &[Row], peak: Option<f64>, options: &BenchOptions, url: &str) ->
             .map(|r| r.rps)
             .unwrap_or(f64::NAN);
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0}% | {:.2} | {:.2} | {} | {} |\n",
+            "| {} | {} | {:.0} | {:.1}% | {:.2} | {:.2} | {} | {} |\n",
             row.connections,
             row.name,
             row.rps,

@@ -50,6 +50,14 @@ pub fn create_session(
     let at = now();
     let expires_at = at + lifetime;
     crate::write_transaction(conn, |conn| {
+        // The account row first: inserting the session takes a shared lock
+        // on it (the foreign key check) on MySQL/MariaDB, and two logins
+        // that each held that and then asked to update the row deadlocked
+        // (seen in CI: 12 concurrent logins, three lost races in a row).
+        // Taking the row's write lock first makes them queue instead.
+        diesel::update(accounts::table.find(account.0))
+            .set(accounts::last_login_at.eq(at))
+            .execute(conn)?;
         diesel::insert_into(sessions::table)
             .values((
                 sessions::account_id.eq(account.0),
@@ -57,9 +65,6 @@ pub fn create_session(
                 sessions::created_at.eq(at),
                 sessions::expires_at.eq(expires_at),
             ))
-            .execute(conn)?;
-        diesel::update(accounts::table.find(account.0))
-            .set(accounts::last_login_at.eq(at))
             .execute(conn)?;
         Ok(NewSession {
             token: token.clone(),
