@@ -7,14 +7,16 @@ use crate::payload::Json;
 use crate::problem::Problem;
 use crate::responses::{Done, Fetched, etag, respond};
 use crate::{AppState, Tag, blocking};
-use directory_db::DbResult;
 use directory_db::accounts;
 use directory_db::sessions::{self, LockoutPolicy};
+use directory_db::{DbError, DbResult};
 use directory_domain::validate::unique_key;
 use directory_domain::{LoginRequest, LoginResponse, Me, PasswordChange};
 use poem::http::StatusCode;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, OpenApi};
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
 /// The answer to a login attempt.
 #[derive(ApiResponse)]
@@ -64,7 +66,6 @@ impl From<ApiError> for LoginResult {
 enum Outcome {
     LoggedIn(Box<LoginResponse>),
     Refused,
-    Locked(i64),
 }
 
 /// The keys failed logins are counted under; long input is cut so a key
@@ -72,6 +73,34 @@ enum Outcome {
 fn attempt_keys(username: &str, address: &str) -> (String, String) {
     let user: String = unique_key(username.trim()).chars().take(180).collect();
     (format!("u:{user}"), format!("a:{address}"))
+}
+
+/// Checks a password on a blocking thread, at most one per core at a time.
+/// The wait is here, on the async side: a login storm queues without
+/// taking the blocking threads that database work needs.
+async fn check_password(
+    candidate: accounts::LoginCandidate,
+    password: String,
+) -> Result<Option<directory_domain::AccountId>, DbError> {
+    static CHECKS: LazyLock<Semaphore> = LazyLock::new(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+    });
+    let failed =
+        |e: &dyn std::fmt::Display| DbError::Internal(format!("password check failed: {e}"));
+    let _permit = CHECKS.acquire().await.map_err(|e| failed(&e))?;
+    tokio::task::spawn_blocking(move || candidate.check(&password))
+        .await
+        .map_err(|e| failed(&e))
+}
+
+fn locked(seconds: i64) -> LoginResult {
+    LoginResult::TooManyRequests(
+        Json(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many failed logins; try again in {seconds} seconds"),
+        )),
+        seconds.to_string(),
+    )
 }
 
 pub struct SessionApi;
@@ -97,13 +126,29 @@ impl SessionApi {
         let settings = state.auth.clone();
         respond(async {
             let LoginRequest { username, password } = body.0;
-            let outcome = blocking(&state, move |c| -> DbResult<Outcome> {
-                let (user_key, address_key) = attempt_keys(&username, &address);
-                let keys = [user_key.clone(), address_key.clone()];
-                if let Some(seconds) = sessions::locked_for(c, &keys)? {
-                    return Ok(Outcome::Locked(seconds));
+            let (user_key, address_key) = attempt_keys(&username, &address);
+            let keys = [user_key.clone(), address_key.clone()];
+            // Three steps, so the password check (CPU only) holds no pooled
+            // connection: reads go on while logins hash.
+            let checked = keys.clone();
+            let candidate = blocking(&state, move |c| -> DbResult<_> {
+                if let Some(seconds) = sessions::locked_for(c, &checked)? {
+                    return Ok(Err(seconds));
                 }
-                let Some(account) = accounts::check_login(c, &username, &password, today())? else {
+                Ok(Ok(accounts::LoginCandidate::find(c, &username)?))
+            })
+            .await?;
+            let candidate = match candidate {
+                Ok(candidate) => candidate,
+                Err(seconds) => return Ok(locked(seconds)),
+            };
+            let matched = check_password(candidate, password).await?;
+            let outcome = blocking(&state, move |c| -> DbResult<Outcome> {
+                let account = match matched {
+                    Some(id) => accounts::may_log_in(c, id, today())?,
+                    None => None,
+                };
+                let Some(account) = account else {
                     let policies: [(String, LockoutPolicy); 2] = [
                         (user_key, settings.per_username),
                         (address_key, settings.per_address),
@@ -130,13 +175,6 @@ impl SessionApi {
                         "wrong username or password",
                     )),
                     "Bearer".into(),
-                ),
-                Outcome::Locked(seconds) => LoginResult::TooManyRequests(
-                    Json(Problem::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        format!("too many failed logins; try again in {seconds} seconds"),
-                    )),
-                    seconds.to_string(),
                 ),
             })
         })

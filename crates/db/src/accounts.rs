@@ -538,6 +538,36 @@ pub fn list_accounts(
     })
 }
 
+/// The stored password hash of a login name, read before the password is
+/// checked so that the check (milliseconds of CPU) holds no connection.
+#[derive(Debug)]
+pub struct LoginCandidate(Option<(AccountId, String)>);
+
+impl LoginCandidate {
+    /// Looks the login name up; an unknown name is a candidate too, and
+    /// takes the same time to refuse.
+    pub fn find(conn: &mut DbConnection, username: &str) -> DbResult<Self> {
+        let found: Option<(i32, String)> = accounts::table
+            .filter(accounts::username_key.eq(unique_key(username.trim())))
+            .select((accounts::id, accounts::password_hash))
+            .first(conn)
+            .optional()?;
+        Ok(Self(found.map(|(id, hash)| (AccountId(id), hash))))
+    }
+
+    /// The account, if `password` is its password: CPU work only, for a
+    /// blocking thread without a connection.
+    pub fn check(self, password: &str) -> Option<AccountId> {
+        match self.0 {
+            None => {
+                passwords::verify_dummy(password);
+                None
+            }
+            Some((id, hash)) => passwords::verify(password, &hash).then_some(id),
+        }
+    }
+}
+
 /// Checks a username and password. `None` for an unknown user and for a
 /// wrong password alike, after the same amount of work.
 pub fn verify_credentials(
@@ -545,19 +575,10 @@ pub fn verify_credentials(
     username: &str,
     password: &str,
 ) -> DbResult<Option<Account>> {
-    let found: Option<(i32, String)> = accounts::table
-        .filter(accounts::username_key.eq(unique_key(username.trim())))
-        .select((accounts::id, accounts::password_hash))
-        .first(conn)
-        .optional()?;
-    let Some((id, hash)) = found else {
-        passwords::verify_dummy(password);
-        return Ok(None);
-    };
-    if !passwords::verify(password, &hash) {
-        return Ok(None);
+    match LoginCandidate::find(conn, username)?.check(password) {
+        Some(id) => get_account(conn, id).map(Some),
+        None => Ok(None),
     }
-    get_account(conn, AccountId(id)).map(Some)
 }
 
 /// Sets a new password (already validated against the rules) and ends the
@@ -742,8 +763,24 @@ pub fn check_login(
     password: &str,
     today: chrono::NaiveDate,
 ) -> DbResult<Option<Account>> {
-    let Some(account) = verify_credentials(conn, username, password)? else {
-        return Ok(None);
+    match LoginCandidate::find(conn, username)?.check(password) {
+        Some(id) => may_log_in(conn, id, today),
+        None => Ok(None),
+    }
+}
+
+/// The account whose password matched, if it may log in today: active, and
+/// its staff member not past their end date.
+pub fn may_log_in(
+    conn: &mut DbConnection,
+    id: AccountId,
+    today: chrono::NaiveDate,
+) -> DbResult<Option<Account>> {
+    let account = match get_account(conn, id) {
+        Ok(account) => account,
+        // Deleted while its password was being checked.
+        Err(DbError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
     };
     if !account.active {
         return Ok(None);

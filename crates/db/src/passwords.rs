@@ -21,8 +21,8 @@ fn hasher() -> Argon2<'static> {
 }
 
 /// At most one hash per core at a time. Hashing is pure CPU work, so more
-/// at once only adds memory (and takes cores from everything else); a
-/// login storm queues here instead of holding 7 MiB per pooled connection.
+/// at once only adds memory (and takes cores from everything else). The
+/// login route queues before it takes a thread; this bounds every caller.
 static PERMITS: Permits = Permits::new();
 
 struct Permits {
