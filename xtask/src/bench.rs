@@ -47,7 +47,7 @@ staff = {STAFF}
 math.randomseed(os.time())
 "#;
 
-const SCENARIOS: [Scenario; 7] = [
+const SCENARIOS: [Scenario; 8] = [
     Scenario {
         name: "GET /healthz",
         script: "",
@@ -70,6 +70,18 @@ end
 request = function()
   local offset = math.random(0, math.max(0, staff - 100))
   return wrk.format("GET", "/api/v1/staff?limit=100&offset=" .. offset, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+        thread_per_connection: false,
+    },
+    Scenario {
+        name: "GET page of 100 staff after an id",
+        script: r#"
+-- Keyset paging, as a client walking the list asks for its next page.
+request = function()
+  local after = math.random(0, math.max(0, staff - 100))
+  return wrk.format("GET", "/api/v1/staff?limit=100&after=" .. after, {["Authorization"] = "Bearer " .. token})
 end
 "#,
         path: "/",

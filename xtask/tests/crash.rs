@@ -45,7 +45,7 @@ fn a_killed_demo_load_leaves_all_or_nothing() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let total = staff::list_staff(&mut conn, &Default::default(), None, Page::default())
+    let total = staff::list_staff(&mut conn, &Default::default(), None, Page::default(), None)
         .unwrap()
         .total;
     assert!(

@@ -239,11 +239,16 @@ fn search_only(filter: &StaffFilter, sort: Option<Sort<StaffSort>>) -> Option<St
 /// One page of staff in three queries whatever its length: the count, the
 /// page's ids (staff table or search index only, so skipping rows reads
 /// narrow index entries), then those rows with their names joined.
+/// `after` pages by key: only staff with a greater id (in the default id
+/// order, the next page after that id), so a page deep in the list costs
+/// what the first does; an `OFFSET` steps over every row it skips. `total`
+/// counts every match either way.
 pub fn list_staff(
     conn: &mut DbConnection,
     filter: &StaffFilter,
     sort: Option<Sort<StaffSort>>,
     page: Page,
+    after: Option<StaffId>,
 ) -> DbResult<Paged<Staff>> {
     use diesel::sql_types::{BigInt, Bool};
     let backend = conn.backend();
@@ -259,10 +264,14 @@ pub fn list_staff(
                     .sql(")"),
             )
             .get_result(conn)?;
+            let matching = fixed::<Bool>(MATCHING_IDS).text(phrase);
+            let matching = match after {
+                Some(id) => matching.sql(" AND rowid > ").big_int(i64::from(id.0)),
+                None => matching,
+            };
             let ids = staff::table
                 .filter(
-                    fixed::<Bool>(MATCHING_IDS)
-                        .text(phrase)
+                    matching
                         .sql(" ORDER BY rowid LIMIT ")
                         .big_int(page.limit)
                         .sql(" OFFSET ")
@@ -276,7 +285,11 @@ pub fn list_staff(
         }
         None => {
             let total = filtered_staff(filter, backend).count().get_result(conn)?;
-            let ids = apply_sort!(filtered_staff(filter, backend), sort, staff::id, {
+            let mut query = filtered_staff(filter, backend);
+            if let Some(id) = after {
+                query = query.filter(staff::id.gt(id.0));
+            }
+            let ids = apply_sort!(query, sort, staff::id, {
                 StaffSort::FullName => staff::full_name,
                 StaffSort::EmployeeId => staff::employee_id,
                 StaffSort::Email => staff::email_key,

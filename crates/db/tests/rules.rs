@@ -454,7 +454,7 @@ fn staff_lists_filter_search_sort_and_page() {
     }
     let page = Page::new(Some(5), Some(10)).unwrap();
     let sort = Some("-employee_id".parse().unwrap());
-    let listed = st::list_staff(&mut f.conn, &StaffFilter::default(), sort, page).unwrap();
+    let listed = st::list_staff(&mut f.conn, &StaffFilter::default(), sort, page, None).unwrap();
     assert_eq!(listed.total, 12);
     let ids: Vec<_> = listed
         .items
@@ -473,6 +473,7 @@ fn staff_lists_filter_search_sort_and_page() {
         &search,
         None::<directory_db::Sort<StaffSort>>,
         Page::default(),
+        None,
     )
     .unwrap();
     // member1, member10, member11, member12
@@ -482,7 +483,7 @@ fn staff_lists_filter_search_sort_and_page() {
         ..Default::default()
     };
     assert_eq!(
-        st::list_staff(&mut f.conn, &by_employee_id, None, Page::default())
+        st::list_staff(&mut f.conn, &by_employee_id, None, Page::default(), None)
             .unwrap()
             .total,
         1
@@ -493,7 +494,7 @@ fn staff_lists_filter_search_sort_and_page() {
         ..Default::default()
     };
     assert_eq!(
-        st::list_staff(&mut f.conn, &wildcard, None, Page::default())
+        st::list_staff(&mut f.conn, &wildcard, None, Page::default(), None)
             .unwrap()
             .total,
         0

@@ -168,6 +168,7 @@ fn demo_staff_are_added_in_bulk_and_numbered_on() {
         &Default::default(),
         None,
         Page::new(Some(200), None).unwrap(),
+        None,
     )
     .unwrap();
     assert_eq!(all.total, 1205);
