@@ -11,8 +11,8 @@ use crate::responses::{
 use crate::{AppState, Tag, blocking, writing};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_domain::{
-    CadreId, DepartmentId, DepartmentRef, DesignationId, DomainError, NewStaff, Staff, StaffId,
-    StaffPatch, UnitId,
+    CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId, StaffPatch,
+    UnitId,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -79,10 +79,11 @@ impl StaffApi {
         /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
-        /// Keyset paging: the staff after this id, in id order. Pass the
-        /// last id of one page to get the next; a page costs the same at
-        /// any depth, where `offset` steps over every row it skips. Not
-        /// with `offset` or `sort`.
+        /// Only staff with a greater id. In the default (id) order this is
+        /// keyset paging: pass the last id of one page to get the next; a
+        /// page costs the same at any depth, where `offset` steps over
+        /// every row it skips. With `sort` or `offset` it is a filter like
+        /// the others.
         after: Query<Option<StaffId>>,
         /// `full_name`, `employee_id`, `email`, `department_id`, `end_date`,
         /// `created_at`, `updated_at`; `-` for descending.
@@ -105,13 +106,6 @@ impl StaffApi {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<StaffSort>(sort.0.as_deref())?;
             let after = after.0;
-            if after.is_some() && (page.offset != 0 || sort.is_some()) {
-                return Err(DomainError::field(
-                    "after",
-                    "pages in id order from an id: use it without offset and sort",
-                )
-                .into());
-            }
             let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
             let filter = StaffFilter {
                 department_id: department_id.0,
