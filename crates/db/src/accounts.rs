@@ -540,8 +540,16 @@ pub fn list_accounts(
 
 /// The stored password hash of a login name, read before the password is
 /// checked so that the check (milliseconds of CPU) holds no connection.
-#[derive(Debug)]
+/// Its `Debug` names the account only: a hash never reaches a log line.
 pub struct LoginCandidate(Option<(AccountId, String)>);
+
+impl std::fmt::Debug for LoginCandidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LoginCandidate")
+            .field(&self.0.as_ref().map(|(id, _)| id))
+            .finish()
+    }
+}
 
 impl LoginCandidate {
     /// Looks the login name up; an unknown name is a candidate too, and

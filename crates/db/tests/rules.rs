@@ -555,6 +555,13 @@ fn credentials_are_checked_without_revealing_the_hash() {
             .unwrap()
             .is_none()
     );
+    // The login's first step holds the hash; printing it shows none.
+    let candidate = accounts::LoginCandidate::find(&mut f.conn, "asha.verma").unwrap();
+    let shown = format!("{candidate:?}");
+    assert!(
+        shown.contains("AccountId") && !shown.contains("argon2"),
+        "{shown}"
+    );
     let err = accounts::create_account(
         &mut f.conn,
         &NewAccount {
