@@ -8,36 +8,55 @@ server=$2
 dir=$(mktemp -d)
 port=18390
 password="fuzz-$(date +%s%N)-passphrase"
-DIRECTORY_PROFILE=development DIRECTORY_CONFIG_DIR="$PWD/config" \
-  DIRECTORY_ADMIN_PASSWORD="$password" DIRECTORY_SERVER__BIND="127.0.0.1:$port" \
-  DIRECTORY_DATABASE__URL="sqlite://$dir/fuzz.db" DIRECTORY_LOG__LEVEL=warn \
-  "$server" >"$dir/server.log" 2>&1 &
-pid=$!
+pid=
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-  sleep 0.2
-done
-# A login, from the loopback address given (default 127.0.0.1).
-token() {
-  curl -sf --interface "${1:-127.0.0.1}" -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
-    -H 'content-type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+
+# A fresh server on a fresh database, named for its log.
+start() {
+  DIRECTORY_PROFILE=development DIRECTORY_CONFIG_DIR="$PWD/config" \
+    DIRECTORY_ADMIN_PASSWORD="$password" DIRECTORY_SERVER__BIND="127.0.0.1:$port" \
+    DIRECTORY_DATABASE__URL="sqlite://$dir/$1.db" DIRECTORY_LOG__LEVEL=warn \
+    "$server" >"$dir/$1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+    sleep 0.2
+  done
 }
+
+stop() {
+  kill "$pid"
+  wait "$pid" || true
+  if grep -q 'ERROR\|panicked' "$dir/$1.log"; then
+    echo "the server logged an error or a panic:"; cat "$dir/$1.log"; exit 1
+  fi
+}
+
+# As an assignment, a failed login stops the script.
+token() {
+  local body
+  body=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" \
+    -H 'content-type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$password\"}")
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' <<<"$body"
+}
+
 common=(--config-file .ci/schemathesis.toml run "http://127.0.0.1:$port/openapi.json"
   --checks all -n 15 --seed 1 --workers 2 --suppress-health-check=filter_too_much)
+
 # Everything but the two operations that end the fuzzer's own session...
-"$st" "${common[@]}" -H "Authorization: Bearer $(token)" \
+start main
+first=$(token)
+"$st" "${common[@]}" -H "Authorization: Bearer $first" \
   --exclude-path /api/v1/auth/logout --exclude-path /api/v1/auth/password
-# ...which get a token of their own, from another loopback address: the
-# first run sent wrong passwords from 127.0.0.1, which is locked out for a
-# while (a token asked for from there came back empty, and this run went
-# unauthenticated). As an assignment, a failed login stops the script.
-second=$(token 127.0.0.2)
+stop main
+# ...which get a server and a token of their own: the first run sends wrong
+# passwords to the login, which then refuses this client for a while (a
+# token asked for after it came back empty, and this run went
+# unauthenticated).
+start session
+second=$(token)
 "$st" "${common[@]}" -H "Authorization: Bearer $second" \
   --include-path /api/v1/auth/logout --include-path /api/v1/auth/password
-if grep -q 'ERROR\|panicked' "$dir/server.log"; then
-  echo "the server logged an error or a panic:"; cat "$dir/server.log"; exit 1
-fi
+stop session
 echo "schemathesis: no failures"
