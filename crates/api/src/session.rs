@@ -82,9 +82,8 @@ async fn check_password(
     candidate: accounts::LoginCandidate,
     password: String,
 ) -> Result<Option<directory_domain::AccountId>, DbError> {
-    static CHECKS: LazyLock<Semaphore> = LazyLock::new(|| {
-        Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
-    });
+    static CHECKS: LazyLock<Semaphore> =
+        LazyLock::new(|| Semaphore::new(directory_db::passwords::at_once()));
     let failed =
         |e: &dyn std::fmt::Display| DbError::Internal(format!("password check failed: {e}"));
     let _permit = CHECKS.acquire().await.map_err(|e| failed(&e))?;

@@ -14,7 +14,7 @@ pub mod infrastructure;
 pub mod introspect;
 pub mod migrations;
 pub mod organisation;
-mod passwords;
+pub mod passwords;
 pub mod query;
 pub mod schema;
 pub mod sessions;

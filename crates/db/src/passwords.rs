@@ -25,6 +25,14 @@ fn hasher() -> Argon2<'static> {
 /// login route queues before it takes a thread; this bounds every caller.
 static PERMITS: Permits = Permits::new();
 
+/// How many hashes may run at once: one per core. The login route waits
+/// for the same number before it takes a thread.
+pub fn at_once() -> usize {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    *LIMIT
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+}
+
 struct Permits {
     in_use: Mutex<usize>,
     freed: Condvar,
@@ -41,10 +49,7 @@ impl Permits {
     }
 
     fn acquire(&self) -> Permit<'_> {
-        static LIMIT: OnceLock<usize> = OnceLock::new();
-        let limit = *LIMIT.get_or_init(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
+        let limit = at_once();
         // A poisoned lock only means a holder panicked; the count is intact.
         let mut in_use = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
         while *in_use >= limit {
@@ -126,7 +131,7 @@ mod tests {
     #[test]
     fn no_more_hashes_at_once_than_cores() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let limit = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let limit = at_once();
         let permits = Permits::new();
         let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
         std::thread::scope(|scope| {
