@@ -118,7 +118,7 @@ impl DbConnection {
                 // cache_size: each connection keeps a private copy of the
                 // pages it read, on top of the OS page cache that holds the
                 // file anyway. 512 KiB rather than SQLite's 2 MiB saves
-                // ~6 MiB over five connections at no measurable cost
+                // 1.5 MiB a connection at no measurable cost
                 // (`cargo xtask bench`, 10,000 staff: reads and writes
                 // within run-to-run noise).
                 conn.batch_execute(
