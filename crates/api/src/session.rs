@@ -81,7 +81,7 @@ fn attempt_keys(username: &str, address: &str) -> (String, String) {
 async fn check_password(
     candidate: accounts::LoginCandidate,
     password: String,
-) -> Result<Option<directory_domain::AccountId>, DbError> {
+) -> Result<Option<accounts::PasswordMatch>, DbError> {
     static CHECKS: LazyLock<Semaphore> =
         LazyLock::new(|| Semaphore::new(directory_db::passwords::at_once()));
     let failed =
@@ -144,7 +144,7 @@ impl SessionApi {
             let matched = check_password(candidate, password).await?;
             let outcome = blocking(&state, move |c| -> DbResult<Outcome> {
                 let account = match matched {
-                    Some(id) => accounts::may_log_in(c, id, today())?,
+                    Some(matched) => accounts::may_log_in(c, matched, today())?,
                     None => None,
                 };
                 let Some(account) = account else {

@@ -564,15 +564,50 @@ impl LoginCandidate {
     }
 
     /// The account, if `password` is its password: CPU work only, for a
-    /// blocking thread without a connection.
-    pub fn check(self, password: &str) -> Option<AccountId> {
+    /// blocking thread without a connection. A hash stored with outdated
+    /// parameters gets its replacement made here too (a second hash, once
+    /// per account), for [`may_log_in`] to store.
+    pub fn check(self, password: &str) -> Option<PasswordMatch> {
         match self.0 {
             None => {
                 passwords::verify_dummy(password);
                 None
             }
-            Some((id, hash)) => passwords::verify(password, &hash).then_some(id),
+            Some((id, hash)) => {
+                if !passwords::verify(password, &hash) {
+                    return None;
+                }
+                let upgrade = if passwords::outdated(&hash) {
+                    // Not fatal: the login stands on the old hash.
+                    passwords::hash(password).ok().map(|new| (hash, new))
+                } else {
+                    None
+                };
+                Some(PasswordMatch { id, upgrade })
+            }
         }
+    }
+}
+
+/// A password that matched its account's hash; with the old and new hash
+/// when the stored one is outdated. Neither hash leaves this crate.
+pub struct PasswordMatch {
+    id: AccountId,
+    upgrade: Option<(String, String)>,
+}
+
+impl PasswordMatch {
+    pub fn account(&self) -> AccountId {
+        self.id
+    }
+}
+
+impl std::fmt::Debug for PasswordMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordMatch")
+            .field("id", &self.id)
+            .field("rehash", &self.upgrade.is_some())
+            .finish()
     }
 }
 
@@ -584,7 +619,7 @@ pub fn verify_credentials(
     password: &str,
 ) -> DbResult<Option<Account>> {
     match LoginCandidate::find(conn, username)?.check(password) {
-        Some(id) => get_account(conn, id).map(Some),
+        Some(matched) => get_account(conn, matched.account()).map(Some),
         None => Ok(None),
     }
 }
@@ -772,18 +807,20 @@ pub fn check_login(
     today: chrono::NaiveDate,
 ) -> DbResult<Option<Account>> {
     match LoginCandidate::find(conn, username)?.check(password) {
-        Some(id) => may_log_in(conn, id, today),
+        Some(matched) => may_log_in(conn, matched, today),
         None => Ok(None),
     }
 }
 
 /// The account whose password matched, if it may log in today: active, and
-/// its staff member not past their end date.
+/// its staff member not past their end date. An outdated hash is replaced
+/// then, unless the password changed meanwhile.
 pub fn may_log_in(
     conn: &mut DbConnection,
-    id: AccountId,
+    matched: PasswordMatch,
     today: chrono::NaiveDate,
 ) -> DbResult<Option<Account>> {
+    let PasswordMatch { id, upgrade } = matched;
     let account = match get_account(conn, id) {
         Ok(account) => account,
         // Deleted while its password was being checked.
@@ -801,6 +838,21 @@ pub fn may_log_in(
             .optional()?;
         if directory_domain::staff::employment_ended(end.flatten(), today) {
             return Ok(None);
+        }
+    }
+    if let Some((old, new)) = upgrade {
+        // Only over the hash that was checked; the account's version and
+        // timestamps stay, as nothing a client sees has changed. A failure
+        // costs the upgrade, not the login: the next login tries again.
+        let stored = diesel::update(
+            accounts::table
+                .find(id.0)
+                .filter(accounts::password_hash.eq(&old)),
+        )
+        .set(accounts::password_hash.eq(&new))
+        .execute(conn);
+        if let Err(error) = stored {
+            tracing::warn!(account = id.0, %error, "cannot store an upgraded password hash");
         }
     }
     Ok(Some(account))

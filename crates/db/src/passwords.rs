@@ -16,8 +16,11 @@ use crate::DbError;
 /// against ~19 ms for 19 MiB x 2, which pays for touching fresh memory).
 /// Hashes made with other parameters still verify: they carry their own.
 fn hasher() -> Argon2<'static> {
-    let params = Params::new(7 * 1024, 5, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+fn params() -> Params {
+    Params::new(7 * 1024, 5, 1, None).unwrap_or_default()
 }
 
 /// At most one hash per core at a time. Hashing is pure CPU work, so more
@@ -92,6 +95,27 @@ pub(crate) fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a stored hash was made otherwise than new hashes are (another
+/// algorithm, version or cost, as an earlier release stored). Such a hash
+/// is replaced at the account's next successful login, the one moment the
+/// password is at hand (as Django does): a cost raised later then reaches
+/// every account that logs in, and one lowered (19 MiB to 7 MiB) stops
+/// costing its old memory at every login.
+pub(crate) fn outdated(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let Ok(stored_params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    let current = params();
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || parsed.version != Some(Version::V0x13.into())
+        || stored_params.m_cost() != current.m_cost()
+        || stored_params.t_cost() != current.t_cost()
+        || stored_params.p_cost() != current.p_cost()
+}
+
 /// Burns the same time as a real check, so an unknown username takes as long
 /// to refuse as a wrong password.
 pub(crate) fn verify_dummy(password: &str) {
@@ -126,6 +150,23 @@ mod tests {
         assert!(old.contains("m=19456,t=2,p=1"), "{old}");
         assert!(verify("an older passphrase", &old));
         assert!(!verify("another passphrase", &old));
+        assert!(outdated(&old));
+    }
+
+    #[test]
+    fn only_hashes_made_otherwise_are_outdated() {
+        assert!(!outdated(&hash("a current passphrase").unwrap()));
+        let made_with = |algorithm, params| {
+            Argon2::new(algorithm, Version::V0x13, params)
+                .hash_password(b"a passphrase", &SaltString::generate(&mut OsRng))
+                .unwrap()
+                .to_string()
+        };
+        let one_pass_more = Params::new(7 * 1024, 6, 1, None).unwrap();
+        assert!(outdated(&made_with(Algorithm::Argon2id, one_pass_more)));
+        assert!(outdated(&made_with(Algorithm::Argon2i, params())));
+        assert!(!outdated(&made_with(Algorithm::Argon2id, params())));
+        assert!(outdated("not a hash"));
     }
 
     #[test]

@@ -192,3 +192,83 @@ fn failures_lock_a_key_for_a_while() {
     sessions::clear_failures(&mut conn, std::slice::from_ref(&key)).unwrap();
     assert_eq!(sessions::locked_for(&mut conn, &[key]).unwrap(), None);
 }
+
+/// Stores the hash an earlier release made for `password` (argon2id at
+/// 19 MiB x 2 passes) as the account's, and returns it.
+fn store_older_hash(conn: &mut DbConnection, account: AccountId, password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    use diesel::prelude::*;
+    use directory_db::schema::accounts as table;
+    let params = argon2::Params::new(19 * 1024, 2, 1, None).unwrap();
+    let hash = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password(
+            password.as_bytes(),
+            &SaltString::generate(&mut rand_core::OsRng),
+        )
+        .unwrap()
+        .to_string();
+    diesel::update(table::table.find(account.0))
+        .set(table::password_hash.eq(&hash))
+        .execute(conn)
+        .unwrap();
+    hash
+}
+
+fn stored_hash(conn: &mut DbConnection, account: AccountId) -> String {
+    use diesel::prelude::*;
+    use directory_db::schema::accounts as table;
+    table::table
+        .find(account.0)
+        .select(table::password_hash)
+        .first(conn)
+        .unwrap()
+}
+
+fn logs_in(conn: &mut DbConnection, password: &str) -> bool {
+    accounts::check_login(conn, "leaving", password, today())
+        .unwrap()
+        .is_some()
+}
+
+#[test]
+fn a_login_replaces_a_hash_made_with_older_parameters() {
+    let (_db, mut conn, _, account) = setup();
+    let older = store_older_hash(&mut conn, account, "a long passphrase");
+    let before = accounts::get_account(&mut conn, account).unwrap();
+
+    assert!(!logs_in(&mut conn, "not the passphrase"));
+    assert_eq!(stored_hash(&mut conn, account), older, "a wrong password");
+
+    assert!(logs_in(&mut conn, "a long passphrase"));
+    let current = stored_hash(&mut conn, account);
+    assert!(
+        current.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        "{current}"
+    );
+    // The same password, and nothing a client sees has changed.
+    assert!(logs_in(&mut conn, "a long passphrase"));
+    assert!(!logs_in(&mut conn, "not the passphrase"));
+    assert_eq!(stored_hash(&mut conn, account), current, "already current");
+    let after = accounts::get_account(&mut conn, account).unwrap();
+    assert_eq!(after.audit, before.audit);
+}
+
+#[test]
+fn an_upgrade_never_undoes_a_password_change_made_meanwhile() {
+    let (_db, mut conn, _, account) = setup();
+    store_older_hash(&mut conn, account, "a long passphrase");
+    // The login's password check (no connection held) ...
+    let matched = accounts::LoginCandidate::find(&mut conn, "leaving")
+        .unwrap()
+        .check("a long passphrase")
+        .unwrap();
+    assert!(format!("{matched:?}").contains("rehash: true"));
+    // ... while an administrator sets a new password ...
+    accounts::set_password(&mut conn, account, "a newer passphrase", None, None).unwrap();
+    // ... then the login finishes.
+    accounts::may_log_in(&mut conn, matched, today())
+        .unwrap()
+        .unwrap();
+    assert!(logs_in(&mut conn, "a newer passphrase"));
+    assert!(!logs_in(&mut conn, "a long passphrase"));
+}
