@@ -123,7 +123,21 @@ fn filtered_staff(
     filter: &StaffFilter,
     backend: crate::Backend,
 ) -> staff::BoxedQuery<'static, MultiBackend> {
-    let mut query = staff::table.into_boxed();
+    filter_staff!(staff::table.into_boxed(), filter, backend, |cadre: i32| {
+        staff::designation_id.eq_any(
+            designations::table
+                .filter(designations::cadre_id.eq(cadre))
+                .select(designations::id),
+        )
+    })
+}
+
+/// Adds a [`StaffFilter`]'s conditions to a boxed query over `staff`, alone
+/// or joined; `$cadre` makes the cadre condition, which needs the
+/// designations (a subquery alone, the joined table when joined).
+macro_rules! filter_staff {
+    ($query:expr, $filter:expr, $backend:expr, $cadre:expr) => {{
+    let (mut query, filter, backend) = ($query, $filter, $backend);
     if let Some(id) = filter.department_id {
         query = query.filter(staff::department_id.eq(id.0));
     }
@@ -134,13 +148,7 @@ fn filtered_staff(
         query = query.filter(staff::designation_id.eq(id.0));
     }
     if let Some(id) = filter.cadre_id {
-        query = query.filter(
-            staff::designation_id.eq_any(
-                designations::table
-                    .filter(designations::cadre_id.eq(id.0))
-                    .select(designations::id),
-            ),
-        );
+        query = query.filter(($cadre)(id.0));
     }
     if let Some(active) = filter.active {
         query = query.filter(staff::active.eq(active));
@@ -177,7 +185,9 @@ fn filtered_staff(
         };
     }
     query
+    }};
 }
+use filter_staff;
 
 /// Staff with the tables whose names a staff member carries.
 macro_rules! staff_joined {
@@ -236,13 +246,19 @@ fn search_only(filter: &StaffFilter, sort: Option<Sort<StaffSort>>) -> Option<St
     fts_phrase(q)
 }
 
-/// One page of staff in three queries whatever its length: the count, the
-/// page's ids (staff table or search index only, so skipping rows reads
-/// narrow index entries), then those rows with their names joined.
+/// One page of staff, and `total`, the count of every match.
+///
+/// In the default order (by id), the page is one statement: the rows with
+/// their names joined, from the first id of the page on. That id is found
+/// by a subquery over the staff table alone, so an `OFFSET` steps over
+/// narrow index entries rather than joined rows, and the page's rows are a
+/// range of the table's own b-tree. A search (SQLite) or another order
+/// finds the page's ids first (search index, or the sorted staff table),
+/// then reads those rows.
+///
 /// `after` pages by key: only staff with a greater id (in the default id
 /// order, the next page after that id), so a page deep in the list costs
-/// what the first does; an `OFFSET` steps over every row it skips. `total`
-/// counts every match either way.
+/// what the first does; an `OFFSET` steps over every row it skips.
 pub fn list_staff(
     conn: &mut DbConnection,
     filter: &StaffFilter,
@@ -256,8 +272,8 @@ pub fn list_staff(
         crate::Backend::Sqlite => search_only(filter, sort),
         _ => None,
     };
-    let (total, ids): (i64, Vec<i32>) = match searched {
-        Some(phrase) => {
+    match (searched, sort) {
+        (Some(phrase), _) => {
             let total = diesel::select(
                 fixed::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
                     .text(phrase.clone())
@@ -281,9 +297,40 @@ pub fn list_staff(
                 .order(staff::id.asc())
                 .select(staff::id)
                 .load(conn)?;
-            (total, ids)
+            rows_in_order(conn, ids, total)
         }
-        None => {
+        (None, None) => {
+            let total = filtered_staff(filter, backend).count().get_result(conn)?;
+            let mut rows = filter_staff!(
+                staff_joined!().select(staff_columns!()).into_boxed(),
+                filter,
+                backend,
+                |cadre: i32| designations::cadre_id.eq(cadre)
+            );
+            if let Some(id) = after {
+                rows = rows.filter(staff::id.gt(id.0));
+            }
+            if page.offset > 0 {
+                let mut first = filtered_staff(filter, backend);
+                if let Some(id) = after {
+                    first = first.filter(staff::id.gt(id.0));
+                }
+                let first = first
+                    .select(staff::id)
+                    .order(staff::id.asc())
+                    .offset(page.offset)
+                    .single_value();
+                // Past the last match the subquery is NULL: an empty page.
+                rows = rows.filter(staff::id.nullable().ge(first));
+            }
+            let rows: Vec<StaffJoined> =
+                rows.order(staff::id.asc()).limit(page.limit).load(conn)?;
+            Ok(Paged {
+                items: rows.into_iter().map(to_staff).collect(),
+                total,
+            })
+        }
+        (None, sort) => {
             let total = filtered_staff(filter, backend).count().get_result(conn)?;
             let mut query = filtered_staff(filter, backend);
             if let Some(id) = after {
@@ -302,9 +349,14 @@ pub fn list_staff(
             .limit(page.limit)
             .offset(page.offset)
             .load(conn)?;
-            (total, ids)
+            rows_in_order(conn, ids, total)
         }
-    };
+    }
+}
+
+/// The rows with these ids, in this order, with their names joined.
+fn rows_in_order(conn: &mut DbConnection, ids: Vec<i32>, total: i64) -> DbResult<Paged<Staff>> {
+    use diesel::sql_types::Bool;
     if ids.is_empty() {
         return Ok(Paged {
             items: Vec::new(),
@@ -312,7 +364,7 @@ pub fn list_staff(
         });
     }
     let rows_query = staff_joined!().select(staff_columns!()).into_boxed();
-    let mut rows: Vec<StaffJoined> = match backend {
+    let mut rows: Vec<StaffJoined> = match conn.backend() {
         // One statement text for every page (the ids as one JSON array), so
         // SQLite parses and plans it once per connection, not per request.
         crate::Backend::Sqlite => rows_query

@@ -446,6 +446,129 @@ fn supervisor_cycles_are_refused() {
     );
 }
 
+/// In the default order a page is one statement that finds its first id
+/// by subquery: for every filter, offset and `after`, a page must be that
+/// slice of the whole filtered list, gaps in the ids included.
+#[test]
+fn default_order_pages_are_slices_of_the_whole_list() {
+    let mut f = fixture();
+    let nursing = cadres::create_cadre(
+        &mut f.conn,
+        &NewCadre {
+            name: "Nursing".into(),
+        },
+        None,
+    )
+    .unwrap();
+    let nurse = cadres::create_designation(
+        &mut f.conn,
+        &NewDesignation {
+            cadre_id: nursing.id,
+            name: "Nurse".into(),
+            abbr: None,
+        },
+        None,
+    )
+    .unwrap();
+    let casualty = org::create_department(
+        &mut f.conn,
+        &NewDepartment {
+            name: "Casualty".into(),
+            abbr: None,
+            kind: DepartmentKind::Department,
+        },
+        None,
+    )
+    .unwrap();
+    let mut all = Vec::new();
+    for n in 1..=12 {
+        let mut new = new_staff(f.ids, n);
+        if n % 3 == 0 {
+            new.designation_id = nurse.id;
+        }
+        if n % 4 == 0 {
+            new.department_id = casualty.id;
+            new.unit_id = None;
+        }
+        all.push(st::create_staff(&mut f.conn, &new, None).unwrap());
+    }
+    st::delete_staff(&mut f.conn, all.remove(4).id, None).unwrap();
+    for n in [1, 6] {
+        all[n] = st::set_staff_active(&mut f.conn, all[n].id, false, None).unwrap();
+    }
+
+    type Rule = fn(&Staff) -> bool;
+    let filters: [(StaffFilter, Rule); 7] = [
+        (StaffFilter::default(), |_| true),
+        (
+            StaffFilter {
+                department_id: Some(casualty.id),
+                ..Default::default()
+            },
+            |s| s.department_name == "Casualty",
+        ),
+        (
+            StaffFilter {
+                cadre_id: Some(nursing.id),
+                ..Default::default()
+            },
+            |s| s.cadre_name == "Nursing",
+        ),
+        (
+            StaffFilter {
+                active: Some(false),
+                ..Default::default()
+            },
+            |s| !s.active,
+        ),
+        (
+            StaffFilter {
+                q: Some("member1".into()),
+                active: Some(true),
+                ..Default::default()
+            },
+            |s| s.active && s.full_name.starts_with("Staff Member 1"),
+        ),
+        (
+            StaffFilter {
+                q: Some("member".into()),
+                cadre_id: Some(nursing.id),
+                ..Default::default()
+            },
+            |s| s.cadre_name == "Nursing",
+        ),
+        (
+            StaffFilter {
+                q: Some("2".into()),
+                ..Default::default()
+            },
+            |s| s.full_name.contains('2'),
+        ),
+    ];
+    for (filter, rule) in filters {
+        let whole: Vec<StaffId> = all.iter().filter(|s| rule(s)).map(|s| s.id).collect();
+        assert!(whole.len() >= 2, "{filter:?} matches too little to page");
+        for after in [None, Some(whole[0])] {
+            let rest: Vec<StaffId> = whole
+                .iter()
+                .copied()
+                .filter(|id| after.is_none_or(|after| id.0 > after.0))
+                .collect();
+            for limit in 1..=3 {
+                for offset in 0..=rest.len() + 1 {
+                    let page = Page::new(Some(limit), Some(offset as i64)).unwrap();
+                    let listed = st::list_staff(&mut f.conn, &filter, None, page, after).unwrap();
+                    let ids: Vec<StaffId> = listed.items.iter().map(|s| s.id).collect();
+                    let end = (offset + limit as usize).min(rest.len());
+                    let expected = rest.get(offset..end).unwrap_or_default();
+                    assert_eq!(ids, expected, "{filter:?} after {after:?} {page:?}");
+                    assert_eq!(listed.total, whole.len() as i64, "{filter:?}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn staff_lists_filter_search_sort_and_page() {
     let mut f = fixture();
