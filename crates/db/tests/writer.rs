@@ -169,3 +169,42 @@ fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
     after.result.recv().unwrap().unwrap();
     assert_eq!(names(&db), ["a", "after", "gate"]);
 }
+
+/// What a copy of the database file alone (without its WAL) holds, or
+/// `None` if the copy cannot be read (taken mid-checkpoint).
+fn names_in_file_alone(db: &TestDatabase) -> Option<Vec<String>> {
+    let path = db.url.strip_prefix("sqlite://")?;
+    let dir = tempfile::tempdir().ok()?;
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(path, &copy).ok()?;
+    let mut conn = DbConnection::open(&format!("sqlite://{}", copy.display())).ok()?;
+    departments::table
+        .select(departments::name)
+        .load(&mut conn)
+        .ok()
+}
+
+/// The writer's connection does not checkpoint (it would stop for the copy
+/// and its fsync); a thread of its own copies the writes into the database
+/// file soon after they commit.
+#[test]
+fn committed_writes_reach_the_database_file_itself() {
+    let Some((db, writer)) = writer() else { return };
+    submit(&writer, |c| add(c, "checkpointed"))
+        .result
+        .recv()
+        .unwrap()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let names = names_in_file_alone(&db).unwrap_or_default();
+        if names.iter().any(|n| n == "checkpointed") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write is still only in the WAL: {names:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
