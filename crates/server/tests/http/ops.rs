@@ -188,11 +188,16 @@ fn development_generates_the_first_admin_password_once() {
 
 #[tokio::test]
 async fn sigterm_under_load_finishes_in_flight_requests() {
-    let server = TestServer::start_anonymous();
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    // Unoptimised argon2 on a loaded machine (a full parallel test run)
+    // took longer than the test profile's 5 s for every login to finish.
+    command.env("DIRECTORY_SERVER__SHUTDOWN_GRACE_SECS", "60");
+    let server = TestServer::spawn(command);
     // Logins are slow on purpose (argon2), so these are in flight when the
     // signal arrives.
     let mut in_flight = Vec::new();
-    for _ in 0..12 {
+    for _ in 0..8 {
         // Each client's connection is accepted before the signal (a first
         // request on it), so under a loaded machine no login is still in
         // the listen backlog when the listener closes.
@@ -209,11 +214,9 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
                 .map(|r| r.status().as_u16())
         }));
     }
-    // Long enough for every login to reach the server on a loaded machine
-    // (one still in the socket when the signal came was cut off, once, in
-    // a full parallel test run), short against twelve unoptimised hashes
-    // at two at a time.
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    // Long enough for every login to reach the server on a loaded machine,
+    // short against eight unoptimised hashes at two at a time.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let pending = in_flight.iter().filter(|r| !r.is_finished()).count();
     assert!(
         pending > 0,
