@@ -137,54 +137,54 @@ fn filtered_staff(
 /// designations (a subquery alone, the joined table when joined).
 macro_rules! filter_staff {
     ($query:expr, $filter:expr, $backend:expr, $cadre:expr) => {{
-    let (mut query, filter, backend) = ($query, $filter, $backend);
-    if let Some(id) = filter.department_id {
-        query = query.filter(staff::department_id.eq(id.0));
-    }
-    if let Some(id) = filter.unit_id {
-        query = query.filter(staff::unit_id.eq(id.0));
-    }
-    if let Some(id) = filter.designation_id {
-        query = query.filter(staff::designation_id.eq(id.0));
-    }
-    if let Some(id) = filter.cadre_id {
-        query = query.filter(($cadre)(id.0));
-    }
-    if let Some(active) = filter.active {
-        query = query.filter(staff::active.eq(active));
-    }
-    if let Some(q) = &filter.q {
-        use diesel::sql_types::Bool;
-        let pattern = like_pattern(q);
-        // Each backend's search index wants its own form (migration 000009).
-        query = match backend {
-            crate::Backend::Sqlite => match fts_phrase(q) {
-                Some(phrase) => {
-                    query.filter(fixed::<Bool>(MATCHING_IDS).text(phrase).sql(")"))
-                }
-                None => query.filter(
+        let (mut query, filter, backend) = ($query, $filter, $backend);
+        if let Some(id) = filter.department_id {
+            query = query.filter(staff::department_id.eq(id.0));
+        }
+        if let Some(id) = filter.unit_id {
+            query = query.filter(staff::unit_id.eq(id.0));
+        }
+        if let Some(id) = filter.designation_id {
+            query = query.filter(staff::designation_id.eq(id.0));
+        }
+        if let Some(id) = filter.cadre_id {
+            query = query.filter(($cadre)(id.0));
+        }
+        if let Some(active) = filter.active {
+            query = query.filter(staff::active.eq(active));
+        }
+        if let Some(q) = &filter.q {
+            use diesel::sql_types::Bool;
+            let pattern = like_pattern(q);
+            // Each backend's search index wants its own form (migration 000009).
+            query = match backend {
+                crate::Backend::Sqlite => match fts_phrase(q) {
+                    Some(phrase) => {
+                        query.filter(fixed::<Bool>(MATCHING_IDS).text(phrase).sql(")"))
+                    }
+                    None => query.filter(
+                        fixed::<Bool>(
+                            "staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ",
+                        )
+                        .text(pattern)
+                        .sql(")"),
+                    ),
+                },
+                crate::Backend::Postgres => query.filter(
                     fixed::<Bool>(
-                        "staff.id IN (SELECT rowid FROM staff_search WHERE search_text LIKE ",
+                        "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
                     )
-                    .text(pattern)
-                    .sql(")"),
+                    .text(pattern),
                 ),
-            },
-            crate::Backend::Postgres => query.filter(
-                fixed::<Bool>(
-                    "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
-                )
-                .text(pattern),
-            ),
-            crate::Backend::Mysql => query.filter(
-                lower(staff::full_name)
-                    .like(pattern.clone())
-                    .or(staff::email_key.like(pattern.clone()))
-                    .or(lower(staff::employee_id).like(pattern)),
-            ),
-        };
-    }
-    query
+                crate::Backend::Mysql => query.filter(
+                    lower(staff::full_name)
+                        .like(pattern.clone())
+                        .or(staff::email_key.like(pattern.clone()))
+                        .or(lower(staff::employee_id).like(pattern)),
+                ),
+            };
+        }
+        query
     }};
 }
 use filter_staff;
