@@ -7,7 +7,7 @@ use crate::common::{location, parse_page, parse_sort};
 use crate::error::ApiError;
 use crate::payload::Json;
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, Unlinked, Updated, etag, if_match, respond,
+    Created, Deleted, Fetched, Linked, Listed, RoleTaken, Updated, etag, if_match, respond,
 };
 use crate::{AppState, Tag, blocking, writing};
 use directory_db::DbError;
@@ -117,7 +117,8 @@ impl AccountsApi {
 
     /// Update an account
     ///
-    /// A new `password` ends every session of the account.
+    /// A new `password` ends every session of the account, except the
+    /// caller's own when the account is theirs.
     #[oai(path = "/accounts/:id", method = "patch")]
     async fn update_account(
         &self,
@@ -130,11 +131,12 @@ impl AccountsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             let actor = auth.0.account;
+            let own_session = (id.0 == actor).then_some(auth.0.session);
             let patch = body.0;
             let updated = blocking(&state, move |c| {
                 let current = accounts::get_account(c, id.0)?;
                 let patch = patch.validated(&current.username)?;
-                accounts::update_account(c, id.0, expected, &patch, Some(actor))
+                accounts::update_account(c, id.0, expected, &patch, Some(actor), own_session)
             })
             .await?;
             state.tokens.forget_account(id.0);
@@ -147,7 +149,8 @@ impl AccountsApi {
     /// Delete an account
     ///
     /// Its role links and sessions go with it. Deactivating is the everyday
-    /// path.
+    /// path. Refused (409) for one's own account, and for the last active
+    /// account with `accounts:manage`.
     #[oai(path = "/accounts/:id", method = "delete")]
     async fn delete_account(
         &self,
@@ -168,7 +171,9 @@ impl AccountsApi {
 
     /// Deactivate an account
     ///
-    /// Its tokens stop working at once; who and when are recorded.
+    /// Its tokens stop working at once; who and when are recorded. Refused
+    /// (409) for one's own account, and for the last active account with
+    /// `accounts:manage`.
     #[oai(path = "/accounts/:id/deactivate", method = "post")]
     async fn deactivate_account(
         &self,
@@ -232,6 +237,9 @@ impl AccountsApi {
     }
 
     /// Take a role from an account
+    ///
+    /// Refused (409) when it would leave no active account with
+    /// `accounts:manage`: nobody could then give it back.
     #[oai(path = "/accounts/:id/roles/:role_id", method = "delete")]
     async fn delete_account_role(
         &self,
@@ -239,14 +247,14 @@ impl AccountsApi {
         _auth: ManageAccess,
         id: Path<AccountId>,
         role_id: Path<RoleId>,
-    ) -> Unlinked {
+    ) -> RoleTaken {
         respond(async {
             writing(&state, move |c| {
                 accounts::remove_account_role(c, id.0, role_id.0)
             })
             .await?;
             state.tokens.forget_account(id.0);
-            Ok(Unlinked::NoContent)
+            Ok(RoleTaken::NoContent)
         })
         .await
     }

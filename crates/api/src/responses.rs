@@ -411,6 +411,43 @@ fn unlinked_bad_request(error: poem::Error) -> Unlinked {
 
 from_api_error!(Unlinked { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
 
+/// Taking a role from an account: an unlink that may be refused, because
+/// someone must always be able to manage accounts.
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "role_taken_bad_request")]
+pub enum RoleTaken {
+    /// The account no longer has the role.
+    #[oai(status = 204)]
+    NoContent,
+    /// A parameter is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// The account does not have that role.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// It was the last active account's only grant of `accounts:manage`.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is unavailable; try again shortly.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>),
+}
+
+fn role_taken_bad_request(error: poem::Error) -> RoleTaken {
+    problem_of(&error).into()
+}
+
+from_api_error!(RoleTaken { 400 => BadRequest, 404 => NotFound, 409 => Conflict, 503 => Unavailable });
+
 #[cfg(test)]
 mod tests {
     use super::*;

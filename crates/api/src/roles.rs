@@ -87,7 +87,8 @@ impl RolesApi {
 
     /// Update a role
     ///
-    /// `permissions`, when present, replaces the whole set.
+    /// `permissions`, when present, replaces the whole set; refused (409)
+    /// when that would leave no active account with `accounts:manage`.
     #[oai(path = "/roles/:id", method = "patch")]
     async fn update_role(
         &self,

@@ -180,40 +180,56 @@ pub fn update_role(
     actor: Actor,
 ) -> DbResult<Role> {
     crate::write_transaction(conn, |conn| {
-        let current = role_row(conn, id)?;
-        check_version("role", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set();
-        let updated = diesel::update(
-            roles::table.find(id.0).filter(
-                roles::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
-        .set((
-            name.map(|n| roles::name.eq(n.clone())),
-            name.map(|n| roles::name_key.eq(unique_key(n))),
-            patch
-                .description
-                .clone()
-                .into_nullable()
-                .map(|d| roles::description.eq(d)),
-            roles::updated_at.eq(now()),
-            roles::updated_by.eq(actor.map(|a| a.0)),
-            roles::version.eq(roles::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = role_row(conn, id)?.version;
-            return Err(stale("role", id.0, current));
+        if patch.permissions.as_set().is_some() {
+            keeping_an_account_manager(conn, |conn| {
+                change_role(conn, id, expected_version, patch, actor)
+            })
+        } else {
+            change_role(conn, id, expected_version, patch, actor)
         }
-        if let Some(permissions) = patch.permissions.as_set() {
-            replace_permissions(conn, id.0, permissions)?;
-        }
-        get_role(conn, id)
     })
+}
+
+fn change_role(
+    conn: &mut DbConnection,
+    id: RoleId,
+    expected_version: Option<i32>,
+    patch: &RolePatch,
+    actor: Actor,
+) -> DbResult<Role> {
+    let current = role_row(conn, id)?;
+    check_version("role", id.0, current.version, expected_version)?;
+    let name = patch.name.as_set();
+    let updated = diesel::update(
+        roles::table.find(id.0).filter(
+            roles::version
+                .eq(expected_version.unwrap_or(current.version))
+                .or(expected_version
+                    .is_none()
+                    .into_sql::<diesel::sql_types::Bool>()),
+        ),
+    )
+    .set((
+        name.map(|n| roles::name.eq(n.clone())),
+        name.map(|n| roles::name_key.eq(unique_key(n))),
+        patch
+            .description
+            .clone()
+            .into_nullable()
+            .map(|d| roles::description.eq(d)),
+        roles::updated_at.eq(now()),
+        roles::updated_by.eq(actor.map(|a| a.0)),
+        roles::version.eq(roles::version + 1),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        let current = role_row(conn, id)?.version;
+        return Err(stale("role", id.0, current));
+    }
+    if let Some(permissions) = patch.permissions.as_set() {
+        replace_permissions(conn, id.0, permissions)?;
+    }
+    get_role(conn, id)
 }
 
 /// A role still assigned to accounts cannot go.
@@ -237,6 +253,55 @@ pub fn delete_role(
         diesel::delete(roles::table.find(id.0)).execute(conn)?;
         Ok(())
     })
+}
+
+// ---- the last account manager ----------------------------------------------
+
+/// How many accounts can log in and manage accounts: active, with a role
+/// that grants `accounts:manage`.
+fn account_managers(conn: &mut DbConnection) -> DbResult<i64> {
+    let managing = account_roles::table
+        .inner_join(
+            role_permissions::table.on(role_permissions::role_id.eq(account_roles::role_id)),
+        )
+        .filter(role_permissions::permission.eq(Permission::AccountsManage.as_str()))
+        .select(account_roles::account_id);
+    Ok(accounts::table
+        .filter(accounts::active.eq(true))
+        .filter(accounts::id.eq_any(managing))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Makes `change` (a transaction's whole body) fail with 409 if it leaves no
+/// active account able to manage accounts: nobody could give the permission
+/// back, and the hospital would need its database's owner to get in again.
+///
+/// Two such changes at once (two administrators demoting each other) each
+/// see the other's manager still there; on PostgreSQL and MySQL they are
+/// put in line first by a no-op update of the `accounts:manage` grants,
+/// taken before the transaction reads anything, so the later one counts
+/// after the earlier one commits. SQLite has one writer already.
+fn keeping_an_account_manager<T>(
+    conn: &mut DbConnection,
+    change: impl FnOnce(&mut DbConnection) -> DbResult<T>,
+) -> DbResult<T> {
+    if conn.backend() != crate::Backend::Sqlite {
+        let grants = role_permissions::table
+            .filter(role_permissions::permission.eq(Permission::AccountsManage.as_str()));
+        diesel::update(grants)
+            .set(role_permissions::permission.eq(role_permissions::permission))
+            .execute(conn)?;
+    }
+    let before = account_managers(conn)?;
+    let value = change(conn)?;
+    if before > 0 && account_managers(conn)? == 0 {
+        return Err(DbError::blocked(
+            "this would leave no active account with the accounts:manage permission; \
+             give that permission to another account first",
+        ));
+    }
+    Ok(value)
 }
 
 // ---- accounts --------------------------------------------------------------
@@ -458,24 +523,30 @@ pub fn put_account_role(
     })
 }
 
+/// Takes a role from an account, unless it was the last active account
+/// manager's only way to manage accounts.
 pub fn remove_account_role(
     conn: &mut DbConnection,
     account: AccountId,
     role: RoleId,
 ) -> DbResult<()> {
-    let removed = diesel::delete(
-        account_roles::table
-            .filter(account_roles::account_id.eq(account.0))
-            .filter(account_roles::role_id.eq(role.0)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Err(DbError::not_found(
-            "account role",
-            format!("{role} of account {account}"),
-        ));
-    }
-    Ok(())
+    crate::write_transaction(conn, |conn| {
+        keeping_an_account_manager(conn, |conn| {
+            let removed = diesel::delete(
+                account_roles::table
+                    .filter(account_roles::account_id.eq(account.0))
+                    .filter(account_roles::role_id.eq(role.0)),
+            )
+            .execute(conn)?;
+            if removed == 0 {
+                return Err(DbError::not_found(
+                    "account role",
+                    format!("{role} of account {account}"),
+                ));
+            }
+            Ok(())
+        })
+    })
 }
 
 /// The union of an account's roles' permissions.
@@ -673,13 +744,16 @@ pub fn change_own_password(
 }
 
 /// An administrator's change to an account (username, staff member,
-/// password). A new password ends every session of the account.
+/// password). A new password ends every session of the account but
+/// `keep_session` (the caller's own, when the account is theirs, as a
+/// password change at `/auth/password` does).
 pub fn update_account(
     conn: &mut DbConnection,
     id: AccountId,
     expected_version: Option<i32>,
     patch: &AccountPatch,
     actor: Actor,
+    keep_session: Option<i32>,
 ) -> DbResult<Account> {
     let hash = match patch.password.as_set() {
         Some(password) => Some(passwords::hash(password)?),
@@ -727,7 +801,7 @@ pub fn update_account(
             return Err(stale("account", id.0, current));
         }
         if hash.is_some() {
-            crate::sessions::end_sessions_of(conn, id, None)?;
+            crate::sessions::end_sessions_of(conn, id, keep_session)?;
         }
         get_account(conn, id)
     })
@@ -742,27 +816,40 @@ pub fn set_account_active(
     actor: Actor,
 ) -> DbResult<Account> {
     crate::write_transaction(conn, |conn| {
-        let current = account_row(conn, id)?;
-        if current.active != active {
-            let at = now();
-            diesel::update(accounts::table.find(id.0))
-                .set((
-                    accounts::active.eq(active),
-                    accounts::deactivated_at.eq((!active).then_some(at)),
-                    accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
-                    accounts::deactivation_reason
-                        .eq((!active).then_some(DeactivationReason::Manual.as_str())),
-                    accounts::updated_at.eq(at),
-                    accounts::updated_by.eq(actor.map(|a| a.0)),
-                    accounts::version.eq(accounts::version + 1),
-                ))
-                .execute(conn)?;
+        if active {
+            switch_account(conn, id, true, actor)
+        } else {
+            keeping_an_account_manager(conn, |conn| switch_account(conn, id, false, actor))
         }
-        if !active {
-            crate::sessions::end_sessions_of(conn, id, None)?;
-        }
-        get_account(conn, id)
     })
+}
+
+fn switch_account(
+    conn: &mut DbConnection,
+    id: AccountId,
+    active: bool,
+    actor: Actor,
+) -> DbResult<Account> {
+    let current = account_row(conn, id)?;
+    if current.active != active {
+        let at = now();
+        diesel::update(accounts::table.find(id.0))
+            .set((
+                accounts::active.eq(active),
+                accounts::deactivated_at.eq((!active).then_some(at)),
+                accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                accounts::deactivation_reason
+                    .eq((!active).then_some(DeactivationReason::Manual.as_str())),
+                accounts::updated_at.eq(at),
+                accounts::updated_by.eq(actor.map(|a| a.0)),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?;
+    }
+    if !active {
+        crate::sessions::end_sessions_of(conn, id, None)?;
+    }
+    get_account(conn, id)
 }
 
 /// Deactivates every active account whose staff member's end date is before
@@ -881,9 +968,11 @@ pub fn delete_account(
     expected_version: Option<i32>,
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
-        let current = account_row(conn, id)?;
-        check_version("account", id.0, current.version, expected_version)?;
-        diesel::delete(accounts::table.find(id.0)).execute(conn)?;
-        Ok(())
+        keeping_an_account_manager(conn, |conn| {
+            let current = account_row(conn, id)?;
+            check_version("account", id.0, current.version, expected_version)?;
+            diesel::delete(accounts::table.find(id.0)).execute(conn)?;
+            Ok(())
+        })
     })
 }

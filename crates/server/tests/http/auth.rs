@@ -226,6 +226,28 @@ async fn changing_a_password_ends_the_other_sessions() {
     s.login("dr.iyer", "a new passphrase").await;
 }
 
+/// An administrator who sets their own password through `/accounts/{id}`
+/// stays logged in there, as at `/auth/password`; their other sessions end.
+#[tokio::test]
+async fn an_administrator_setting_their_own_password_keeps_this_session() {
+    let s = TestServer::start().await;
+    let this = s.login("admin", ADMIN_PASSWORD).await;
+    let other = s.login("admin", ADMIN_PASSWORD).await;
+    s.set_token(Some(this));
+    let res = s
+        .patch(
+            "/api/v1/accounts/1",
+            None,
+            json!({"password": "reset by myself"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{:#}", res.body);
+    assert_eq!(s.get("/api/v1/auth/me").await.status, 200);
+    s.set_token(Some(other));
+    s.get("/api/v1/auth/me").await.assert_problem(401);
+    s.login("admin", "reset by myself").await;
+}
+
 #[tokio::test]
 async fn the_sixth_bad_login_is_refused_with_429() {
     let s = TestServer::start_anonymous();
@@ -380,6 +402,52 @@ async fn accounts_are_managed_with_their_rules() {
     s.set_token(Some(admin));
     assert_eq!(s.delete(&path, None).await.status, 204);
     s.get(&path).await.assert_problem(404);
+}
+
+/// The first administrator cannot take away the hospital's only way to
+/// manage accounts, by any route; with a second administrator, they can.
+#[tokio::test]
+async fn the_last_account_manager_cannot_be_demoted() {
+    let s = TestServer::start().await;
+    let refused = s.delete("/api/v1/accounts/1/roles/1", None).await;
+    refused.assert_problem(409);
+    assert!(
+        refused.detail().contains("accounts:manage"),
+        "{}",
+        refused.detail()
+    );
+    s.patch(
+        "/api/v1/roles/1",
+        None,
+        json!({"permissions": ["directory:read"]}),
+    )
+    .await
+    .assert_problem(409);
+    let me = s.get("/api/v1/auth/me").await;
+    assert!(
+        me.body["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("accounts:manage")),
+        "{:#}",
+        me.body
+    );
+    let other = s
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "second.admin", "password": PASSWORD, "roles": [1]}),
+        )
+        .await;
+    let other_path = format!("/api/v1/accounts/{}", other.id());
+    assert_eq!(
+        s.delete("/api/v1/accounts/1/roles/1", None).await.status,
+        204
+    );
+    // The change took effect at once: this token no longer manages accounts.
+    s.get("/api/v1/accounts").await.assert_problem(403);
+    let token = s.login("second.admin", PASSWORD).await;
+    s.set_token(Some(token));
+    assert_eq!(s.get(&other_path).await.body["roles"], json!([1]));
 }
 
 #[tokio::test]
