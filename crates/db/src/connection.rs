@@ -117,14 +117,17 @@ impl DbConnection {
                 // mapping, 189 MiB peak against 134 MiB without.)
                 // cache_size: each connection keeps a private copy of the
                 // pages it read, on top of the OS page cache that holds the
-                // file anyway. 512 KiB rather than SQLite's 2 MiB saves
-                // 1.5 MiB a connection at no measurable cost
-                // (`cargo xtask bench`, 10,000 staff: reads and writes
-                // within run-to-run noise).
+                // file anyway. 1 MiB rather than SQLite's 2 MiB saves 1 MiB
+                // a connection; not 512 KiB, which measured the same at
+                // 10,000 staff but at 100,000 no longer holds the id index
+                // that every page's count and OFFSET walk (170 pages):
+                // each page then re-read it from the OS (server CPU per
+                // page of 100 after an id: 740-810 us against 440-570 us;
+                // by offset: 980-1,200 us against 750-890 us).
                 conn.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
                      PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA cache_size = -512;",
+                     PRAGMA cache_size = -1024;",
                 )?;
                 Ok(Self::Sqlite(conn))
             }
