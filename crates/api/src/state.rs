@@ -1,11 +1,14 @@
 //! What every handler can reach: the pool, and on SQLite the writer.
 
+use directory_db::threads::DbThreads;
 use directory_db::writer::Writer;
 use directory_db::{DbConnection, DbError, Pool};
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// Where database work runs (one thread per pooled connection).
+    pub db: DbThreads,
     /// SQLite's writes go here rather than to the pool (see
     /// `directory_db::writer`); `None` on PostgreSQL and MySQL.
     pub writer: Option<Writer>,
@@ -14,13 +17,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: Pool) -> Self {
-        Self {
+    /// Starts the database threads for `pool`.
+    pub fn new(pool: Pool) -> std::io::Result<Self> {
+        Ok(Self {
+            db: DbThreads::start(&pool)?,
             pool,
             writer: None,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
-        }
+        })
     }
 
     pub fn with_writer(mut self, writer: Option<Writer>) -> Self {
@@ -34,22 +39,22 @@ impl AppState {
     }
 }
 
-/// Runs a diesel closure on tokio's blocking pool with a pooled connection:
+/// Runs a diesel closure on a database thread with a pooled connection:
 /// diesel blocks, and a reactor thread must never wait on the database.
 pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Internal(format!("database task failed: {e}")))?
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    state.db.submit(move |conn| {
+        // The client may have gone; nothing to undo for a read, and a
+        // write outside the writer thread has committed or rolled back.
+        let _ = answer.send(conn.and_then(|conn| f(conn)));
+    });
+    answered
+        .await
+        .map_err(|_| DbError::Internal("the database task failed".into()))?
 }
 
 /// Runs a write: on SQLite through the writer thread, where it may be

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod staff;
 mod stamp;
 pub mod testing;
+pub mod threads;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};

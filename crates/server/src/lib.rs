@@ -135,6 +135,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
     let writer = directory_db::writer::Writer::for_url(config.database.url.expose())?;
     let state = AppState::new(pool)
+        .context("cannot start the database threads")?
         .with_writer(writer)
         .with_auth(config.auth.settings());
     let app = directory_api::app(state, &options);

@@ -17,16 +17,12 @@ fn main() -> ExitCode {
         }
     };
     directory_server::init_tracing(&config);
-    // Database work runs on the blocking pool; more threads than pooled
-    // connections would only wait for a connection (and cost memory: glibc
-    // gives each busy thread an allocator arena of its own).
-    let connections = directory_db::connection::pool_size_for(
-        config.database.url.expose(),
-        config.database.pool_size,
-    );
+    // Database work has threads of its own (`directory_db::threads`); the
+    // blocking pool only checks passwords (at most one per core at a time)
+    // and runs the start-up and the periodic sweep.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(connections as usize + 4)
+        .max_blocking_threads(directory_db::passwords::at_once() + 2)
         .build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
