@@ -25,6 +25,9 @@ pub struct BenchOptions {
 struct Row {
     name: &'static str,
     connections: u32,
+    /// Mean pause between a client's answer and its next request, in ms
+    /// (0: as fast as the server answers).
+    think_ms: f64,
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -46,6 +49,20 @@ token = "{TOKEN}"
 staff = {STAFF}
 math.randomseed(os.time())
 "#;
+
+/// Clients that pause between requests, for an exponentially distributed
+/// time (as independent people and programs do; wrk waits `delay()` ms
+/// after each answer, and times each request from when it is sent).
+const THINK: &str = r#"
+local think = {THINK}
+delay = function()
+  return -think * math.log(1 - math.random())
+end
+"#;
+
+/// The paced runs offer this share of the capacity measured at 32
+/// connections when all 256 clients are busy.
+const PACED_LOAD: f64 = 0.75;
 
 const SCENARIOS: [Scenario; 8] = [
     Scenario {
@@ -282,9 +299,11 @@ fn parse_duration_ms(text: &str) -> Option<f64> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_wrk(
     scenario: &Scenario,
     connections: u32,
+    think_ms: f64,
     port: u16,
     token: &str,
     staff: usize,
@@ -292,7 +311,9 @@ fn run_wrk(
     dir: &Path,
 ) -> anyhow::Result<Row> {
     let script_path = dir.join("scenario.lua");
-    let script = format!("{COMMON}{}", scenario.script)
+    let think = if think_ms > 0.0 { THINK } else { "" };
+    let script = format!("{COMMON}{think}{}", scenario.script)
+        .replace("{THINK}", &format!("{think_ms:.3}"))
         .replace("{TOKEN}", token)
         .replace("{STAFF}", &staff.to_string());
     std::fs::write(&script_path, script)?;
@@ -352,6 +373,7 @@ fn run_wrk(
     Ok(Row {
         name: scenario.name,
         connections,
+        think_ms,
         rps,
         p50_ms: p50,
         p99_ms: p99,
@@ -433,12 +455,17 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
         .context("no token")?
         .to_owned();
 
+    // Each endpoint at both connection counts before the next endpoint, so
+    // both rows of a read see the same data (the writes come last: run
+    // after POST, a page or a search read 2-3x the rows it had at 32).
     let mut rows = Vec::new();
-    for connections in [32u32, 256] {
-        for scenario in SCENARIOS.iter().filter(|s| options.wanted(s.name)) {
+    let mut paced = Vec::new();
+    for scenario in SCENARIOS.iter().filter(|s| options.wanted(s.name)) {
+        let measure = |connections: u32, think_ms: f64| -> anyhow::Result<Row> {
             let row = run_wrk(
                 scenario,
                 connections,
+                think_ms,
                 port,
                 &token,
                 options.staff,
@@ -446,17 +473,32 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
                 &dir,
             )?;
             println!(
-                "{:>3} conns  {:<36} {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
-                row.connections, row.name, row.rps, row.p50_ms, row.p99_ms, row.errors
+                "{:>3} conns  think {:>6.2} ms  {:<36} {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
+                row.connections,
+                row.think_ms,
+                row.name,
+                row.rps,
+                row.p50_ms,
+                row.p99_ms,
+                row.errors
             );
-            rows.push(row);
-        }
+            Ok(row)
+        };
+        let capacity = measure(32, 0.0)?;
+        rows.push(measure(256, 0.0)?);
+        // The same clients, pausing: 256 of them offer PACED_LOAD of the
+        // capacity, 32 of them an eighth of that.
+        let think_ms = 256.0 * 1000.0 / (PACED_LOAD * capacity.rps.max(1.0));
+        rows.push(capacity);
+        paced.push(measure(32, think_ms)?);
+        paced.push(measure(256, think_ms)?);
     }
+    rows.sort_by_key(|r| r.connections);
     let peak = server.peak_mib();
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let table = render(&rows, peak, &options, &url);
+    let table = render(&rows, &paced, peak, &options, &url);
     println!("\n{table}");
     if options.write_doc {
         let path = Path::new("docs/PERFORMANCE.md");
@@ -525,7 +567,13 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn render(rows: &[Row], peak: Option<f64>, options: &BenchOptions, url: &str) -> String {
+fn render(
+    rows: &[Row],
+    paced: &[Row],
+    peak: Option<f64>,
+    options: &BenchOptions,
+    url: &str,
+) -> String {
     let backend = url.split(':').next().unwrap_or("sqlite");
     let mut out = String::new();
     out.push_str(&format!("## {backend}, {} staff\n\n", options.staff));
@@ -555,6 +603,30 @@ fn render(rows: &[Row], peak: Option<f64>, options: &BenchOptions, url: &str) ->
             row.p99_ms,
             row.errors,
             row.requests
+        ));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "Clients that pause between requests (an exponentially distributed pause, the same mean for both rows of an endpoint, \
+         chosen so that 256 clients offer {:.0}% of the requests/s above at 32 connections and 32 clients an eighth of that):\n\n",
+        PACED_LOAD * 100.0
+    ));
+    out.push_str("| endpoint | pause ms | 32 clients req/s | p50 ms | p99 ms | 256 clients req/s | p50 ms | p99 ms | p99 256 / 32 | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for pair in paced.chunks(2) {
+        let [few, many] = pair else { continue };
+        out.push_str(&format!(
+            "| {} | {:.1} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.1}x | {} |\n",
+            few.name,
+            few.think_ms,
+            few.rps,
+            few.p50_ms,
+            few.p99_ms,
+            many.rps,
+            many.p50_ms,
+            many.p99_ms,
+            many.p99_ms / few.p99_ms,
+            few.errors + many.errors
         ));
     }
     out.push('\n');
