@@ -1,4 +1,5 @@
-//! What every handler can reach: the pool, and on SQLite the writer.
+//! What every handler can reach: the database threads, and on SQLite the
+//! writer.
 
 use directory_db::threads::DbThreads;
 use directory_db::writer::Writer;
@@ -6,8 +7,8 @@ use directory_db::{DbConnection, DbError, Pool};
 
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: Pool,
-    /// Where database work runs (one thread per pooled connection).
+    /// Where database work runs (one thread per pooled connection; they
+    /// hold the pool).
     pub db: DbThreads,
     /// SQLite's writes go here rather than to the pool (see
     /// `directory_db::writer`); `None` on PostgreSQL and MySQL.
@@ -21,7 +22,6 @@ impl AppState {
     pub fn new(pool: Pool) -> std::io::Result<Self> {
         Ok(Self {
             db: DbThreads::start(&pool)?,
-            pool,
             writer: None,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),

@@ -233,8 +233,8 @@ fn sqlite_readers() -> u32 {
 }
 
 /// How many connections the pool for `url` keeps when `configured` are
-/// asked for (the server sizes its blocking threads by it too).
-pub fn pool_size_for(url: &str, configured: u32) -> u32 {
+/// asked for (the database threads are as many: `crate::threads`).
+fn pool_size_for(url: &str, configured: u32) -> u32 {
     match (Backend::from_url(url), url.contains(":memory:")) {
         // Each connection to :memory: would be a database of its own.
         (Ok(Backend::Sqlite), true) => 1,
