@@ -7,6 +7,11 @@
 //! bench`). Every response type here derives `Serialize` with the same
 //! field names and skips as its `Object` derive, and a test compares the
 //! two renderings (`crates/api/tests/payload.rs`).
+//!
+//! The bytes come from sonic-rs rather than serde_json: same serde
+//! derives, same output, but it escapes strings with SIMD instead of a
+//! byte at a time, and escaping was the largest item of a page's
+//! serialisation (12-13% less server CPU per page of 100 staff).
 
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
@@ -41,9 +46,14 @@ impl<T: Type + Serialize> Payload for Json<T> {
     }
 }
 
+/// A body as the server sends it.
+pub fn render<T: Serialize + ?Sized>(value: &T) -> sonic_rs::Result<Vec<u8>> {
+    sonic_rs::to_vec(value)
+}
+
 impl<T: Type + Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
-        match serde_json::to_vec(&self.0) {
+        match render(&self.0) {
             Ok(mut bytes) => {
                 // The buffer grew by doubling: a 70 KB page sits in 128 KB,
                 // and the body keeps that capacity until the client has
@@ -82,5 +92,27 @@ impl<T: Type + Serialize> ApiResponse for Json<T> {
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    /// Clients parse what serde_json would have written: the same escapes
+    /// for quotes, backslashes and control characters, and non-ASCII text
+    /// as it is, in strings long enough to take the SIMD path.
+    #[test]
+    fn strings_render_as_serde_json_renders_them() {
+        let mut tricky: String = (0u8..0x80).map(char::from).collect();
+        tricky.push_str("é 日本 😀 \u{2028} </script> \"quoted\" back\\slash");
+        let long = tricky.repeat(5);
+        for text in [tricky.as_str(), long.as_str(), "", "plain"] {
+            assert_eq!(
+                render(text).unwrap(),
+                serde_json::to_vec(text).unwrap(),
+                "{text:?}"
+            );
+        }
     }
 }

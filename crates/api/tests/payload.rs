@@ -1,5 +1,6 @@
-//! Response bodies are written with serde (`directory_api::payload`) but
-//! documented by poem-openapi's derives: the two must render every body the
+//! Response bodies are written with serde and sonic-rs
+//! (`directory_api::payload::render`) but documented by poem-openapi's
+//! derives: the two must render every body the
 //! same way, or clients would get what the document does not say. Each
 //! response type is rendered both ways, with its optional parts present and
 //! absent, from real rows. Timestamps compare as instants (serde writes
@@ -10,7 +11,7 @@
 use chrono::{DateTime, SecondsFormat};
 use directory_api::departments::DepartmentView;
 use directory_api::infrastructure::BuildingView;
-use directory_api::payload::Body;
+use directory_api::payload::{Body, render};
 use directory_api::problem::{FieldProblem, Problem};
 use directory_api::responses::ListPage;
 use directory_api::staff::StaffView;
@@ -40,7 +41,7 @@ fn canonical(value: Value) -> Value {
 }
 
 fn same<T: Body + std::fmt::Debug>(value: &T) {
-    let by_serde = canonical(serde_json::to_value(value).unwrap());
+    let by_serde = canonical(serde_json::from_slice(&render(value).unwrap()).unwrap());
     let by_openapi = canonical(value.to_json().unwrap());
     assert_eq!(by_serde, by_openapi, "{value:?}");
 }
