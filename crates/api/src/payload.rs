@@ -11,7 +11,7 @@
 //! The bytes come from sonic-rs rather than serde_json: same serde
 //! derives, same output, but it escapes strings with SIMD instead of a
 //! byte at a time, and escaping was the largest item of a page's
-//! serialisation (12-13% less server CPU per page of 100 staff).
+//! serialisation (7-9% less server CPU per page of 100 staff).
 
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;

@@ -1,10 +1,10 @@
 //! Response bodies are written with serde and sonic-rs
 //! (`directory_api::payload::render`) but documented by poem-openapi's
-//! derives: the two must render every body the
-//! same way, or clients would get what the document does not say. Each
-//! response type is rendered both ways, with its optional parts present and
-//! absent, from real rows. Timestamps compare as instants (serde writes
-//! `Z`, poem-openapi `+00:00`; both are RFC 3339).
+//! derives: the two must render every body the same way, or clients would
+//! get what the document does not say. Each response type is rendered both
+//! ways, with its optional parts present and absent, from real rows.
+//! Timestamps compare as instants (serde writes `Z`, poem-openapi
+//! `+00:00`; both are RFC 3339).
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
