@@ -333,7 +333,7 @@ pub fn list_staff(
             }
             let rows = rows.order(staff::id.asc()).limit(page.limit);
             Ok(Paged {
-                items: load_staff(conn, rows, page.limit)?,
+                items: load_staff(conn, rows, usize::try_from(page.limit).unwrap_or(0))?,
                 total,
             })
         }
@@ -362,14 +362,14 @@ pub fn list_staff(
 }
 
 /// Builds each staff member straight from its row, into a vector sized for
-/// the page: collecting diesel's tuples first and converting them after
-/// copied every ~450-byte row two or three more times (growth, then
-/// conversion), which perf showed as a third of a page's memmove.
-fn load_staff<'q, Q>(conn: &mut DbConnection, query: Q, limit: i64) -> DbResult<Vec<Staff>>
+/// the `rows` expected: collecting diesel's tuples first and converting
+/// them after copied every ~450-byte row two or three more times (growth,
+/// then conversion), which perf showed as a third of a page's memmove.
+fn load_staff<'q, Q>(conn: &mut DbConnection, query: Q, rows: usize) -> DbResult<Vec<Staff>>
 where
     Q: diesel::query_dsl::LoadQuery<'q, DbConnection, StaffJoined>,
 {
-    let mut items = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
+    let mut items = Vec::with_capacity(rows);
     for row in query.load_iter::<StaffJoined, diesel::connection::DefaultLoadingMode>(conn)? {
         items.push(to_staff(row?));
     }
@@ -386,26 +386,22 @@ fn rows_in_order(conn: &mut DbConnection, ids: Vec<i32>, total: i64) -> DbResult
         });
     }
     let rows_query = staff_joined!().select(staff_columns!()).into_boxed();
-    let mut rows: Vec<StaffJoined> = match conn.backend() {
+    let rows_query = match conn.backend() {
         // One statement text for every page (the ids as one JSON array), so
         // SQLite parses and plans it once per connection, not per request.
-        crate::Backend::Sqlite => rows_query
-            .filter(
-                fixed::<Bool>("staff.id IN (SELECT value FROM json_each(")
-                    .text(json_ids(&ids))
-                    .sql("))"),
-            )
-            .load(conn)?,
-        _ => rows_query.filter(staff::id.eq_any(&ids)).load(conn)?,
+        crate::Backend::Sqlite => rows_query.filter(
+            fixed::<Bool>("staff.id IN (SELECT value FROM json_each(")
+                .text(json_ids(&ids))
+                .sql("))"),
+        ),
+        _ => rows_query.filter(staff::id.eq_any(&ids)),
     };
+    let mut items = load_staff(conn, rows_query, ids.len())?;
     // Back into the page's order.
     let position: std::collections::HashMap<i32, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    rows.sort_by_key(|row| position.get(&row.0.id).copied().unwrap_or(usize::MAX));
-    Ok(Paged {
-        items: rows.into_iter().map(to_staff).collect(),
-        total,
-    })
+    items.sort_by_key(|staff| position.get(&staff.id.0).copied().unwrap_or(usize::MAX));
+    Ok(Paged { items, total })
 }
 
 /// `[1,2,3]`: ids as a JSON array, for SQLite's `json_each`.
