@@ -7,7 +7,8 @@
 //! commit and an FTS5 segment of its own. Here the writes queue in a
 //! channel instead; the writer thread takes whatever is waiting (up to
 //! [`MAX_GROUP`]) and runs it as one transaction, so 32 concurrent POSTs
-//! cost one commit, one search-index segment and a warm cache.
+//! cost one commit and a warm cache. The search index is written once per
+//! group too (see [`SearchIndex`]).
 //!
 //! A group is all or nothing: if any write in it fails, the group is rolled
 //! back and each write runs again in a transaction of its own, so one
@@ -145,6 +146,7 @@ impl Writer {
         let mut conn = DbConnection::open(url)?;
         // Checkpoints run on a thread of their own (see `checkpoints`).
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+        let search = SearchIndex::of(&mut conn)?;
         let checkpointer = DbConnection::open(url)?;
         let (wrote, written) = mpsc::sync_channel(1);
         std::thread::Builder::new()
@@ -154,7 +156,7 @@ impl Writer {
         let (queue, waiting) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, waiting, wrote))
+            .spawn(move || serve(conn, search, waiting, wrote))
             .map_err(|e| DbError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self { queue })
     }
@@ -182,6 +184,7 @@ impl Writer {
 #[cfg(feature = "sqlite")]
 fn serve(
     mut conn: DbConnection,
+    search: SearchIndex,
     waiting: mpsc::Receiver<Box<dyn Job>>,
     wrote: mpsc::SyncSender<()>,
 ) {
@@ -193,7 +196,7 @@ fn serve(
                 Err(_) => break,
             }
         }
-        run_group(&mut conn, group);
+        run_group(&mut conn, search, group);
         // Full means a checkpoint is already due.
         let _ = wrote.try_send(());
     }
@@ -227,9 +230,9 @@ fn checkpoints(mut conn: DbConnection, written: mpsc::Receiver<()>) {
 }
 
 #[cfg(feature = "sqlite")]
-fn run_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
+fn run_group(conn: &mut DbConnection, search: SearchIndex, mut group: Vec<Box<dyn Job>>) {
     if group.len() > 1 {
-        match together(conn, &mut group) {
+        match together(conn, search, &mut group) {
             Ok(true) => {
                 for job in group {
                     job.finish(Ok(()));
@@ -262,20 +265,99 @@ fn run_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
 /// Runs every write of the group in one transaction: `Ok(true)` committed,
 /// `Ok(false)` one failed and the group was rolled back.
 #[cfg(feature = "sqlite")]
-fn together(conn: &mut DbConnection, group: &mut [Box<dyn Job>]) -> DbResult<bool> {
+fn together(
+    conn: &mut DbConnection,
+    search: SearchIndex,
+    group: &mut [Box<dyn Job>],
+) -> DbResult<bool> {
     let _writer = crate::sqlite_writer_lock();
     crate::begin_immediate(conn)?;
+    if let Err(error) = search.defer(conn) {
+        crate::rollback(conn)?;
+        return Err(error);
+    }
     GROUPED.set(true);
     GROUP_SPOILED.set(false);
     let all_ok = group
         .iter_mut()
         .all(|job| job.run(conn) && !GROUP_SPOILED.get());
     GROUPED.set(false);
-    if all_ok {
-        crate::commit(conn)?;
-        Ok(true)
-    } else {
+    if !all_ok {
         crate::rollback(conn)?;
-        Ok(false)
+        return Ok(false);
+    }
+    match search.catch_up(conn).and_then(|()| crate::commit(conn)) {
+        Ok(()) => Ok(true),
+        Err(error) => {
+            crate::rollback(conn)?;
+            Err(error)
+        }
+    }
+}
+
+/// Whether the database's search triggers can wait for the end of a group
+/// (migration 000011); on an older schema every write indexes at once.
+///
+/// Inside a transaction, every statement that writes staff opens a
+/// statement savepoint, and FTS5 writes out its in-memory index at each
+/// one: a group of 64 POSTs made 64 search-index segments, and merging them
+/// was a third of the writer's time (perf). With the mark set, the triggers
+/// only list the staff that changed, and [`SearchIndex::catch_up`] indexes
+/// them with one statement: one segment a group.
+#[cfg(feature = "sqlite")]
+#[derive(Clone, Copy)]
+struct SearchIndex {
+    deferrable: bool,
+}
+
+#[cfg(feature = "sqlite")]
+impl SearchIndex {
+    fn of(conn: &mut DbConnection) -> DbResult<Self> {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            tables: i64,
+        }
+        let found: Found = diesel::sql_query(
+            "SELECT count(*) AS tables FROM sqlite_master \
+             WHERE type = 'table' AND name = 'staff_search_deferred'",
+        )
+        .get_result(conn)?;
+        Ok(Self {
+            deferrable: found.tables > 0,
+        })
+    }
+
+    /// Marks this transaction: the triggers list changed staff instead of
+    /// indexing them. The mark never commits ([`SearchIndex::catch_up`]
+    /// removes it), so no other connection sees it.
+    fn defer(self, conn: &mut DbConnection) -> DbResult<()> {
+        use diesel::RunQueryDsl;
+        if self.deferrable {
+            diesel::sql_query("INSERT INTO staff_search_deferred (marked) VALUES (1)")
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Indexes the staff the group changed (as the triggers would have,
+    /// with the same text) and removes the mark.
+    fn catch_up(self, conn: &mut DbConnection) -> DbResult<()> {
+        use diesel::RunQueryDsl;
+        if !self.deferrable {
+            return Ok(());
+        }
+        for statement in [
+            "DELETE FROM staff_search WHERE rowid IN (SELECT staff_id FROM staff_search_pending)",
+            "INSERT INTO staff_search (rowid, search_text) \
+             SELECT id, full_name || char(10) || email || char(10) || employee_id FROM staff \
+             WHERE id IN (SELECT staff_id FROM staff_search_pending)",
+            "DELETE FROM staff_search_pending",
+            "DELETE FROM staff_search_deferred",
+        ] {
+            diesel::sql_query(statement).execute(conn)?;
+        }
+        Ok(())
     }
 }

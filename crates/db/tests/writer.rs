@@ -5,10 +5,16 @@
 
 use diesel::prelude::*;
 use directory_db::schema::departments;
+use directory_db::staff::{self as st, StaffFilter};
 use directory_db::testing::TestDatabase;
 use directory_db::writer::Writer;
-use directory_db::{DbConnection, DbError, DbResult, organisation as org, write_transaction};
-use directory_domain::{DepartmentKind, NewDepartment};
+use directory_db::{
+    DbConnection, DbError, DbResult, Page, cadres, organisation as org, write_transaction,
+};
+use directory_domain::{
+    DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewStaff,
+    Patch, StaffId, StaffPatch,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -207,4 +213,155 @@ fn committed_writes_reach_the_database_file_itself() {
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// A department and a designation for staff to belong to.
+fn staff_places(db: &TestDatabase) -> (DepartmentId, DesignationId) {
+    let mut conn = db.connect().unwrap();
+    let department = org::create_department(&mut conn, &department("Surgery"), None).unwrap();
+    let cadre = cadres::create_cadre(
+        &mut conn,
+        &NewCadre {
+            name: "Faculty".into(),
+        },
+        None,
+    )
+    .unwrap();
+    let designation = cadres::create_designation(
+        &mut conn,
+        &NewDesignation {
+            cadre_id: cadre.id,
+            name: "Professor".into(),
+            abbr: None,
+        },
+        None,
+    )
+    .unwrap();
+    (department.id, designation.id)
+}
+
+fn person(places: (DepartmentId, DesignationId), name: &str, employee_id: &str) -> NewStaff {
+    NewStaff {
+        full_name: name.into(),
+        employee_id: employee_id.into(),
+        email: format!("{employee_id}@example.org"),
+        mobile: "+919810000000".into(),
+        email2: None,
+        email3: None,
+        mobile2: None,
+        mobile3: None,
+        office_address: None,
+        department_id: places.0,
+        unit_id: None,
+        designation_id: places.1,
+        supervisor_id: None,
+        end_date: None,
+    }
+}
+
+/// Ids of the staff a `q` search finds, as the API's search finds them.
+fn found(db: &TestDatabase, q: &str) -> Vec<StaffId> {
+    let filter = StaffFilter {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    let listed = st::list_staff(
+        &mut db.connect().unwrap(),
+        &filter,
+        None,
+        Page::default(),
+        None,
+    )
+    .unwrap();
+    listed.items.iter().map(|s| s.id).collect()
+}
+
+/// Rows the writer's search bookkeeping left behind (it must never commit
+/// any: another connection would stop indexing while the mark showed).
+fn search_bookkeeping(db: &TestDatabase) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    diesel::sql_query(
+        "SELECT (SELECT count(*) FROM staff_search_pending) \
+         + (SELECT count(*) FROM staff_search_deferred) AS rows",
+    )
+    .get_result::<Count>(&mut db.connect().unwrap())
+    .unwrap()
+    .rows
+}
+
+fn create(writer: &Writer, new: NewStaff) -> Submitted {
+    submit(writer, move |c| st::create_staff(c, &new, None).map(|_| ()))
+}
+
+/// A group indexes its staff for search once, before it commits: what it
+/// created, renamed and deleted is found (or not) as if each write had
+/// committed alone.
+#[test]
+fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
+    let Some((db, writer)) = writer() else { return };
+    let places = staff_places(&db);
+    let mut conn = db.connect().unwrap();
+    let renamed = st::create_staff(&mut conn, &person(places, "Ada Oldname", "E1"), None)
+        .unwrap()
+        .id;
+    let leaving = st::create_staff(&mut conn, &person(places, "Bea Leaving", "E2"), None)
+        .unwrap()
+        .id;
+    assert_eq!(found(&db, "oldname"), [renamed]);
+
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        queued.push(create(&writer, person(places, "Cyd Zebediah", "E3")));
+        queued.push(create(&writer, person(places, "Dot Ottoline", "E4")));
+        queued.push(submit(&writer, move |c| {
+            let patch = StaffPatch {
+                full_name: Patch::Set("Ada Newname".into()),
+                ..Default::default()
+            };
+            st::update_staff(c, renamed, None, &patch, None).map(|_| ())
+        }));
+        queued.push(submit(&writer, move |c| st::delete_staff(c, leaving, None)));
+    });
+    for job in &queued {
+        job.result.recv().unwrap().unwrap();
+        assert_eq!(job.runs.load(Ordering::SeqCst), 1, "not run as a group");
+    }
+    assert_eq!(found(&db, "zebediah").len(), 1);
+    assert_eq!(found(&db, "ottoline").len(), 1);
+    assert_eq!(found(&db, "newname"), [renamed]);
+    assert_eq!(found(&db, "oldname"), []);
+    assert_eq!(found(&db, "leaving"), []);
+    assert_eq!(found(&db, "example.org").len(), 3);
+    assert_eq!(search_bookkeeping(&db), 0);
+
+    // A later write on a pooled connection still indexes at once.
+    st::create_staff(&mut conn, &person(places, "Eve Later", "E5"), None).unwrap();
+    assert_eq!(found(&db, "later").len(), 1);
+}
+
+/// A group rolled back for one failed write indexes nothing of it; the
+/// writes run again alone are indexed as they commit.
+#[test]
+fn staff_of_a_failed_group_are_indexed_when_run_again() {
+    let Some((db, writer)) = writer() else { return };
+    let places = staff_places(&db);
+    let mut queued = Vec::new();
+    run_as_one_group(&writer, || {
+        queued.push(create(&writer, person(places, "Fay Firstone", "E1")));
+        // The same employee id: a conflict that spoils the group.
+        queued.push(create(&writer, person(places, "Gus Duplicate", "E1")));
+        queued.push(create(&writer, person(places, "Hal Thirdone", "E3")));
+    });
+    let results: Vec<_> = queued.iter().map(|j| j.result.recv().unwrap()).collect();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(DbError::Conflict { .. })));
+    assert_eq!(queued[0].runs.load(Ordering::SeqCst), 2, "not run again");
+    assert_eq!(found(&db, "firstone").len(), 1);
+    assert_eq!(found(&db, "thirdone").len(), 1);
+    assert_eq!(found(&db, "duplicate"), []);
+    assert_eq!(search_bookkeeping(&db), 0);
 }
