@@ -2,7 +2,7 @@
 //! need the database: the unit is in the department, the supervisor chain
 //! has no cycle, referenced rows exist.
 
-use crate::connection::MultiBackend;
+use crate::connection::{MultiBackend, native};
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
 use crate::stamp::Stamp;
@@ -411,13 +411,13 @@ fn json_ids(ids: &[i32]) -> String {
 }
 
 pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
-    staff_joined!()
+    native!(conn, |c| staff_joined!()
         .filter(staff::id.eq(id.0))
         .select(staff_columns!())
-        .first::<StaffJoined>(conn)
-        .optional()?
-        .map(to_staff)
-        .ok_or_else(|| DbError::not_found("staff member", id))
+        .first::<StaffJoined>(c)
+        .optional())?
+    .map(to_staff)
+    .ok_or_else(|| DbError::not_found("staff member", id))
 }
 
 fn staff_row(conn: &mut DbConnection, id: StaffId) -> DbResult<StaffRow> {
