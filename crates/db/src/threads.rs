@@ -15,7 +15,6 @@
 
 use crate::{DbError, Pool, PooledConnection};
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 /// Database work: gets a connection from the pool (or the reason there is
 /// none) and delivers its own result.
@@ -25,16 +24,15 @@ type Job = Box<dyn FnOnce(Result<&mut PooledConnection, DbError>) + Send>;
 /// when the last handle is dropped and the queue is empty.
 #[derive(Clone)]
 pub struct DbThreads {
-    queue: mpsc::Sender<Job>,
+    queue: crossbeam_channel::Sender<Job>,
 }
 
 impl DbThreads {
     /// Starts one thread for each connection `pool` may hold.
     pub fn start(pool: &Pool) -> std::io::Result<Self> {
-        let (queue, jobs) = mpsc::channel::<Job>();
-        let jobs = Arc::new(Mutex::new(jobs));
+        let (queue, jobs) = crossbeam_channel::unbounded::<Job>();
         for n in 0..pool.max_size() {
-            let jobs = Arc::clone(&jobs);
+            let jobs = jobs.clone();
             let pool = pool.clone();
             std::thread::Builder::new()
                 .name(format!("db-{n}"))
@@ -58,13 +56,12 @@ impl DbThreads {
     }
 }
 
-fn work(pool: &Pool, jobs: &Mutex<mpsc::Receiver<Job>>) {
-    loop {
-        // Whoever holds the lock waits for the next job; the others wait
-        // for the lock. Which thread runs a job does not matter; the
-        // channel keeps the jobs in order.
-        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = job else { return };
+fn work(pool: &Pool, jobs: &crossbeam_channel::Receiver<Job>) {
+    // Every idle thread waits on the channel itself, which wakes one of
+    // them per job and keeps the jobs in order. (A std receiver behind a
+    // mutex woke two threads per job, the one holding the lock and the
+    // next in line for it.)
+    while let Ok(job) = jobs.recv() {
         // The connection is taken inside the unwind guard, so a panicking
         // job drops it while panicking and r2d2 discards it as broken.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| match pool.get() {
