@@ -2,8 +2,12 @@
 //! `DIRECTORY_TEST_DATABASE_URL` names (a server URL whose database is only
 //! used to create and drop others), or a temporary SQLite file by default.
 
-use crate::{Backend, DbConnection, DbError, DbResult};
+use crate::{Backend, DbConnection, DbError, DbResult, cadres, organisation};
 use diesel::connection::SimpleConnection;
+use directory_domain::{
+    DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewUnit,
+    UnitId,
+};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const TEST_URL_VAR: &str = "DIRECTORY_TEST_DATABASE_URL";
@@ -89,5 +93,60 @@ impl Drop for TestDatabase {
             };
             let _ = admin.batch_execute(&sql);
         }
+    }
+}
+
+/// Somewhere to put staff: a department (a centre) with one unit, and a
+/// designation in a cadre. Most staff tests need exactly this first.
+#[derive(Debug, Clone, Copy)]
+pub struct Places {
+    pub department: DepartmentId,
+    pub unit: UnitId,
+    pub designation: DesignationId,
+}
+
+impl Places {
+    /// Creates "Dr RP Centre" with "RPC Unit 1", and "Professor" in the
+    /// "Faculty" cadre.
+    pub fn create(conn: &mut DbConnection) -> DbResult<Self> {
+        let department = organisation::create_department(
+            conn,
+            &NewDepartment {
+                name: "Dr RP Centre".into(),
+                abbr: Some("RPC".into()),
+                kind: DepartmentKind::Centre,
+            },
+            None,
+        )?;
+        let unit = organisation::create_unit(
+            conn,
+            &NewUnit {
+                department_id: department.id,
+                name: "RPC Unit 1".into(),
+                abbr: Some("U-1".into()),
+            },
+            None,
+        )?;
+        let cadre = cadres::create_cadre(
+            conn,
+            &NewCadre {
+                name: "Faculty".into(),
+            },
+            None,
+        )?;
+        let designation = cadres::create_designation(
+            conn,
+            &NewDesignation {
+                cadre_id: cadre.id,
+                name: "Professor".into(),
+                abbr: Some("Prof".into()),
+            },
+            None,
+        )?;
+        Ok(Self {
+            department: department.id,
+            unit: unit.id,
+            designation: designation.id,
+        })
     }
 }

@@ -5,7 +5,7 @@
 
 use directory_db::organisation::{self as org, DepartmentFilter};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
-use directory_db::testing::TestDatabase;
+use directory_db::testing::{Places, TestDatabase};
 use directory_db::{DbConnection, DbError, Page, accounts, cadres, infrastructure as infra};
 use directory_domain::*;
 
@@ -15,72 +15,24 @@ struct Fixture {
     department: DepartmentId,
     unit: UnitId,
     designation: DesignationId,
-    ids: Ids,
-}
-
-#[derive(Clone, Copy)]
-struct Ids {
-    department: DepartmentId,
-    unit: UnitId,
-    designation: DesignationId,
+    ids: Places,
 }
 
 fn fixture() -> Fixture {
     let db = TestDatabase::migrated().unwrap();
     let mut conn = db.connect().unwrap();
-    let department = org::create_department(
-        &mut conn,
-        &NewDepartment {
-            name: "Dr RP Centre".into(),
-            abbr: Some("RPC".into()),
-            kind: DepartmentKind::Centre,
-        },
-        None,
-    )
-    .unwrap();
-    let unit = org::create_unit(
-        &mut conn,
-        &NewUnit {
-            department_id: department.id,
-            name: "RPC Unit 1".into(),
-            abbr: Some("U-1".into()),
-        },
-        None,
-    )
-    .unwrap();
-    let cadre = cadres::create_cadre(
-        &mut conn,
-        &NewCadre {
-            name: "Faculty".into(),
-        },
-        None,
-    )
-    .unwrap();
-    let designation = cadres::create_designation(
-        &mut conn,
-        &NewDesignation {
-            cadre_id: cadre.id,
-            name: "Professor".into(),
-            abbr: Some("Prof".into()),
-        },
-        None,
-    )
-    .unwrap();
+    let places = Places::create(&mut conn).unwrap();
     Fixture {
         _db: db,
         conn,
-        department: department.id,
-        unit: unit.id,
-        designation: designation.id,
-        ids: Ids {
-            department: department.id,
-            unit: unit.id,
-            designation: designation.id,
-        },
+        department: places.department,
+        unit: places.unit,
+        designation: places.designation,
+        ids: places,
     }
 }
 
-fn new_staff(f: Ids, n: u32) -> NewStaff {
+fn new_staff(f: Places, n: u32) -> NewStaff {
     NewStaff {
         full_name: format!("Staff Member {n}"),
         employee_id: format!("E{n:04}"),

@@ -6,15 +6,10 @@
 use diesel::prelude::*;
 use directory_db::schema::departments;
 use directory_db::staff::{self as st, StaffFilter};
-use directory_db::testing::TestDatabase;
+use directory_db::testing::{Places, TestDatabase};
 use directory_db::writer::Writer;
-use directory_db::{
-    DbConnection, DbError, DbResult, Page, cadres, organisation as org, write_transaction,
-};
-use directory_domain::{
-    DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewStaff,
-    Patch, StaffId, StaffPatch,
-};
+use directory_db::{DbConnection, DbError, DbResult, Page, organisation as org, write_transaction};
+use directory_domain::{DepartmentKind, NewDepartment, NewStaff, Patch, StaffId, StaffPatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -215,32 +210,7 @@ fn committed_writes_reach_the_database_file_itself() {
     }
 }
 
-/// A department and a designation for staff to belong to.
-fn staff_places(db: &TestDatabase) -> (DepartmentId, DesignationId) {
-    let mut conn = db.connect().unwrap();
-    let department = org::create_department(&mut conn, &department("Surgery"), None).unwrap();
-    let cadre = cadres::create_cadre(
-        &mut conn,
-        &NewCadre {
-            name: "Faculty".into(),
-        },
-        None,
-    )
-    .unwrap();
-    let designation = cadres::create_designation(
-        &mut conn,
-        &NewDesignation {
-            cadre_id: cadre.id,
-            name: "Professor".into(),
-            abbr: None,
-        },
-        None,
-    )
-    .unwrap();
-    (department.id, designation.id)
-}
-
-fn person(places: (DepartmentId, DesignationId), name: &str, employee_id: &str) -> NewStaff {
+fn person(places: Places, name: &str, employee_id: &str) -> NewStaff {
     NewStaff {
         full_name: name.into(),
         employee_id: employee_id.into(),
@@ -251,9 +221,9 @@ fn person(places: (DepartmentId, DesignationId), name: &str, employee_id: &str) 
         mobile2: None,
         mobile3: None,
         office_address: None,
-        department_id: places.0,
+        department_id: places.department,
         unit_id: None,
-        designation_id: places.1,
+        designation_id: places.designation,
         supervisor_id: None,
         end_date: None,
     }
@@ -303,7 +273,7 @@ fn create(writer: &Writer, new: NewStaff) -> Submitted {
 #[test]
 fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
     let Some((db, writer)) = writer() else { return };
-    let places = staff_places(&db);
+    let places = Places::create(&mut db.connect().unwrap()).unwrap();
     let mut conn = db.connect().unwrap();
     let renamed = st::create_staff(&mut conn, &person(places, "Ada Oldname", "E1"), None)
         .unwrap()
@@ -348,7 +318,7 @@ fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
 #[test]
 fn staff_of_a_failed_group_are_indexed_when_run_again() {
     let Some((db, writer)) = writer() else { return };
-    let places = staff_places(&db);
+    let places = Places::create(&mut db.connect().unwrap()).unwrap();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
         queued.push(create(&writer, person(places, "Fay Firstone", "E1")));
