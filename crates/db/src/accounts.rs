@@ -5,7 +5,7 @@ use crate::query::{apply_sort, sort_fields};
 use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, passwords, stale, utc,
+    now, passwords, stale, utc, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -200,15 +200,11 @@ fn change_role(
     let current = role_row(conn, id)?;
     check_version("role", id.0, current.version, expected_version)?;
     let name = patch.name.as_set();
-    let updated = diesel::update(
-        roles::table.find(id.0).filter(
-            roles::version
-                .eq(expected_version.unwrap_or(current.version))
-                .or(expected_version
-                    .is_none()
-                    .into_sql::<diesel::sql_types::Bool>()),
-        ),
-    )
+    let updated = diesel::update(roles::table.find(id.0).filter(version_is(
+        roles::version,
+        expected_version,
+        current.version,
+    )))
     .set((
         name.map(|n| roles::name.eq(n.clone())),
         name.map(|n| roles::name_key.eq(unique_key(n))),
@@ -772,15 +768,11 @@ pub fn update_account(
         }
         let at = now();
         let username = patch.username.as_set();
-        let updated = diesel::update(
-            accounts::table.find(id.0).filter(
-                accounts::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(accounts::table.find(id.0).filter(version_is(
+            accounts::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             username.map(|u| accounts::username.eq(u.clone())),
             username.map(|u| accounts::username_key.eq(unique_key(u))),

@@ -5,7 +5,7 @@ use crate::query::{apply_sort, sort_fields};
 use crate::schema::{cadres, designations, staff};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale,
+    now, stale, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -125,15 +125,11 @@ pub fn update_cadre(
         let current = cadre_row(conn, id)?;
         check_version("cadre", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
-        let updated = diesel::update(
-            cadres::table.find(id.0).filter(
-                cadres::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(cadres::table.find(id.0).filter(version_is(
+            cadres::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             name.map(|n| cadres::name.eq(n.clone())),
             name.map(|n| cadres::name_key.eq(unique_key(n))),
@@ -318,15 +314,11 @@ pub fn update_designation(
             cadre_must_exist(conn, *cadre)?;
         }
         let name = patch.name.as_set();
-        let updated = diesel::update(
-            designations::table.find(id.0).filter(
-                designations::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(designations::table.find(id.0).filter(version_is(
+            designations::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             patch
                 .cadre_id

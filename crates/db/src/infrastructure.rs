@@ -5,7 +5,7 @@ use crate::query::{apply_sort, sort_fields};
 use crate::schema::{buildings, floors, operating_theatres};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale,
+    now, stale, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -132,15 +132,11 @@ pub fn update_building(
         let current = building_row(conn, id)?;
         check_version("building", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
-        let updated = diesel::update(
-            buildings::table.find(id.0).filter(
-                buildings::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(buildings::table.find(id.0).filter(version_is(
+            buildings::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             name.map(|n| buildings::name.eq(n.clone())),
             name.map(|n| buildings::name_key.eq(unique_key(n))),
@@ -337,15 +333,11 @@ pub fn update_floor(
         let current = floor_row(conn, id)?;
         check_version("floor", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
-        let updated = diesel::update(
-            floors::table.find(id.0).filter(
-                floors::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(floors::table.find(id.0).filter(version_is(
+            floors::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             name.map(|n| floors::name.eq(n.clone())),
             name.map(|n| floors::name_key.eq(unique_key(n))),
@@ -529,15 +521,11 @@ pub fn update_theatre(
         let current = theatre_row(conn, id)?;
         check_version("operating theatre", id.0, current.version, expected_version)?;
         let name = patch.name.as_set();
-        let updated = diesel::update(
-            operating_theatres::table.find(id.0).filter(
-                operating_theatres::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(operating_theatres::table.find(id.0).filter(version_is(
+            operating_theatres::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             name.map(|n| operating_theatres::name.eq(n.clone())),
             name.map(|n| operating_theatres::name_key.eq(unique_key(n))),

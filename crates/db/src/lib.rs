@@ -79,6 +79,24 @@ pub(crate) fn check_version(
     }
 }
 
+/// The condition of a versioned UPDATE: the row still has the version the
+/// client named in If-Match (checked against `current` before, and again
+/// here in case a concurrent write came between); without If-Match, any
+/// version: the last write wins, as the client asked.
+pub(crate) fn version_is<C>(
+    column: C,
+    expected: Option<i32>,
+    current: i32,
+) -> diesel::dsl::Or<diesel::dsl::Eq<C, i32>, diesel::dsl::AsExprOf<bool, diesel::sql_types::Bool>>
+where
+    C: diesel::ExpressionMethods + diesel::Expression<SqlType = diesel::sql_types::Integer>,
+{
+    use diesel::{BoolExpressionMethods, IntoSql};
+    column
+        .eq(expected.unwrap_or(current))
+        .or(expected.is_none().into_sql::<diesel::sql_types::Bool>())
+}
+
 /// The row changed between our read and our write (a concurrent update).
 pub(crate) fn stale(entity: &'static str, id: i32, current: i32) -> DbError {
     DbError::Stale {

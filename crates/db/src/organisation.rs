@@ -5,7 +5,7 @@ use crate::query::{apply_sort, sort_fields};
 use crate::schema::{department_heads, departments, designations, staff, unit_heads, units};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale,
+    now, stale, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -210,15 +210,11 @@ pub fn update_department(
             updated_at: now(),
             updated_by: actor.map(|a| a.0),
         };
-        let updated = diesel::update(
-            departments::table.find(id.0).filter(
-                departments::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(departments::table.find(id.0).filter(version_is(
+            departments::version,
+            expected_version,
+            current.version,
+        )))
         .set((changes, departments::version.eq(departments::version + 1)))
         .execute(conn)?;
         if updated == 0 {
@@ -430,15 +426,11 @@ pub fn update_unit(
         let current = unit_row(conn, id)?;
         check_version("unit", id.0, current.version, expected_version)?;
         let name = patch.name.as_set().cloned();
-        let updated = diesel::update(
-            units::table.find(id.0).filter(
-                units::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(units::table.find(id.0).filter(version_is(
+            units::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             units::version.eq(units::version + 1),
             UnitChanges {

@@ -8,7 +8,7 @@ use crate::schema::{accounts, cadres, departments, designations, staff, staff_wo
 use crate::stamp::Stamp;
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, utc,
+    now, stale, utc, version_is,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -604,15 +604,11 @@ pub fn update_staff(
         let supervisor = patch.supervisor_id.as_set().copied();
         check_references(conn, Some(id), department, unit, designation, supervisor)?;
 
-        let updated = diesel::update(
-            staff::table.find(id.0).filter(
-                staff::version
-                    .eq(expected_version.unwrap_or(current.version))
-                    .or(expected_version
-                        .is_none()
-                        .into_sql::<diesel::sql_types::Bool>()),
-            ),
-        )
+        let updated = diesel::update(staff::table.find(id.0).filter(version_is(
+            staff::version,
+            expected_version,
+            current.version,
+        )))
         .set((
             (
                 patch
