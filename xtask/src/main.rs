@@ -44,7 +44,7 @@ enum Command {
     Erd,
     /// Load-test the release server with wrk and write docs/PERFORMANCE.md.
     Bench {
-        /// Demo staff members to load.
+        /// Demo staff members to load (at least 2,048).
         #[arg(long, default_value_t = 10_000)]
         staff: usize,
         /// A PostgreSQL or MySQL database to use instead of a temporary
