@@ -238,7 +238,7 @@ impl AccountsApi {
 
     /// Take a role from an account
     ///
-    /// Refused (409) when it would leave no active account with
+    /// Refused (409) when it would leave no account that can log in with
     /// `accounts:manage`: nobody could then give it back.
     #[oai(path = "/accounts/:id/roles/:role_id", method = "delete")]
     async fn delete_account_role(

@@ -88,7 +88,8 @@ impl RolesApi {
     /// Update a role
     ///
     /// `permissions`, when present, replaces the whole set; refused (409)
-    /// when that would leave no active account with `accounts:manage`.
+    /// when that would leave no account that can log in with
+    /// `accounts:manage`.
     #[oai(path = "/roles/:id", method = "patch")]
     async fn update_role(
         &self,

@@ -178,7 +178,9 @@ impl StaffApi {
     /// Update a staff member
     ///
     /// Only the fields present change; `null` clears an optional field. A new
-    /// supervisor may not close a supervision cycle. Send `If-Match` with the
+    /// supervisor may not close a supervision cycle. An `end_date` already
+    /// past is refused (409) when the staff member's account is the last
+    /// that can log in with `accounts:manage`. Send `If-Match` with the
     /// ETag you read: a stale one gets 412 and changes nothing.
     #[oai(path = "/staff/:id", method = "patch")]
     async fn update_staff(

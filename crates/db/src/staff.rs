@@ -583,112 +583,131 @@ pub fn update_staff(
     actor: Actor,
 ) -> DbResult<Staff> {
     crate::write_transaction(conn, |conn| {
-        let current = staff_row(conn, id)?;
-        check_version("staff member", id.0, current.version, expected_version)?;
-        let department = patch
-            .department_id
-            .as_set()
-            .copied()
-            .unwrap_or(DepartmentId(current.department_id));
-        let unit = match &patch.unit_id {
-            Patch::Unchanged => current.unit_id.map(UnitId),
-            Patch::Clear => None,
-            Patch::Set(unit) => Some(*unit),
-        };
-        let designation = patch
-            .designation_id
-            .as_set()
-            .copied()
-            .unwrap_or(DesignationId(current.designation_id));
-        // Only a changed supervisor needs the cycle walk.
-        let supervisor = patch.supervisor_id.as_set().copied();
-        check_references(conn, Some(id), department, unit, designation, supervisor)?;
-
-        let updated = diesel::update(staff::table.find(id.0).filter(version_is(
-            staff::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            (
-                patch
-                    .full_name
-                    .as_set()
-                    .map(|v| staff::full_name.eq(v.clone())),
-                patch
-                    .employee_id
-                    .as_set()
-                    .map(|v| staff::employee_id.eq(v.clone())),
-                patch.email.as_set().map(|v| staff::email.eq(v.clone())),
-                patch
-                    .email
-                    .as_set()
-                    .map(|v| staff::email_key.eq(v.to_lowercase())),
-                patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
-                patch
-                    .email2
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::email2.eq(v)),
-                patch
-                    .email3
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::email3.eq(v)),
-                patch
-                    .mobile2
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::mobile2.eq(v)),
-                patch
-                    .mobile3
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::mobile3.eq(v)),
-                patch
-                    .office_address
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::office_address.eq(v)),
-            ),
-            (
-                patch
-                    .department_id
-                    .as_set()
-                    .map(|v| staff::department_id.eq(v.0)),
-                patch
-                    .unit_id
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
-                patch
-                    .designation_id
-                    .as_set()
-                    .map(|v| staff::designation_id.eq(v.0)),
-                patch
-                    .supervisor_id
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
-                patch
-                    .end_date
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::end_date.eq(v)),
-            ),
-            (
-                staff::updated_at.eq(now()),
-                staff::updated_by.eq(actor.map(|a| a.0)),
-                staff::version.eq(staff::version + 1),
-            ),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = staff_row(conn, id)?.version;
-            return Err(stale("staff member", id.0, current));
+        if patch.end_date.is_unchanged() {
+            change_staff(conn, id, expected_version, patch, actor)
+        } else {
+            // An end date already past ends the staff member's logins now:
+            // refused if theirs is the last account that manages accounts.
+            crate::accounts::keeping_an_account_manager(conn, |conn| {
+                change_staff(conn, id, expected_version, patch, actor)
+            })
         }
-        get_staff(conn, id)
     })
+}
+
+/// [`update_staff`]'s work, inside its transaction.
+fn change_staff(
+    conn: &mut DbConnection,
+    id: StaffId,
+    expected_version: Option<i32>,
+    patch: &StaffPatch,
+    actor: Actor,
+) -> DbResult<Staff> {
+    let current = staff_row(conn, id)?;
+    check_version("staff member", id.0, current.version, expected_version)?;
+    let department = patch
+        .department_id
+        .as_set()
+        .copied()
+        .unwrap_or(DepartmentId(current.department_id));
+    let unit = match &patch.unit_id {
+        Patch::Unchanged => current.unit_id.map(UnitId),
+        Patch::Clear => None,
+        Patch::Set(unit) => Some(*unit),
+    };
+    let designation = patch
+        .designation_id
+        .as_set()
+        .copied()
+        .unwrap_or(DesignationId(current.designation_id));
+    // Only a changed supervisor needs the cycle walk.
+    let supervisor = patch.supervisor_id.as_set().copied();
+    check_references(conn, Some(id), department, unit, designation, supervisor)?;
+
+    let updated = diesel::update(staff::table.find(id.0).filter(version_is(
+        staff::version,
+        expected_version,
+        current.version,
+    )))
+    .set((
+        (
+            patch
+                .full_name
+                .as_set()
+                .map(|v| staff::full_name.eq(v.clone())),
+            patch
+                .employee_id
+                .as_set()
+                .map(|v| staff::employee_id.eq(v.clone())),
+            patch.email.as_set().map(|v| staff::email.eq(v.clone())),
+            patch
+                .email
+                .as_set()
+                .map(|v| staff::email_key.eq(v.to_lowercase())),
+            patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
+            patch
+                .email2
+                .clone()
+                .into_nullable()
+                .map(|v| staff::email2.eq(v)),
+            patch
+                .email3
+                .clone()
+                .into_nullable()
+                .map(|v| staff::email3.eq(v)),
+            patch
+                .mobile2
+                .clone()
+                .into_nullable()
+                .map(|v| staff::mobile2.eq(v)),
+            patch
+                .mobile3
+                .clone()
+                .into_nullable()
+                .map(|v| staff::mobile3.eq(v)),
+            patch
+                .office_address
+                .clone()
+                .into_nullable()
+                .map(|v| staff::office_address.eq(v)),
+        ),
+        (
+            patch
+                .department_id
+                .as_set()
+                .map(|v| staff::department_id.eq(v.0)),
+            patch
+                .unit_id
+                .clone()
+                .into_nullable()
+                .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
+            patch
+                .designation_id
+                .as_set()
+                .map(|v| staff::designation_id.eq(v.0)),
+            patch
+                .supervisor_id
+                .clone()
+                .into_nullable()
+                .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
+            patch
+                .end_date
+                .clone()
+                .into_nullable()
+                .map(|v| staff::end_date.eq(v)),
+        ),
+        (
+            staff::updated_at.eq(now()),
+            staff::updated_by.eq(actor.map(|a| a.0)),
+            staff::version.eq(staff::version + 1),
+        ),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        let current = staff_row(conn, id)?.version;
+        return Err(stale("staff member", id.0, current));
+    }
+    get_staff(conn, id)
 }
 
 /// Marks a staff member inactive (or active again), recording who and when.

@@ -5,8 +5,8 @@
 use crate::{Backend, DbConnection, DbError, DbResult, cadres, organisation};
 use diesel::connection::SimpleConnection;
 use directory_domain::{
-    DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewUnit,
-    UnitId,
+    DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewStaff,
+    NewUnit, UnitId,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -148,5 +148,26 @@ impl Places {
             unit: unit.id,
             designation: designation.id,
         })
+    }
+
+    /// Staff member number `n` here: name, employee id, email and mobile
+    /// are unique per `n`.
+    pub fn new_staff(self, n: u32) -> NewStaff {
+        NewStaff {
+            full_name: format!("Staff Member {n}"),
+            employee_id: format!("E{n:04}"),
+            email: format!("Member{n}@Example.org"),
+            mobile: format!("+91981000{n:04}"),
+            email2: None,
+            email3: None,
+            mobile2: None,
+            mobile3: None,
+            office_address: None,
+            department_id: self.department,
+            unit_id: Some(self.unit),
+            designation_id: self.designation,
+            supervisor_id: None,
+            end_date: None,
+        }
     }
 }

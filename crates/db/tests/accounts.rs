@@ -1,13 +1,13 @@
 //! Someone can always manage accounts: no change (a role taken away, a
-//! role's permissions replaced, an account deactivated or deleted) may leave
-//! no active account with `accounts:manage`, even when two administrators
-//! demote each other at the same moment. On whichever backend the tests run
-//! on.
+//! role's permissions replaced, an account deactivated or deleted, an end
+//! date already past on its staff member) may leave no account that can log
+//! in with `accounts:manage`, even when two administrators demote each other
+//! at the same moment. On whichever backend the tests run on.
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
-use directory_db::testing::TestDatabase;
-use directory_db::{DbConnection, DbError, accounts};
+use directory_db::testing::{Places, TestDatabase};
+use directory_db::{DbConnection, DbError, accounts, staff};
 use directory_domain::*;
 
 fn role(conn: &mut DbConnection, name: &str, permissions: Vec<Permission>) -> RoleId {
@@ -123,6 +123,51 @@ fn the_last_account_manager_keeps_the_permission() {
     accounts::put_account_role(conn, a, keeper, None).unwrap();
     accounts::update_role(conn, admin, None, &stripped, None).unwrap();
     assert_refused(accounts::remove_account_role(conn, a, keeper));
+}
+
+#[test]
+fn an_end_date_already_past_cannot_lock_out_the_last_account_manager() {
+    let db = TestDatabase::migrated().unwrap();
+    let conn = &mut db.connect().unwrap();
+    let admin = role(conn, "Administrator", Permission::ALL.to_vec());
+    let places = Places::create(conn).unwrap();
+    let member = staff::create_staff(conn, &places.new_staff(1), None)
+        .unwrap()
+        .id;
+    let a = accounts::create_account(
+        conn,
+        &NewAccount {
+            username: "staff.admin".into(),
+            password: "a long passphrase".into(),
+            staff_id: Some(member),
+            roles: vec![admin],
+        },
+        None,
+    )
+    .unwrap()
+    .id;
+    let today = chrono::Utc::now().date_naive();
+    let end = |date| StaffPatch {
+        end_date: date,
+        ..Default::default()
+    };
+    let yesterday = end(Patch::Set(today.pred_opt().unwrap()));
+
+    // Login would refuse them from now on: refused, nothing changes.
+    assert_refused(staff::update_staff(conn, member, None, &yesterday, None));
+    assert_eq!(staff::get_staff(conn, member).unwrap().end_date, None);
+    // Today is still a working day (the end date is the last one).
+    staff::update_staff(conn, member, None, &end(Patch::Set(today)), None).unwrap();
+
+    // With a second manager they may leave; the ended account, still active
+    // until the sweep, no longer counts, so the other is now the last.
+    let b = account(conn, "second.admin", vec![admin]);
+    staff::update_staff(conn, member, None, &yesterday, None).unwrap();
+    assert!(accounts::get_account(conn, a).unwrap().active);
+    assert_refused(accounts::set_account_active(conn, b, false, None));
+    // Their end date cleared (a mistake undone), they count again.
+    staff::update_staff(conn, member, None, &end(Patch::Clear), None).unwrap();
+    accounts::set_account_active(conn, b, false, None).unwrap();
 }
 
 #[test]

@@ -32,25 +32,6 @@ fn fixture() -> Fixture {
     }
 }
 
-fn new_staff(f: Places, n: u32) -> NewStaff {
-    NewStaff {
-        full_name: format!("Staff Member {n}"),
-        employee_id: format!("E{n:04}"),
-        email: format!("Member{n}@Example.org"),
-        mobile: format!("+91981000{n:04}"),
-        email2: None,
-        email3: None,
-        mobile2: None,
-        mobile3: None,
-        office_address: None,
-        department_id: f.department,
-        unit_id: Some(f.unit),
-        designation_id: f.designation,
-        supervisor_id: None,
-        end_date: None,
-    }
-}
-
 fn conflict_field(err: DbError) -> Option<String> {
     match err {
         DbError::Conflict { field, .. } => field,
@@ -61,7 +42,7 @@ fn conflict_field(err: DbError) -> Option<String> {
 #[test]
 fn a_department_in_use_cannot_be_deleted() {
     let mut f = fixture();
-    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let err = org::delete_department(&mut f.conn, f.department, None).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, DbError::Conflict { .. }));
@@ -79,7 +60,7 @@ fn a_department_in_use_cannot_be_deleted() {
 #[test]
 fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
     let mut f = fixture();
-    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     assert_eq!(s.unit_name.as_deref(), Some("RPC Unit 1"));
     assert!(org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
     assert!(!org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
@@ -97,12 +78,12 @@ fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
 #[test]
 fn deleting_staff_removes_links_and_detaches_supervisees() {
     let mut f = fixture();
-    let boss = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let boss = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let report = st::create_staff(
         &mut f.conn,
         &NewStaff {
             supervisor_id: Some(boss.id),
-            ..new_staff(f.ids, 2)
+            ..f.ids.new_staff(2)
         },
         None,
     )
@@ -145,7 +126,7 @@ fn parents_with_children_are_protected() {
     let err = cadres::delete_cadre(&mut f.conn, designation.cadre_id, None).unwrap_err();
     assert!(err.to_string().contains("1 designations"), "{err}");
     // Designation held by staff.
-    st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let err = cadres::delete_designation(&mut f.conn, f.designation, None).unwrap_err();
     assert!(err.to_string().contains("held by 1 staff"), "{err}");
     // Building -> floor -> theatre.
@@ -257,17 +238,17 @@ fn names_are_unique_ignoring_case() {
         None,
     )
     .unwrap();
-    st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let dup_email = NewStaff {
         employee_id: "E9999".into(),
         email: "MEMBER1@example.ORG".into(),
-        ..new_staff(f.ids, 2)
+        ..f.ids.new_staff(2)
     };
     let err = st::create_staff(&mut f.conn, &dup_email, None).unwrap_err();
     assert_eq!(conflict_field(err).as_deref(), Some("email"));
     let dup_id = NewStaff {
         employee_id: "E0001".into(),
-        ..new_staff(f.ids, 3)
+        ..f.ids.new_staff(3)
     };
     let err = st::create_staff(&mut f.conn, &dup_id, None).unwrap_err();
     assert_eq!(conflict_field(err).as_deref(), Some("employee_id"));
@@ -320,7 +301,7 @@ fn staff_references_are_checked() {
     let bad = NewStaff {
         department_id: other.id,
         designation_id: DesignationId(999),
-        ..new_staff(f.ids, 1)
+        ..f.ids.new_staff(1)
     };
     let err = st::create_staff(&mut f.conn, &bad, None).unwrap_err();
     let DbError::Invalid(err) = err else {
@@ -330,7 +311,7 @@ fn staff_references_are_checked() {
     assert_eq!(fields, ["unit_id", "designation_id"]);
 
     // Moving department without clearing the unit is refused.
-    let s = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let err = st::update_staff(
         &mut f.conn,
         s.id,
@@ -362,12 +343,12 @@ fn staff_references_are_checked() {
 #[test]
 fn supervisor_cycles_are_refused() {
     let mut f = fixture();
-    let a = st::create_staff(&mut f.conn, &new_staff(f.ids, 1), None).unwrap();
+    let a = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     let b = st::create_staff(
         &mut f.conn,
         &NewStaff {
             supervisor_id: Some(a.id),
-            ..new_staff(f.ids, 2)
+            ..f.ids.new_staff(2)
         },
         None,
     )
@@ -376,7 +357,7 @@ fn supervisor_cycles_are_refused() {
         &mut f.conn,
         &NewStaff {
             supervisor_id: Some(b.id),
-            ..new_staff(f.ids, 3)
+            ..f.ids.new_staff(3)
         },
         None,
     )
@@ -434,7 +415,7 @@ fn default_order_pages_are_slices_of_the_whole_list() {
     .unwrap();
     let mut all = Vec::new();
     for n in 1..=12 {
-        let mut new = new_staff(f.ids, n);
+        let mut new = f.ids.new_staff(n);
         if n % 3 == 0 {
             new.designation_id = nurse.id;
         }
@@ -525,7 +506,7 @@ fn default_order_pages_are_slices_of_the_whole_list() {
 fn staff_lists_filter_search_sort_and_page() {
     let mut f = fixture();
     for n in 1..=12 {
-        st::create_staff(&mut f.conn, &new_staff(f.ids, n), None).unwrap();
+        st::create_staff(&mut f.conn, &f.ids.new_staff(n), None).unwrap();
     }
     let page = Page::new(Some(5), Some(10)).unwrap();
     let sort = Some("-employee_id".parse().unwrap());
