@@ -69,6 +69,21 @@ enum AccountsCommand {
     /// Deactivate the accounts of staff whose end date has passed and clear
     /// expired sessions (the server also does this hourly); for cron.
     Sweep,
+    /// The way back in when nobody can log in to manage accounts: set a new
+    /// password (generated and shown once, unless --password-stdin), make
+    /// the account active again, and end its sessions.
+    ResetPassword {
+        /// The account's username (the seeded administrator is `admin`).
+        username: String,
+        /// Also give the account this role (e.g. Administrator).
+        #[arg(long)]
+        role: Option<String>,
+        /// Read the new password from the first line of standard input. It
+        /// is never taken as an argument, which other users of the machine
+        /// could see.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -144,11 +159,52 @@ fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Accounts {
+            command:
+                AccountsCommand::ResetPassword {
+                    username,
+                    role,
+                    password_stdin,
+                },
+        } => reset_password(&username, role.as_deref(), password_stdin),
         Command::Seed { file, demo_staff } => {
             let config = Config::load()?;
             seed_task(&config, file.as_deref(), demo_staff)
         }
     }
+}
+
+fn reset_password(username: &str, role: Option<&str>, password_stdin: bool) -> anyhow::Result<()> {
+    let config = Config::load()?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        directory_seed::generate_password()
+    };
+    let mut conn = connect(&config)?;
+    let done = directory_server::reset_password(&mut conn, username, &password, role)?;
+    println!("Set a new password for {username:?} and ended its sessions.");
+    if done.reactivated {
+        println!("It was inactive: it is active again.");
+    }
+    if done.role_given {
+        println!("It now has the role {:?}.", role.unwrap_or_default());
+    }
+    if !done.manages_accounts {
+        println!(
+            "It cannot manage accounts: add --role with a role that can (e.g. Administrator)."
+        );
+    }
+    if !password_stdin {
+        directory_server::show_password_once(
+            &format!("The new password of {username:?}:"),
+            &password,
+            "Change it after logging in (POST /api/v1/auth/password).",
+        );
+    }
+    Ok(())
 }
 
 fn write_file(path: &str, content: &str) -> anyhow::Result<()> {

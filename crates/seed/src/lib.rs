@@ -245,7 +245,8 @@ impl fmt::Display for SeedReport {
     }
 }
 
-fn generate_password() -> String {
+/// A strong password for an account nobody has chosen one for yet.
+pub fn generate_password() -> String {
     // 24 alphanumerics: about 142 bits.
     rand::rng()
         .sample_iter(&Alphanumeric)

@@ -39,12 +39,22 @@ pub fn admin_password(config: &Config) -> AdminPassword {
 /// Shows a generated administrator password once, to the person at the
 /// terminal (standard error), never to the log.
 pub fn announce_generated_password(password: &str) {
+    show_password_once(
+        "A first administrator account was created: username `admin`, password:",
+        password,
+        "Set DIRECTORY_ADMIN_PASSWORD to choose your own.",
+    );
+}
+
+/// Shows a generated password to the person at the terminal (standard
+/// error, on a line of its own), never to the log.
+pub fn show_password_once(heading: &str, password: &str, hint: &str) {
     eprintln!();
-    eprintln!("  A first administrator account was created: username `admin`, password:");
+    eprintln!("  {heading}");
     eprintln!();
     eprintln!("      {password}");
     eprintln!();
-    eprintln!("  It is shown only this once. Set DIRECTORY_ADMIN_PASSWORD to choose your own.");
+    eprintln!("  It is shown only this once. {hint}");
     eprintln!();
 }
 
@@ -79,6 +89,85 @@ fn seed_reference(conn: &mut DbConnection, config: &Config) -> anyhow::Result<()
         announce_generated_password(password);
     }
     Ok(())
+}
+
+/// What [`reset_password`] did besides the password, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    /// The account was inactive and is active again.
+    pub reactivated: bool,
+    /// The role asked for was given (false: it had it already, or none was
+    /// asked for).
+    pub role_given: bool,
+    /// Whether the account can now manage accounts.
+    pub manages_accounts: bool,
+}
+
+/// The way back in when nobody can log in to manage accounts (the last
+/// administrator forgot their password, or left): run on the server by
+/// whoever runs it, as Django's `changepassword`, never over the API. Sets
+/// `password` (checked against the password rules), makes the account
+/// active, gives it `role` if named, and ends its sessions, in one
+/// transaction. Refused, changing nothing, for an account whose staff
+/// member's end date has passed: login would still turn it away.
+pub fn reset_password(
+    conn: &mut DbConnection,
+    username: &str,
+    password: &str,
+    role: Option<&str>,
+) -> anyhow::Result<PasswordReset> {
+    use directory_db::{accounts, staff};
+    use directory_domain::{AccountPatch, Patch, Permission};
+    let account = accounts::find_account_by_username(conn, username)?
+        .with_context(|| format!("there is no account named {username:?}"))?;
+    if let Some(staff_id) = account.staff_id {
+        let today = chrono::Utc::now().date_naive();
+        if let Some(end) = staff::get_staff(conn, staff_id)?.end_date
+            && directory_domain::staff::employment_ended(Some(end), today)
+        {
+            anyhow::bail!(
+                "account {:?} belongs to staff member {staff_id}, whose end date ({end}) has \
+                 passed: login refuses it whatever its password; reset another account \
+                 (the seeded `admin` has no staff member) or clear that end date first",
+                account.username
+            );
+        }
+    }
+    // The same rules as a password set over the API (length, not the
+    // username); the message names the rule, never the password.
+    AccountPatch {
+        password: Patch::Set(password.to_owned()),
+        ..Default::default()
+    }
+    .validated(&account.username)?;
+    let role = match role {
+        Some(name) => Some(
+            accounts::find_role_by_name(conn, name)?
+                .with_context(|| format!("there is no role named {name:?}"))?
+                .id,
+        ),
+        None => None,
+    };
+    let id = account.id;
+    let (reactivated, role_given) = directory_db::write_transaction(conn, |conn| {
+        accounts::set_password(conn, id, password, None, None)?;
+        let reactivated = !account.active;
+        if reactivated {
+            accounts::set_account_active(conn, id, true, None)?;
+        }
+        let role_given = match role {
+            Some(role) => accounts::put_account_role(conn, id, role, None)?,
+            None => false,
+        };
+        Ok::<_, directory_db::DbError>((reactivated, role_given))
+    })?;
+    let manages_accounts =
+        accounts::permissions_of(conn, id)?.contains(&Permission::AccountsManage);
+    Ok(PasswordReset {
+        reactivated,
+        role_given,
+        manages_accounts,
+    })
 }
 
 /// Deactivates the accounts of staff whose end date has passed and clears
