@@ -372,6 +372,14 @@ fn run_wrk(
                 .sum()
         })
         .unwrap_or(0);
+    if non_2xx + socket > 0 {
+        // Which kind, for whoever reads the run (the table has the sum).
+        for line in text.lines().map(str::trim) {
+            if line.starts_with("Non-2xx") || line.starts_with("Socket errors") {
+                println!("    {}: wrk says {line}", scenario.name);
+            }
+        }
+    }
     let requests: u64 = text
         .lines()
         .find(|l| l.contains("requests in"))
