@@ -450,6 +450,44 @@ async fn the_last_account_manager_cannot_be_demoted() {
     assert_eq!(s.get(&other_path).await.body["roles"], json!([1]));
 }
 
+/// Login refuses a staff member past their end date, so an end date
+/// already past on the last manager's own staff record is refused too; one
+/// still to come is not.
+#[tokio::test]
+async fn the_last_account_manager_cannot_be_given_a_past_end_date() {
+    let s = TestServer::start().await;
+    let member = s.create_staff(1).await.id();
+    let account = s
+        .post(
+            "/api/v1/accounts",
+            json!({"username": "staff.admin", "password": PASSWORD, "staff_id": member, "roles": [1]}),
+        )
+        .await;
+    assert_eq!(account.status, 201, "{:#}", account.body);
+    assert_eq!(
+        s.delete("/api/v1/accounts/1/roles/1", None).await.status,
+        204
+    );
+    let token = s.login("staff.admin", PASSWORD).await;
+    s.set_token(Some(token));
+    let path = format!("/api/v1/staff/{member}");
+    let refused = s
+        .patch(&path, None, json!({"end_date": "2020-01-31"}))
+        .await;
+    refused.assert_problem(409);
+    assert!(
+        refused.detail().contains("accounts:manage"),
+        "{}",
+        refused.detail()
+    );
+    assert_eq!(s.get(&path).await.body["end_date"], json!(null));
+    let later = s
+        .patch(&path, None, json!({"end_date": "2099-12-31"}))
+        .await;
+    assert_eq!(later.status, 200, "{:#}", later.body);
+    assert_eq!(s.get("/api/v1/accounts").await.status, 200);
+}
+
 #[tokio::test]
 async fn changes_record_who_made_them() {
     let s = TestServer::start().await;
