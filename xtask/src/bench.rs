@@ -40,8 +40,8 @@ struct Row {
 
 struct Scenario {
     name: &'static str,
-    /// wrk Lua script (request set-up); `{TOKEN}`, `{STAFF}`, `{FIRST}` and
-    /// `{COUNT}` are filled in.
+    /// wrk Lua script (request set-up); `{TOKEN}`, `{STAFF}`, `{FIRST}`,
+    /// `{COUNT}` and `{THREADS}` are filled in.
     script: &'static str,
     path: &'static str,
 }
@@ -53,6 +53,7 @@ staff = {STAFF}
 -- has its own quarter, so a run knows their versions.
 first = {FIRST}
 count = {COUNT}
+threads = {THREADS}
 math.randomseed(os.time())
 "#;
 
@@ -155,7 +156,7 @@ end
     Scenario {
         name: "PATCH staff with If-Match",
         script: r#"
--- Each wrk thread changes every second staff member of the run's block, in
+-- Each wrk thread changes its share of the run's block (every `threads`-th), in
 -- turn, each at the version it wrote last (demo staff start at 1). The
 -- block is far larger than a thread's connections, so no member has two
 -- changes in flight and every If-Match holds: a 412 shows as an error.
@@ -180,7 +181,7 @@ request = function()
     unsent = false
     return wrk.format("PATCH", "/api/v1/staff/" .. first, headers, "{}")
   end
-  local id = first + tid + 2 * (turn % math.floor(count / 2))
+  local id = first + tid + threads * (turn % math.floor(count / threads))
   turn = turn + 1
   local v = version[id] or 1
   version[id] = v + 1
@@ -335,12 +336,13 @@ fn run_wrk(
         .replace("{TOKEN}", token)
         .replace("{STAFF}", &staff.to_string())
         .replace("{FIRST}", &block.start.to_string())
-        .replace("{COUNT}", &block.len().to_string());
+        .replace("{COUNT}", &block.len().to_string())
+        .replace("{THREADS}", &WRK_THREADS.to_string());
     std::fs::write(&script_path, script)?;
     let output = Command::new("wrk")
         .args([
             "-t",
-            "2",
+            &WRK_THREADS.to_string(),
             "-c",
             &connections.to_string(),
             "-d",
@@ -432,9 +434,13 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {memory} RAM")
 }
 
-/// The fewest demo staff the PATCH runs work with: each of a run's two wrk
-/// threads must have more staff in its share of the run's quarter than the
-/// 128 connections it may have in flight at once.
+/// wrk threads for every row: one per core of this machine's two, as the
+/// load generator shares them with the server.
+const WRK_THREADS: u32 = 2;
+
+/// The fewest demo staff the PATCH runs work with: each wrk thread must have
+/// more staff in its share of the run's quarter than the connections it may
+/// have in flight at once (256 / WRK_THREADS).
 const MIN_STAFF: usize = 2048;
 
 pub fn run(options: BenchOptions) -> anyhow::Result<()> {
