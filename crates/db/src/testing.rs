@@ -38,17 +38,7 @@ impl TestDatabase {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         match std::env::var(TEST_URL_VAR).ok().filter(|u| !u.is_empty()) {
-            None => {
-                let dir = tempfile::tempdir()
-                    .map_err(|e| DbError::Unavailable(format!("no temp dir: {e}")))?;
-                let url = format!("sqlite://{}/{name}.db", dir.path().display());
-                Ok(Self {
-                    url,
-                    admin_url: None,
-                    name,
-                    _dir: Some(dir),
-                })
-            }
+            None => Self::sqlite_named(name),
             Some(admin_url) => {
                 let mut admin = DbConnection::open(&admin_url)?;
                 admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
@@ -63,6 +53,25 @@ impl TestDatabase {
                 })
             }
         }
+    }
+
+    /// An empty SQLite database in a temporary file, whatever
+    /// `DIRECTORY_TEST_DATABASE_URL` says: for what only SQLite has (the
+    /// writer thread).
+    pub fn sqlite() -> DbResult<Self> {
+        Self::sqlite_named(format!("directory_test_{}", std::process::id()))
+    }
+
+    fn sqlite_named(name: String) -> DbResult<Self> {
+        let dir =
+            tempfile::tempdir().map_err(|e| DbError::Unavailable(format!("no temp dir: {e}")))?;
+        let url = format!("sqlite://{}/{name}.db", dir.path().display());
+        Ok(Self {
+            url,
+            admin_url: None,
+            name,
+            _dir: Some(dir),
+        })
     }
 
     /// Creates a database with every migration applied.

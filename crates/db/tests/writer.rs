@@ -1,6 +1,9 @@
 //! The SQLite writer thread: writes that wait together commit together, and
-//! one write's failure never undoes or leaks into another's.
+//! one write's failure never undoes or leaks into another's. Only SQLite has
+//! a writer thread, so these run on a SQLite file whichever backend
+//! `DIRECTORY_TEST_DATABASE_URL` names, and are not built without SQLite.
 
+#![cfg(feature = "sqlite")]
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
 use diesel::prelude::*;
@@ -26,12 +29,14 @@ fn add(conn: &mut DbConnection, name: &str) -> DbResult<()> {
     org::create_department(conn, &department(name), None).map(|_| ())
 }
 
-/// A SQLite database and its writer; `None` on the other backends, which
-/// have no writer thread.
-fn writer() -> Option<(TestDatabase, Writer)> {
-    let db = TestDatabase::migrated().unwrap();
-    let writer = Writer::for_url(&db.url).unwrap()?;
-    Some((db, writer))
+/// A migrated SQLite database and its writer.
+fn writer() -> (TestDatabase, Writer) {
+    let db = TestDatabase::sqlite().unwrap();
+    directory_db::migrations::run_pending(&mut db.connect().unwrap()).unwrap();
+    let writer = Writer::for_url(&db.url)
+        .unwrap()
+        .expect("a SQLite file has a writer");
+    (db, writer)
 }
 
 /// Holds the writer thread in a write of its own ("gate") until the writes
@@ -88,7 +93,7 @@ fn names(db: &TestDatabase) -> Vec<String> {
 
 #[test]
 fn writes_waiting_together_commit_together_once_each() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
         for name in ["a", "b", "c"] {
@@ -104,7 +109,7 @@ fn writes_waiting_together_commit_together_once_each() {
 
 #[test]
 fn one_failed_write_in_a_group_fails_alone() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
         queued.push(submit(&writer, |c| add(c, "a")));
@@ -127,7 +132,7 @@ fn one_failed_write_in_a_group_fails_alone() {
 
 #[test]
 fn a_write_that_hides_its_failure_commits_nothing_of_it() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
         queued.push(submit(&writer, |c| {
@@ -150,7 +155,7 @@ fn a_write_that_hides_its_failure_commits_nothing_of_it() {
 
 #[test]
 fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
         queued.push(submit(&writer, |c| add(c, "a")));
@@ -190,7 +195,7 @@ fn names_in_file_alone(db: &TestDatabase) -> Option<Vec<String>> {
 /// file soon after they commit.
 #[test]
 fn committed_writes_reach_the_database_file_itself() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     submit(&writer, |c| add(c, "checkpointed"))
         .result
         .recv()
@@ -272,7 +277,7 @@ fn create(writer: &Writer, new: NewStaff) -> Submitted {
 /// committed alone.
 #[test]
 fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let places = Places::create(&mut db.connect().unwrap()).unwrap();
     let mut conn = db.connect().unwrap();
     let renamed = st::create_staff(&mut conn, &person(places, "Ada Oldname", "E1"), None)
@@ -317,7 +322,7 @@ fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
 /// writes run again alone are indexed as they commit.
 #[test]
 fn staff_of_a_failed_group_are_indexed_when_run_again() {
-    let Some((db, writer)) = writer() else { return };
+    let (db, writer) = writer();
     let places = Places::create(&mut db.connect().unwrap()).unwrap();
     let mut queued = Vec::new();
     run_as_one_group(&writer, || {
