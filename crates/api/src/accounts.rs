@@ -3,13 +3,13 @@
 
 use crate::auth::ManageAccess;
 use crate::body::JsonBody;
-use crate::common::{location, parse_page, parse_sort};
+use crate::common::{Search, location, parse_page, parse_sort};
 use crate::error::ApiError;
 use crate::payload::Json;
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, RoleTaken, Updated, etag, if_match, respond,
+    Acted, Created, Deleted, Fetched, Linked, Listed, RoleTaken, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing, writing_on_pool};
 use directory_db::DbError;
 use directory_db::accounts::{self, AccountFilter, AccountSort};
 use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
@@ -52,7 +52,7 @@ impl AccountsApi {
         role_id: Query<Option<RoleId>>,
         active: Query<Option<bool>>,
         /// Case-insensitive search in the username.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
     ) -> Listed<Account> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
@@ -61,9 +61,9 @@ impl AccountsApi {
                 staff_id: staff_id.0,
                 active: active.0,
                 role_id: role_id.0,
-                q: q.0,
+                q: q.0.map(|q| q.0),
             };
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 accounts::list_accounts(c, &filter, sort, page)
             })
             .await?;
@@ -81,7 +81,7 @@ impl AccountsApi {
         id: Path<AccountId>,
     ) -> Fetched<Account> {
         respond(async {
-            let account = blocking(&state, move |c| accounts::get_account(c, id.0)).await?;
+            let account = reading(&state, move |c| accounts::get_account(c, id.0)).await?;
             let tag = etag(account.audit.version);
             Ok(Fetched::Ok(Json(account), tag))
         })
@@ -102,7 +102,7 @@ impl AccountsApi {
         respond(async {
             let new = body.0.validated()?;
             let actor = auth.0.account;
-            let created = blocking(&state, move |c| {
+            let created = writing_on_pool(&state, move |c| {
                 accounts::create_account(c, &new, Some(actor))
             })
             .await?;
@@ -133,7 +133,7 @@ impl AccountsApi {
             let actor = auth.0.account;
             let own_session = (id.0 == actor).then_some(auth.0.session);
             let patch = body.0;
-            let updated = blocking(&state, move |c| {
+            let updated = writing_on_pool(&state, move |c| {
                 let current = accounts::get_account(c, id.0)?;
                 let patch = patch.validated(&current.username)?;
                 accounts::update_account(c, id.0, expected, &patch, Some(actor), own_session)
@@ -180,7 +180,7 @@ impl AccountsApi {
         state: Data<&AppState>,
         auth: ManageAccess,
         id: Path<AccountId>,
-    ) -> Updated<Account> {
+    ) -> Acted<Account> {
         respond(async {
             not_self(auth.0.account, id.0, "deactivate")?;
             let actor = auth.0.account;
@@ -190,7 +190,7 @@ impl AccountsApi {
             .await?;
             state.tokens.forget_account(id.0);
             let tag = etag(account.audit.version);
-            Ok(Updated::Ok(Json(account), tag))
+            Ok(Acted::Ok(Json(account), tag))
         })
         .await
     }
@@ -202,7 +202,7 @@ impl AccountsApi {
         state: Data<&AppState>,
         auth: ManageAccess,
         id: Path<AccountId>,
-    ) -> Updated<Account> {
+    ) -> Acted<Account> {
         respond(async {
             let actor = auth.0.account;
             let account = writing(&state, move |c| {
@@ -210,7 +210,7 @@ impl AccountsApi {
             })
             .await?;
             let tag = etag(account.audit.version);
-            Ok(Updated::Ok(Json(account), tag))
+            Ok(Acted::Ok(Json(account), tag))
         })
         .await
     }

@@ -8,7 +8,9 @@
 //! against the database and the permission against the caller's roles;
 //! handlers never check anything themselves.
 
-use crate::{AppState, blocking};
+use crate::error::{ApiError, ReadError};
+use crate::problem::Problem;
+use crate::{AppState, reading};
 use directory_db::sessions::{self, Caller, LockoutPolicy};
 use directory_domain::{AccountId, Permission};
 use poem::Request;
@@ -55,15 +57,17 @@ impl Default for AuthSettings {
 }
 
 /// Why a request was not allowed; the api's error mapping turns it into
-/// 401, 403 or 503.
+/// 401, 403, or (the token could not be checked) the database's own answer.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthFailure {
     #[error("a valid bearer token is required: log in with POST /api/v1/auth/login")]
     Unauthenticated,
     #[error("this needs the {0} permission")]
     Forbidden(Permission),
-    #[error("the database is unavailable; try again shortly")]
-    Unavailable,
+    /// The database could not check the token (busy, unreachable, or a
+    /// fault): answered as that failure is everywhere else.
+    #[error("the token could not be checked")]
+    Unchecked(ApiError),
 }
 
 impl AuthFailure {
@@ -71,7 +75,17 @@ impl AuthFailure {
         match self {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unchecked(error) => error.status(),
+        }
+    }
+
+    pub fn to_api_error(&self) -> ApiError {
+        match self {
+            Self::Unauthenticated => ApiError::unauthorized(self.to_string()),
+            Self::Forbidden(_) => {
+                ApiError::Forbidden(Problem::new(StatusCode::FORBIDDEN, self.to_string()))
+            }
+            Self::Unchecked(error) => error.clone(),
         }
     }
 }
@@ -143,7 +157,8 @@ async fn authorize(
         poem::Error::new(failure, status)
     };
     let Some(state) = req.data::<AppState>() else {
-        return Err(fail(AuthFailure::Unavailable));
+        tracing::error!("no application state to check a token with");
+        return Err(fail(AuthFailure::Unchecked(ApiError::internal())));
     };
     let ttl = state.auth.token_cache;
     let hash = sessions::hash_token(&bearer.token);
@@ -156,15 +171,9 @@ async fn authorize(
         Some(caller) => caller,
         None => {
             let token = bearer.token;
-            let caller = blocking(state, move |c| sessions::authenticate(c, &token, today()))
+            let caller = reading(state, move |c| sessions::authenticate(c, &token, today()))
                 .await
-                .map_err(|e| match e {
-                    directory_db::DbError::Unavailable(_) => fail(AuthFailure::Unavailable),
-                    other => {
-                        tracing::error!(error = %other, "token check failed");
-                        fail(AuthFailure::Unavailable)
-                    }
-                })?
+                .map_err(|e| fail(AuthFailure::Unchecked(ReadError::from(e).into())))?
                 .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;
             if !ttl.is_zero() {
                 state.tokens.put(hash, caller.clone(), ttl);

@@ -50,8 +50,20 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         if data.is_empty() {
             return Err(fail(vec![problem("body", "a JSON object is required")]));
         }
-        let value: Value = serde_json::from_slice(&data)
-            .map_err(|e| fail(vec![problem("body", format!("not valid JSON: {e}"))]))?;
+        let value = match serde_json::from_slice::<UniqueKeys>(&data) {
+            Ok(UniqueKeys(value)) => value,
+            Err(e) => {
+                let message = e.to_string();
+                let field = message
+                    .strip_prefix(DUPLICATE)
+                    .and_then(|rest| rest.split('`').next())
+                    .map(str::to_owned);
+                return Err(fail(vec![match field {
+                    Some(field) => problem(&field, "appears more than once in the body"),
+                    None => problem("body", format!("not valid JSON: {e}")),
+                }]));
+            }
+        };
         let mut registry = Registry::new();
         T::register(&mut registry);
         let mut problems = Vec::new();
@@ -62,6 +74,79 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         T::parse_from_json(Some(value))
             .map(Self)
             .map_err(|e| fail(vec![problem("body", e.into_message())]))
+    }
+}
+
+/// How [`UniqueKeys`] names a key it saw twice.
+const DUPLICATE: &str = "duplicate key `";
+
+/// A JSON document whose objects each name a key once. serde_json keeps the
+/// last of two equal keys; another reader of the same body may keep the
+/// first, and two parsers that read one request differently are a known way
+/// past validation (RFC 8259 leaves the choice open, RFC 7493 refuses).
+struct UniqueKeys(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueKeysVisitor).map(Self)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE}{key}`")));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -175,3 +260,26 @@ fn check(
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON + Type);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Value, String> {
+        serde_json::from_str::<UniqueKeys>(text)
+            .map(|UniqueKeys(value)| value)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_at_any_depth() {
+        assert_eq!(
+            read(r#"{"name": "A", "kind": [1, {"x": null}], "n": -1.5}"#).unwrap(),
+            serde_json::json!({"name": "A", "kind": [1, {"x": null}], "n": -1.5})
+        );
+        let error = read(r#"{"name": "A", "name": "B"}"#).unwrap_err();
+        assert!(error.starts_with("duplicate key `name`"), "{error}");
+        let error = read(r#"{"a": [{"b": 1, "b": 1}]}"#).unwrap_err();
+        assert!(error.starts_with("duplicate key `b`"), "{error}");
+    }
+}

@@ -2,12 +2,12 @@
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_page, parse_sort};
+use crate::common::{Search, location, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::cadres::{self, CadreSort, DesignationFilter, DesignationSort};
 use directory_domain::{
     Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, NewCadre,
@@ -37,13 +37,13 @@ impl CadresApi {
         #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
     ) -> Listed<Cadre> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<CadreSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
-                cadres::list_cadres(c, q.0.as_deref(), sort, page)
+            let found = reading(&state, move |c| {
+                cadres::list_cadres(c, q.0.as_ref().map(|q| q.0.as_str()), sort, page)
             })
             .await?;
             Ok(Listed::page(found.items, found.total, page))
@@ -60,7 +60,7 @@ impl CadresApi {
         id: Path<CadreId>,
     ) -> Fetched<Cadre> {
         respond(async {
-            let cadre = blocking(&state, move |c| cadres::get_cadre(c, id.0)).await?;
+            let cadre = reading(&state, move |c| cadres::get_cadre(c, id.0)).await?;
             let tag = etag(cadre.audit.version);
             Ok(Fetched::Ok(Json(cadre), tag))
         })
@@ -148,7 +148,7 @@ impl CadresApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 cadres::get_cadre(c, id.0)?;
                 let filter = DesignationFilter {
                     cadre_id: Some(id.0),
@@ -184,16 +184,16 @@ impl DesignationsApi {
         sort: Query<Option<String>>,
         cadre_id: Query<Option<CadreId>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
     ) -> Listed<Designation> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
             let filter = DesignationFilter {
                 cadre_id: cadre_id.0,
-                q: q.0,
+                q: q.0.map(|q| q.0),
             };
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 cadres::list_designations(c, &filter, sort, page)
             })
             .await?;
@@ -211,7 +211,7 @@ impl DesignationsApi {
         id: Path<DesignationId>,
     ) -> Fetched<Designation> {
         respond(async {
-            let designation = blocking(&state, move |c| cadres::get_designation(c, id.0)).await?;
+            let designation = reading(&state, move |c| cadres::get_designation(c, id.0)).await?;
             let tag = etag(designation.audit.version);
             Ok(Fetched::Ok(Json(designation), tag))
         })

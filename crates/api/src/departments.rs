@@ -2,13 +2,13 @@
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::organisation::{
     self as org, DepartmentFilter, DepartmentSort, UnitFilter, UnitSort,
 };
@@ -106,7 +106,7 @@ impl DepartmentsApi {
         kind: Query<Option<DepartmentKind>>,
         active: Query<Option<bool>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
         /// Relations to embed: `units`, `heads`.
         #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
         expand: Query<Option<String>>,
@@ -118,9 +118,9 @@ impl DepartmentsApi {
             let filter = DepartmentFilter {
                 kind: kind.0,
                 active: active.0,
-                q: q.0,
+                q: q.0.map(|q| q.0),
             };
-            let (items, total) = blocking(&state, move |c| {
+            let (items, total) = reading(&state, move |c| {
                 let found = org::list_departments(c, &filter, sort, page)?;
                 Ok((expand_departments(c, found.items, &wanted)?, found.total))
             })
@@ -143,7 +143,7 @@ impl DepartmentsApi {
     ) -> Fetched<DepartmentView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
-            let view = blocking(&state, move |c| {
+            let view = reading(&state, move |c| {
                 let department = org::get_department(c, id.0)?;
                 Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
             })
@@ -238,7 +238,7 @@ impl DepartmentsApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 org::department_exists(c, id.0)?;
                 let filter = UnitFilter {
                     department_id: Some(id.0),
@@ -261,7 +261,7 @@ impl DepartmentsApi {
         id: Path<DepartmentId>,
     ) -> ListedUnder<StaffRef> {
         respond(async {
-            let heads = blocking(&state, move |c| {
+            let heads = reading(&state, move |c| {
                 org::department_exists(c, id.0)?;
                 org::heads_of_departments(c, &[id.0])
             })

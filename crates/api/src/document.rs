@@ -101,7 +101,7 @@ fn add_limits(name: &str, property: &mut Map<String, Value>) {
             if let Some(min) = limits::text_min(name) {
                 property.entry("minLength").or_insert(json!(min));
             }
-            if let Some(pattern) = pattern(name) {
+            if let Some(pattern) = directory_domain::validate::pattern(name) {
                 property.entry("pattern").or_insert(json!(pattern));
             }
         }
@@ -126,22 +126,6 @@ fn add_limits(name: &str, property: &mut Map<String, Value>) {
         }
         _ => {}
     }
-}
-
-/// What the domain's checks accept, as ECMA regular expressions.
-fn pattern(name: &str) -> Option<&'static str> {
-    Some(match name {
-        // Not blank: the domain trims and refuses empty names.
-        "name" | "full_name" | "employee_id" => r"\S",
-        // A plain mailbox with a dotted domain (the domain's email rule).
-        "email" | "email2" | "email3" => {
-            r"^\s*(?=[^@\s]{1,64}@)[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\s*$"
-        }
-        // 7 to 15 digits, an optional leading +, the usual separators.
-        "mobile" | "mobile2" | "mobile3" => r"^\s*\+?[ ().-]*([0-9][ ().-]*){7,15}\s*$",
-        "username" => r"^\s*[A-Za-z0-9._@-]{3,64}\s*$",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -182,6 +166,9 @@ mod tests {
             out["components"]["schemas"]["NewFloor"]["additionalProperties"],
             false
         );
-        assert_eq!(props["name"]["pattern"], r"\S");
+        assert_eq!(
+            props["name"]["pattern"].as_str(),
+            directory_domain::validate::pattern("name")
+        );
     }
 }

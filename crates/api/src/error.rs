@@ -1,8 +1,25 @@
 //! The one place errors become HTTP statuses and problem documents.
 //!
-//! Handlers work with [`ApiError`]; it comes from the domain's validation
-//! errors, the db crate's errors and poem-openapi's own parse errors, and
-//! each per-operation response enum turns it into its matching variant.
+//! Every failure becomes an [`ApiError`], one variant per status, through
+//! total conversions (`match` without a catch-all: a new kind of database or
+//! request error does not compile until it has a status). Reads answer with
+//! the narrower [`ReadError`], which has no conflict or stale variant. Each
+//! operation's response enum then takes one of the two through
+//! `responses::answers!`, which must place every variant in a status the
+//! operation declares, so a status an operation can produce and does not
+//! document is a compile error, never a run-time 500.
+//!
+//! What reaches a read handler is a [`ReadFailure`] and what reaches a
+//! write handler a [`WriteFailure`] (from `reading` and `writing`); only
+//! the first converts into a [`ReadError`], so a handler that writes cannot
+//! answer with a read's response enum:
+//!
+//! ```compile_fail
+//! use directory_api::error::{ReadError, WriteFailure};
+//! fn answer_a_write_as_a_read(failure: WriteFailure) -> ReadError {
+//!     failure.into()
+//! }
+//! ```
 
 use crate::problem::{FieldProblem, Problem};
 use directory_db::DbError;
@@ -13,13 +30,71 @@ pub const VALIDATION: &str = "urn:hospital-directory:problem:validation";
 pub const CONFLICT: &str = "urn:hospital-directory:problem:conflict";
 pub const STALE: &str = "urn:hospital-directory:problem:stale-version";
 pub const NOT_FOUND: &str = "urn:hospital-directory:problem:not-found";
+pub const UNAVAILABLE: &str = "urn:hospital-directory:problem:unavailable";
 
+/// Seconds a client is asked to wait (`Retry-After`) after a 503: the
+/// database was busy, unreachable, or a transaction kept losing a race.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// Every way a request can fail, one variant per status.
 #[derive(Debug, Clone)]
-pub struct ApiError(pub Problem);
+pub enum ApiError {
+    /// 400: wrong whatever the data (shape, types, lengths, formats).
+    BadRequest(Problem),
+    /// 401: no valid bearer token.
+    Unauthorized(Problem),
+    /// 403: the token's roles do not grant the permission.
+    Forbidden(Problem),
+    /// 404: no such resource.
+    NotFound(Problem),
+    /// 409: well-formed, but does not fit the stored data.
+    Conflict(Problem),
+    /// 412: If-Match names a version that is no longer current.
+    PreconditionFailed(Problem),
+    /// 415: the body is not JSON.
+    UnsupportedMediaType(Problem),
+    /// 503: the database is busy or unreachable; try again shortly.
+    Unavailable(Problem),
+    /// 500: a fault of ours; the body names only the request.
+    Internal(Problem),
+}
+
+/// The failures of a read: no conflict, no stale version, no body.
+#[derive(Debug, Clone)]
+pub enum ReadError {
+    BadRequest(Problem),
+    Unauthorized(Problem),
+    Forbidden(Problem),
+    NotFound(Problem),
+    Unavailable(Problem),
+    Internal(Problem),
+}
+
+/// A database error from a read (`reading`).
+#[derive(Debug)]
+pub struct ReadFailure(pub DbError);
+
+/// A database error from a write (`writing`).
+#[derive(Debug)]
+pub struct WriteFailure(pub DbError);
 
 impl ApiError {
+    pub fn problem(&self) -> &Problem {
+        match self {
+            Self::BadRequest(p)
+            | Self::Unauthorized(p)
+            | Self::Forbidden(p)
+            | Self::NotFound(p)
+            | Self::Conflict(p)
+            | Self::PreconditionFailed(p)
+            | Self::UnsupportedMediaType(p)
+            | Self::Unavailable(p)
+            | Self::Internal(p) => p,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
-        self.0.status()
+        self.problem().status()
     }
 
     pub fn validation(errors: Vec<FieldProblem>) -> Self {
@@ -28,7 +103,7 @@ impl ApiError {
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        Self(Problem {
+        Self::BadRequest(Problem {
             kind: VALIDATION.into(),
             title: "Invalid request".into(),
             status: 400,
@@ -47,11 +122,31 @@ impl ApiError {
     pub fn not_found(detail: impl Into<String>) -> Self {
         let mut problem = Problem::new(StatusCode::NOT_FOUND, detail);
         problem.kind = NOT_FOUND.into();
-        Self(problem)
+        Self::NotFound(problem)
+    }
+
+    pub fn conflict(detail: impl Into<String>, errors: Option<Vec<FieldProblem>>) -> Self {
+        Self::Conflict(Problem {
+            kind: CONFLICT.into(),
+            title: "Conflict".into(),
+            status: 409,
+            detail: Some(detail.into()),
+            errors,
+        })
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::Unauthorized(Problem::new(StatusCode::UNAUTHORIZED, detail))
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut problem = Problem::new(StatusCode::SERVICE_UNAVAILABLE, detail);
+        problem.kind = UNAVAILABLE.into();
+        Self::Unavailable(problem)
     }
 
     pub fn internal() -> Self {
-        Self(Problem::new(
+        Self::Internal(Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "The server could not handle this request.",
         ))
@@ -75,56 +170,107 @@ impl From<DomainError> for ApiError {
 }
 
 impl From<DbError> for ApiError {
+    /// The one mapping of database errors to statuses.
     fn from(error: DbError) -> Self {
         match error {
             DbError::NotFound { .. } => Self::not_found(error.to_string()),
-            DbError::Conflict { field, message } => Self(Problem {
-                kind: CONFLICT.into(),
-                title: "Conflict".into(),
-                status: 409,
-                errors: field.map(|field| {
-                    vec![FieldProblem {
-                        field,
-                        message: message.clone(),
-                    }]
-                }),
-                detail: Some(message),
-            }),
-            DbError::Transient(cause) => {
-                tracing::warn!(%cause, "transaction kept losing a race");
-                Self(Problem {
-                    kind: CONFLICT.into(),
-                    title: "Conflict".into(),
-                    status: 409,
-                    detail: Some("a concurrent change got in the way; try again".into()),
-                    errors: None,
-                })
-            }
+            DbError::Conflict { field, message } => Self::conflict(
+                message.clone(),
+                field.map(|field| vec![FieldProblem { field, message }]),
+            ),
             DbError::Stale { .. } => {
                 let mut problem = Problem::new(StatusCode::PRECONDITION_FAILED, error.to_string());
                 problem.kind = STALE.into();
-                Self(problem)
+                Self::PreconditionFailed(problem)
             }
             // A well-formed request that does not fit the stored data (a
             // missing referenced row, a unit of another department, a
             // supervision cycle): a conflict, not a malformed request.
             DbError::Invalid(domain) => {
-                let mut problem = ApiError::from(domain).0;
-                problem.kind = CONFLICT.into();
-                problem.title = "Conflict".into();
-                problem.status = 409;
-                Self(problem)
+                let errors = field_problems(domain.errors());
+                let detail = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Self::conflict(detail, Some(errors))
+            }
+            // Kept losing a race even after running again: a moment later
+            // it will most likely succeed.
+            DbError::Transient(cause) => {
+                tracing::warn!(%cause, "transaction kept losing a race");
+                Self::unavailable("concurrent changes got in the way; try again shortly")
+            }
+            DbError::Busy(waited) => {
+                tracing::debug!(?waited, "database work could not start in time");
+                Self::unavailable("the server is busy; try again shortly")
             }
             DbError::Unavailable(cause) => {
                 tracing::warn!(%cause, "database unavailable");
-                Self(Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database is unavailable; try again shortly.",
-                ))
+                Self::unavailable("the database is unavailable; try again shortly")
             }
             DbError::Config(cause) | DbError::Internal(cause) => {
                 tracing::error!(%cause, "database error");
                 Self::internal()
+            }
+        }
+    }
+}
+
+impl From<WriteFailure> for ApiError {
+    fn from(WriteFailure(error): WriteFailure) -> Self {
+        Self::from(error)
+    }
+}
+
+impl From<ReadFailure> for ApiError {
+    fn from(ReadFailure(error): ReadFailure) -> Self {
+        Self::from(error)
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::BadRequest(p) => Self::BadRequest(p),
+            ReadError::Unauthorized(p) => Self::Unauthorized(p),
+            ReadError::Forbidden(p) => Self::Forbidden(p),
+            ReadError::NotFound(p) => Self::NotFound(p),
+            ReadError::Unavailable(p) => Self::Unavailable(p),
+            ReadError::Internal(p) => Self::Internal(p),
+        }
+    }
+}
+
+impl From<DomainError> for ReadError {
+    fn from(error: DomainError) -> Self {
+        Self::narrow(ApiError::from(error))
+    }
+}
+
+impl From<ReadFailure> for ReadError {
+    fn from(ReadFailure(error): ReadFailure) -> Self {
+        Self::narrow(ApiError::from(error))
+    }
+}
+
+impl ReadError {
+    /// The read's view of an error. A query that only reads cannot
+    /// conflict, go stale or carry a body, so those arrive here only from a
+    /// fault of ours: logged, and a 500.
+    pub fn narrow(error: ApiError) -> Self {
+        match error {
+            ApiError::BadRequest(p) => Self::BadRequest(p),
+            ApiError::Unauthorized(p) => Self::Unauthorized(p),
+            ApiError::Forbidden(p) => Self::Forbidden(p),
+            ApiError::NotFound(p) => Self::NotFound(p),
+            ApiError::Unavailable(p) => Self::Unavailable(p),
+            ApiError::Internal(p) => Self::Internal(p),
+            ApiError::Conflict(p)
+            | ApiError::PreconditionFailed(p)
+            | ApiError::UnsupportedMediaType(p) => {
+                tracing::error!(status = p.status, detail = ?p.detail, "a read failed as only a write can");
+                Self::Internal(ApiError::internal().problem().clone())
             }
         }
     }
@@ -139,25 +285,22 @@ fn field_of(message: &str) -> Option<String> {
 }
 
 /// Turns poem-openapi's own request errors (malformed JSON, wrong types,
-/// missing or unknown fields, bad parameters, wrong content type) into a
-/// problem document.
+/// missing or unknown fields, bad parameters, wrong content type, a refused
+/// token) into a problem document.
 pub fn from_request_error(error: &poem::Error) -> ApiError {
     if let Some(body) = error.downcast_ref::<crate::body::BodyErrors>() {
         return ApiError::validation(body.0.clone());
     }
     if let Some(failure) = error.downcast_ref::<crate::auth::AuthFailure>() {
-        return ApiError(Problem::new(failure.status(), failure.to_string()));
+        return failure.to_api_error();
     }
     let status = error.status();
     if status == StatusCode::UNAUTHORIZED {
-        return ApiError(Problem::new(
-            status,
-            crate::auth::AuthFailure::Unauthenticated.to_string(),
-        ));
+        return ApiError::unauthorized(crate::auth::AuthFailure::Unauthenticated.to_string());
     }
     let message = error.to_string();
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-        return ApiError(Problem::new(
+        return ApiError::UnsupportedMediaType(Problem::new(
             status,
             "the request body must be application/json",
         ));
@@ -219,14 +362,28 @@ mod tests {
                 412,
             ),
             (DbError::Unavailable("down".into()), 503),
+            (DbError::Transient("deadlock".into()), 503),
+            (DbError::Busy(std::time::Duration::from_secs(1)), 503),
             (DbError::Internal("secret detail".into()), 500),
         ];
         for (error, status) in cases {
             let api = ApiError::from(error);
-            assert_eq!(api.0.status, status);
-            if status == 500 {
-                assert!(!api.0.detail.unwrap_or_default().contains("secret"));
-            }
+            assert_eq!(api.status().as_u16(), status);
+            assert!(
+                !api.problem()
+                    .detail
+                    .clone()
+                    .unwrap_or_default()
+                    .contains("secret")
+            );
         }
+    }
+
+    #[test]
+    fn a_read_that_fails_as_a_write_would_is_our_fault() {
+        let read = ReadError::from(ReadFailure(DbError::taken("name", "X")));
+        assert!(matches!(read, ReadError::Internal(_)), "{read:?}");
+        let read = ReadError::from(ReadFailure(DbError::not_found("unit", 3)));
+        assert!(matches!(read, ReadError::NotFound(_)), "{read:?}");
     }
 }

@@ -2,12 +2,12 @@
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::infrastructure::{
     self as infra, BuildingSort, FloorFilter, FloorSort, TheatreFilter, TheatreSort,
 };
@@ -76,7 +76,7 @@ impl BuildingsApi {
         #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
         /// Relations to embed: `floors`.
         #[oai(validator(pattern = r"^((floors)(,(floors))*)?$"))]
         expand: Query<Option<String>>,
@@ -85,8 +85,9 @@ impl BuildingsApi {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<BuildingSort>(sort.0.as_deref())?;
             let wanted = parse_expand(expand.0.as_deref(), &["floors"])?;
-            let (items, total) = blocking(&state, move |c| {
-                let found = infra::list_buildings(c, q.0.as_deref(), sort, page)?;
+            let (items, total) = reading(&state, move |c| {
+                let found =
+                    infra::list_buildings(c, q.0.as_ref().map(|q| q.0.as_str()), sort, page)?;
                 Ok((expand_buildings(c, found.items, &wanted)?, found.total))
             })
             .await?;
@@ -108,7 +109,7 @@ impl BuildingsApi {
     ) -> Fetched<BuildingView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["floors"])?;
-            let view = blocking(&state, move |c| {
+            let view = reading(&state, move |c| {
                 let building = infra::get_building(c, id.0)?;
                 Ok(expand_buildings(c, vec![building], &wanted)?.remove(0))
             })
@@ -200,7 +201,7 @@ impl BuildingsApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<FloorSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 infra::get_building(c, id.0)?;
                 infra::list_floors(
                     c,
@@ -246,7 +247,7 @@ impl FloorsApi {
                 building_id: building_id.0,
             };
             let found =
-                blocking(&state, move |c| infra::list_floors(c, &filter, sort, page)).await?;
+                reading(&state, move |c| infra::list_floors(c, &filter, sort, page)).await?;
             Ok(Listed::page(found.items, found.total, page))
         })
         .await
@@ -261,7 +262,7 @@ impl FloorsApi {
         id: Path<FloorId>,
     ) -> Fetched<Floor> {
         respond(async {
-            let floor = blocking(&state, move |c| infra::get_floor(c, id.0)).await?;
+            let floor = reading(&state, move |c| infra::get_floor(c, id.0)).await?;
             let tag = etag(floor.audit.version);
             Ok(Fetched::Ok(Json(floor), tag))
         })
@@ -349,7 +350,7 @@ impl FloorsApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<TheatreSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 infra::get_floor(c, id.0)?;
                 infra::list_theatres(
                     c,
@@ -394,7 +395,7 @@ impl TheatresApi {
             let filter = TheatreFilter {
                 floor_id: floor_id.0,
             };
-            let found = blocking(&state, move |c| {
+            let found = reading(&state, move |c| {
                 infra::list_theatres(c, &filter, sort, page)
             })
             .await?;
@@ -412,7 +413,7 @@ impl TheatresApi {
         id: Path<OperatingTheatreId>,
     ) -> Fetched<OperatingTheatre> {
         respond(async {
-            let theatre = blocking(&state, move |c| infra::get_theatre(c, id.0)).await?;
+            let theatre = reading(&state, move |c| infra::get_theatre(c, id.0)).await?;
             let tag = etag(theatre.audit.version);
             Ok(Fetched::Ok(Json(theatre), tag))
         })

@@ -25,7 +25,7 @@ pub mod staff;
 mod state;
 pub mod units;
 
-pub use state::{AppState, blocking, writing};
+pub use state::{AppState, reading, writing, writing_on_pool};
 
 use bytes::Bytes;
 use poem::middleware::{CatchPanic, Cors, RequestId, ReuseId, Tracing};

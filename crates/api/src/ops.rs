@@ -2,7 +2,7 @@
 
 use crate::payload::Json;
 use crate::problem::Problem;
-use crate::{AppState, blocking};
+use crate::{AppState, reading};
 use directory_db::migrations;
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -53,7 +53,7 @@ impl OpsApi {
     /// The database is reachable and fully migrated.
     #[oai(path = "/readyz", method = "get", tag = "OpsTags::Ops")]
     async fn readyz(&self, state: Data<&AppState>) -> ReadyResponse {
-        let checked = blocking(&state, |conn| {
+        let checked = reading(&state, |conn| {
             let pending = migrations::pending_count(conn)?;
             Ok((conn.backend().name(), pending))
         })
@@ -69,7 +69,7 @@ impl OpsApi {
                 format!("{pending} database migrations are not applied"),
             ))),
             Err(error) => {
-                tracing::warn!(%error, "readiness check failed");
+                tracing::warn!(error = %error.0, "readiness check failed");
                 ReadyResponse::NotReady(Json(Problem::new(
                     poem::http::StatusCode::SERVICE_UNAVAILABLE,
                     "the database is unreachable",

@@ -46,6 +46,29 @@ impl Problem {
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
+
+    /// The same problem answered with another status (an operation that
+    /// answers a kind of failure as another it declares). As a 500 it keeps
+    /// nothing of the cause, which goes to the log.
+    pub fn restatus(self, status: u16) -> Self {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if code == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(was = self.status, detail = ?self.detail, "answered as a fault of ours");
+            return Self::new(code, "The server could not handle this request.");
+        }
+        let kind = match code {
+            StatusCode::CONFLICT => crate::error::CONFLICT.to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => crate::error::UNAVAILABLE.to_owned(),
+            StatusCode::BAD_REQUEST if self.errors.is_some() => crate::error::VALIDATION.to_owned(),
+            _ => "about:blank".to_owned(),
+        };
+        Self {
+            kind,
+            title: code.canonical_reason().unwrap_or("Error").to_owned(),
+            status,
+            ..self
+        }
+    }
 }
 
 impl IntoResponse for Problem {
@@ -183,8 +206,27 @@ pub async fn check_if_match<E: poem::Endpoint>(
             Err(_) => Err(crate::responses::bad_if_match()),
         };
         if let Err(error) = parsed {
-            return Ok(error.0.into_response());
+            return Ok(error.problem().clone().into_response());
         }
     }
     Ok(next.call(req).await?.into_response())
+}
+
+/// RFC 9112 section 3.2: an HTTP/1.1 request without exactly one `Host`
+/// is answered 400 (hyper serves it otherwise). HTTP/1.0 may leave it out,
+/// and HTTP/2 names the host in `:authority`. The server asks this before
+/// the request reaches the endpoint.
+pub fn missing_host(
+    version: poem::http::Version,
+    headers: &poem::http::HeaderMap,
+) -> Option<Response> {
+    if version != poem::http::Version::HTTP_11 {
+        return None;
+    }
+    let detail = match headers.get_all(poem::http::header::HOST).iter().count() {
+        1 => return None,
+        0 => "an HTTP/1.1 request must name the host in a Host header",
+        _ => "an HTTP/1.1 request must have exactly one Host header",
+    };
+    Some(Problem::new(StatusCode::BAD_REQUEST, detail).into_response())
 }

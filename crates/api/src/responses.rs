@@ -1,13 +1,66 @@
 //! The response enums every operation returns: one per kind of operation,
 //! each listing every status it can answer, so the document is honest.
-//! They take any [`ApiError`] and pick the matching variant.
+//!
+//! A read's enum takes a [`ReadError`], a write's an [`ApiError`], through
+//! [`answers!`]: an exhaustive match that puts each kind of failure in a
+//! status the enum declares (or, written out, in another declared status:
+//! a stale version on an operation without If-Match is a conflict). A kind
+//! of failure an enum has no place for does not compile.
 
-use crate::error::{ApiError, from_request_error};
+use crate::error::{ApiError, RETRY_AFTER_SECS, ReadError, from_request_error};
 use crate::payload::Body;
 use crate::payload::Json;
 use crate::problem::Problem;
 use poem_openapi::{ApiResponse, Object};
 use std::future::Future;
+
+/// A response enum and the failures it answers: [`ReadError`] for reads,
+/// [`ApiError`] for writes.
+pub trait Answers: From<Self::Error> {
+    type Error;
+}
+
+/// Runs a handler body and turns its error into the operation's response.
+pub async fn respond<R: Answers>(body: impl Future<Output = Result<R, R::Error>>) -> R {
+    body.await.unwrap_or_else(R::from)
+}
+
+/// Places every failure of `$error` in a variant of `$ty`. The five
+/// failures every operation can meet (a bad parameter, no token, no
+/// permission, an unavailable database, a fault of ours) have their fixed
+/// variants; the rest are listed, `as <status>` where the operation
+/// answers them with another declared status.
+macro_rules! answers {
+    ($ty:ident $(<$t:ident>)? from $error:ident {
+        $($kind:ident => $variant:ident $(as $status:literal)?),* $(,)?
+    }) => {
+        impl$(<$t: Body>)? Answers for $ty$(<$t>)? {
+            type Error = $error;
+        }
+
+        impl$(<$t: Body>)? From<$error> for $ty$(<$t>)? {
+            fn from(error: $error) -> Self {
+                match error {
+                    $error::BadRequest(p) => Self::BadRequest(Json(p)),
+                    $error::Unauthorized(p) => Self::Unauthorized(Json(p), "Bearer".into()),
+                    $error::Forbidden(p) => Self::Forbidden(Json(p)),
+                    $error::Unavailable(p) => {
+                        Self::Unavailable(Json(p), RETRY_AFTER_SECS.to_string())
+                    }
+                    $error::Internal(p) => Self::Internal(Json(p)),
+                    $($error::$kind(p) => Self::$variant(Json(answers!(@as p $($status)?))),)*
+                }
+            }
+        }
+    };
+    (@as $p:ident) => { $p };
+    (@as $p:ident $status:literal) => { $p.restatus($status) };
+}
+
+/// The problem of a failed read (the document's request errors included).
+fn read_problem(error: &poem::Error) -> ReadError {
+    ReadError::narrow(from_request_error(error))
+}
 
 /// One page of a list.
 #[derive(Debug, Object, serde::Serialize)]
@@ -17,11 +70,6 @@ pub struct ListPage<T: Body> {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
-}
-
-/// Runs a handler body and turns its error into the operation's response.
-pub async fn respond<R: From<ApiError>>(body: impl Future<Output = Result<R, ApiError>>) -> R {
-    body.await.unwrap_or_else(R::from)
 }
 
 /// An ETag for a row version. Strong, because If-Match compares strongly.
@@ -57,25 +105,6 @@ pub fn bad_if_match() -> ApiError {
     ApiError::field("If-Match", "must be an ETag from this API, such as \"3\"")
 }
 
-macro_rules! from_api_error {
-    ($ty:ident $(<$t:ident>)? { $($status:literal => $variant:ident),* $(,)? }) => {
-        impl$(<$t: Body>)? From<ApiError> for $ty$(<$t>)? {
-            fn from(error: ApiError) -> Self {
-                match error.0.status {
-                    401 => Self::Unauthorized(Json(error.0), "Bearer".into()),
-                    403 => Self::Forbidden(Json(error.0)),
-                    $($status => Self::$variant(Json(error.0)),)*
-                    _ => Self::Internal(Json(ApiError::internal().0)),
-                }
-            }
-        }
-    };
-}
-
-fn problem_of(error: &poem::Error) -> ApiError {
-    from_request_error(error)
-}
-
 /// A list operation.
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "list_bad_request")]
@@ -95,16 +124,18 @@ pub enum Listed<T: Body> {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn list_bad_request<T: Body>(error: poem::Error) -> Listed<T> {
-    problem_of(&error).into()
+    read_problem(&error).into()
 }
 
-from_api_error!(Listed<T> { 400 => BadRequest, 503 => Unavailable });
+// A list has no "not found": a read that says so is a fault of ours.
+answers!(Listed<T> from ReadError { NotFound => Internal as 500 });
 
 impl<T: Body> Listed<T> {
     pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
@@ -139,16 +170,17 @@ pub enum ListedUnder<T: Body> {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn nested_list_bad_request<T: Body>(error: poem::Error) -> ListedUnder<T> {
-    problem_of(&error).into()
+    read_problem(&error).into()
 }
 
-from_api_error!(ListedUnder<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+answers!(ListedUnder<T> from ReadError { NotFound => NotFound });
 
 impl<T: Body> ListedUnder<T> {
     pub fn page(items: Vec<T>, total: i64, page: directory_db::Page) -> Self {
@@ -174,7 +206,7 @@ impl<T: Body> ListedUnder<T> {
     }
 }
 
-/// Reading one resource (and actions that answer with it).
+/// Reading one resource.
 #[derive(ApiResponse)]
 #[oai(bad_request_handler = "fetched_bad_request")]
 pub enum Fetched<T: Body> {
@@ -196,16 +228,17 @@ pub enum Fetched<T: Body> {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn fetched_bad_request<T: Body>(error: poem::Error) -> Fetched<T> {
-    problem_of(&error).into()
+    read_problem(&error).into()
 }
 
-from_api_error!(Fetched<T> { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+answers!(Fetched<T> from ReadError { NotFound => NotFound });
 
 /// Creating a resource.
 #[derive(ApiResponse)]
@@ -236,16 +269,25 @@ pub enum Created<T: Body> {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn created_bad_request<T: Body>(error: poem::Error) -> Created<T> {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Created<T> { 400 => BadRequest, 409 => Conflict, 415 => UnsupportedMediaType, 503 => Unavailable });
+// What a new resource refers to must exist: a missing one is a conflict
+// with the stored data (the design's rule), and without If-Match a
+// version can only have moved under a concurrent change.
+answers!(Created<T> from ApiError {
+    NotFound => Conflict as 409,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => UnsupportedMediaType,
+});
 
 /// A partial update (JSON merge semantics: absent leaves a field alone,
 /// null clears it).
@@ -279,18 +321,21 @@ pub enum Updated<T: Body> {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn updated_bad_request<T: Body>(error: poem::Error) -> Updated<T> {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Updated<T> {
-    400 => BadRequest, 404 => NotFound, 409 => Conflict, 412 => PreconditionFailed,
-    415 => UnsupportedMediaType, 503 => Unavailable,
+answers!(Updated<T> from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => PreconditionFailed,
+    UnsupportedMediaType => UnsupportedMediaType,
 });
 
 /// Deleting a resource.
@@ -321,16 +366,65 @@ pub enum Deleted {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn deleted_bad_request(error: poem::Error) -> Deleted {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Deleted { 400 => BadRequest, 404 => NotFound, 409 => Conflict, 412 => PreconditionFailed, 503 => Unavailable });
+// No body: a content type cannot be wrong.
+answers!(Deleted from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => PreconditionFailed,
+    UnsupportedMediaType => BadRequest as 400,
+});
+
+/// An action on one resource that answers with it (deactivate, reactivate).
+#[derive(ApiResponse)]
+#[oai(bad_request_handler = "acted_bad_request")]
+pub enum Acted<T: Body> {
+    /// The resource as it is now, with its ETag.
+    #[oai(status = 200)]
+    Ok(Json<T>, #[oai(header = "ETag")] String),
+    /// A parameter is invalid.
+    #[oai(status = 400, content_type = "application/problem+json")]
+    BadRequest(Json<Problem>),
+    /// No such resource.
+    #[oai(status = 404, content_type = "application/problem+json")]
+    NotFound(Json<Problem>),
+    /// The stored data does not allow it; the detail says why.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
+    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+    #[oai(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's roles do not grant the permission this needs.
+    #[oai(status = 403, content_type = "application/problem+json")]
+    Forbidden(Json<Problem>),
+    /// An unexpected failure; the body gives only the request id.
+    #[oai(status = 500, content_type = "application/problem+json")]
+    Internal(Json<Problem>),
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
+    #[oai(status = 503, content_type = "application/problem+json")]
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+}
+
+fn acted_bad_request<T: Body>(error: poem::Error) -> Acted<T> {
+    from_request_error(&error).into()
+}
+
+answers!(Acted<T> from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => BadRequest as 400,
+});
 
 /// Adding a link (a head, a works-in department, a role).
 #[derive(ApiResponse)]
@@ -348,6 +442,9 @@ pub enum Linked {
     /// One of the two resources does not exist.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// The stored data does not allow it; the detail says why.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
     /// No valid bearer token: log in at `POST /api/v1/auth/login`.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
@@ -357,16 +454,22 @@ pub enum Linked {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn linked_bad_request(error: poem::Error) -> Linked {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Linked { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+answers!(Linked from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => BadRequest as 400,
+});
 
 impl Linked {
     pub fn new(created: bool) -> Self {
@@ -391,6 +494,9 @@ pub enum Unlinked {
     /// There is no such link.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Problem>),
+    /// The stored data does not allow it; the detail says why.
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
     /// No valid bearer token: log in at `POST /api/v1/auth/login`.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
@@ -400,16 +506,22 @@ pub enum Unlinked {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn unlinked_bad_request(error: poem::Error) -> Unlinked {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Unlinked { 400 => BadRequest, 404 => NotFound, 503 => Unavailable });
+answers!(Unlinked from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => BadRequest as 400,
+});
 
 /// Taking a role from an account: an unlink that may be refused, because
 /// someone must always be able to manage accounts.
@@ -437,16 +549,22 @@ pub enum RoleTaken {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn role_taken_bad_request(error: poem::Error) -> RoleTaken {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(RoleTaken { 400 => BadRequest, 404 => NotFound, 409 => Conflict, 503 => Unavailable });
+answers!(RoleTaken from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => BadRequest as 400,
+});
 
 #[cfg(test)]
 mod tests {
@@ -480,22 +598,32 @@ pub enum Done {
     /// The token's roles do not grant the permission this needs.
     #[oai(status = 403, content_type = "application/problem+json")]
     Forbidden(Json<Problem>),
+    /// The account changed at the same moment (it was deleted, say).
+    #[oai(status = 409, content_type = "application/problem+json")]
+    Conflict(Json<Problem>),
     /// The body is not JSON.
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn done_bad_request(error: poem::Error) -> Done {
-    problem_of(&error).into()
+    from_request_error(&error).into()
 }
 
-from_api_error!(Done { 400 => BadRequest, 415 => UnsupportedMediaType, 503 => Unavailable });
+// The caller's own account: if it is gone, it went while this ran.
+answers!(Done from ApiError {
+    NotFound => Conflict as 409,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => UnsupportedMediaType,
+});
 
 #[cfg(test)]
 mod if_match_tests {

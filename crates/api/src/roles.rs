@@ -2,10 +2,10 @@
 
 use crate::auth::{ManageAccess, ReadAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_page, parse_sort};
+use crate::common::{Search, location, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::accounts::{self, RoleSort};
 use directory_domain::{NewRole, Role, RoleId, RolePatch};
 use poem::web::Data;
@@ -32,13 +32,13 @@ impl RolesApi {
         #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
         sort: Query<Option<String>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
     ) -> Listed<Role> {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<RoleSort>(sort.0.as_deref())?;
-            let found = blocking(&state, move |c| {
-                accounts::list_roles(c, q.0.as_deref(), sort, page)
+            let found = reading(&state, move |c| {
+                accounts::list_roles(c, q.0.as_ref().map(|q| q.0.as_str()), sort, page)
             })
             .await?;
             Ok(Listed::page(found.items, found.total, page))
@@ -55,7 +55,7 @@ impl RolesApi {
         id: Path<RoleId>,
     ) -> Fetched<Role> {
         respond(async {
-            let role = blocking(&state, move |c| accounts::get_role(c, id.0)).await?;
+            let role = reading(&state, move |c| accounts::get_role(c, id.0)).await?;
             let tag = etag(role.audit.version);
             Ok(Fetched::Ok(Json(role), tag))
         })

@@ -2,11 +2,11 @@
 
 use crate::auth::{AnyAccess, today};
 use crate::body::JsonBody;
-use crate::error::{ApiError, from_request_error};
+use crate::error::{ApiError, RETRY_AFTER_SECS, WriteFailure, from_request_error};
 use crate::payload::Json;
 use crate::problem::Problem;
-use crate::responses::{Done, Fetched, etag, respond};
-use crate::{AppState, Tag, blocking};
+use crate::responses::{Answers, Done, Fetched, etag, respond};
+use crate::{AppState, Tag, reading, writing_on_pool};
 use directory_db::accounts;
 use directory_db::sessions::{self, LockoutPolicy};
 use directory_db::{DbError, DbResult};
@@ -42,23 +42,42 @@ pub enum LoginResult {
     /// An unexpected failure; the body gives only the request id.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// The database is unavailable; try again shortly.
+    /// The database is busy or unavailable; try again after `Retry-After`
+    /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
 }
 
 fn login_bad_request(error: poem::Error) -> LoginResult {
     from_request_error(&error).into()
 }
 
+impl Answers for LoginResult {
+    type Error = ApiError;
+}
+
 impl From<ApiError> for LoginResult {
     fn from(error: ApiError) -> Self {
-        match error.0.status {
-            400 => Self::BadRequest(Json(error.0)),
-            415 => Self::UnsupportedMediaType(Json(error.0)),
-            503 => Self::Unavailable(Json(error.0)),
-            401 => Self::Unauthorized(Json(error.0), "Bearer".into()),
-            _ => Self::Internal(Json(ApiError::internal().0)),
+        let unavailable = |p: Problem| Self::Unavailable(Json(p), RETRY_AFTER_SECS.to_string());
+        match error {
+            ApiError::BadRequest(p) => Self::BadRequest(Json(p)),
+            ApiError::Unauthorized(p) | ApiError::Forbidden(p) => {
+                Self::Unauthorized(Json(p), "Bearer".into())
+            }
+            // The account went while the login ran: as good as unknown.
+            ApiError::NotFound(_) => Self::Unauthorized(
+                Json(Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong username or password",
+                )),
+                "Bearer".into(),
+            ),
+            // A concurrent change to the account or the failure counts: a
+            // moment later the login settles.
+            ApiError::Conflict(p) | ApiError::PreconditionFailed(p) => unavailable(p.restatus(503)),
+            ApiError::UnsupportedMediaType(p) => Self::UnsupportedMediaType(Json(p)),
+            ApiError::Unavailable(p) => unavailable(p),
+            ApiError::Internal(p) => Self::Internal(Json(p)),
         }
     }
 }
@@ -124,13 +143,13 @@ impl SessionApi {
             .unwrap_or_else(|| "unknown".into());
         let settings = state.auth.clone();
         respond(async {
-            let LoginRequest { username, password } = body.0;
+            let LoginRequest { username, password } = body.0.validated()?;
             let (user_key, address_key) = attempt_keys(&username, &address);
             let keys = [user_key.clone(), address_key.clone()];
             // Three steps, so the password check (CPU only) holds no pooled
             // connection: reads go on while logins hash.
             let checked = keys.clone();
-            let candidate = blocking(&state, move |c| -> DbResult<_> {
+            let candidate = reading(&state, move |c| -> DbResult<_> {
                 if let Some(seconds) = sessions::locked_for(c, &checked)? {
                     return Ok(Err(seconds));
                 }
@@ -142,7 +161,7 @@ impl SessionApi {
                 Err(seconds) => return Ok(locked(seconds)),
             };
             let matched = check_password(candidate, password).await?;
-            let outcome = blocking(&state, move |c| -> DbResult<Outcome> {
+            let outcome = writing_on_pool(&state, move |c| -> DbResult<Outcome> {
                 let account = match matched {
                     Some(matched) => accounts::may_log_in(c, matched, today())?,
                     None => None,
@@ -187,7 +206,7 @@ impl SessionApi {
     async fn logout(&self, state: Data<&AppState>, auth: AnyAccess) -> Done {
         respond(async {
             let session = auth.0.session;
-            blocking(&state, move |c| sessions::end_session(c, session)).await?;
+            writing_on_pool(&state, move |c| sessions::end_session(c, session)).await?;
             state.tokens.forget_session(session);
             Ok(Done::NoContent)
         })
@@ -201,7 +220,7 @@ impl SessionApi {
     async fn me(&self, state: Data<&AppState>, auth: AnyAccess) -> Fetched<Me> {
         respond(async {
             let account = auth.0.account;
-            let me = blocking(&state, move |c| accounts::me(c, account)).await?;
+            let me = reading(&state, move |c| accounts::me(c, account)).await?;
             let tag = etag(me.account.audit.version);
             Ok(Fetched::Ok(Json(me), tag))
         })
@@ -222,7 +241,7 @@ impl SessionApi {
         respond(async {
             let caller = auth.0;
             let change = body.0;
-            blocking(&state, move |c| {
+            writing_on_pool(&state, move |c| {
                 let me = accounts::get_account(c, caller.account)?;
                 let change = change.validated(&me.username)?;
                 accounts::change_own_password(
@@ -236,8 +255,8 @@ impl SessionApi {
             .await
             // A wrong current password or a weak new one is a bad request,
             // not a conflict with stored data.
-            .map_err(|e| match e {
-                directory_db::DbError::Invalid(rule) => ApiError::from(rule),
+            .map_err(|WriteFailure(e)| match e {
+                DbError::Invalid(rule) => ApiError::from(rule),
                 other => ApiError::from(other),
             })?;
             state.tokens.forget_account(caller.account);

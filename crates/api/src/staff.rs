@@ -2,13 +2,13 @@
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
-    respond,
+    Acted, Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag,
+    if_match, respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_domain::{
     CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId, StaffPatch,
@@ -97,7 +97,7 @@ impl StaffApi {
         cadre_id: Query<Option<CadreId>>,
         active: Query<Option<bool>>,
         /// Case-insensitive search in name, email and employee id.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
         /// Relations to embed: `works_in`.
         #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
         expand: Query<Option<String>>,
@@ -113,9 +113,9 @@ impl StaffApi {
                 designation_id: designation_id.0,
                 cadre_id: cadre_id.0,
                 active: active.0,
-                q: q.0,
+                q: q.0.map(|q| q.0),
             };
-            let (items, total) = blocking(&state, move |c| {
+            let (items, total) = reading(&state, move |c| {
                 let found = st::list_staff(c, &filter, sort, page, after)?;
                 Ok((expand_staff(c, found.items, &wanted)?, found.total))
             })
@@ -138,7 +138,7 @@ impl StaffApi {
     ) -> Fetched<StaffView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
-            let view = blocking(&state, move |c| {
+            let view = reading(&state, move |c| {
                 let staff = st::get_staff(c, id.0)?;
                 Ok(expand_staff(c, vec![staff], &wanted)?.remove(0))
             })
@@ -239,14 +239,14 @@ impl StaffApi {
         state: Data<&AppState>,
         auth: WriteAccess,
         id: Path<StaffId>,
-    ) -> Fetched<Staff> {
+    ) -> Acted<Staff> {
         respond(async {
             let staff = writing(&state, move |c| {
                 st::set_staff_active(c, id.0, false, Some(auth.0.account))
             })
             .await?;
             let tag = etag(staff.audit.version);
-            Ok(Fetched::Ok(Json(staff), tag))
+            Ok(Acted::Ok(Json(staff), tag))
         })
         .await
     }
@@ -258,14 +258,14 @@ impl StaffApi {
         state: Data<&AppState>,
         auth: WriteAccess,
         id: Path<StaffId>,
-    ) -> Fetched<Staff> {
+    ) -> Acted<Staff> {
         respond(async {
             let staff = writing(&state, move |c| {
                 st::set_staff_active(c, id.0, true, Some(auth.0.account))
             })
             .await?;
             let tag = etag(staff.audit.version);
-            Ok(Fetched::Ok(Json(staff), tag))
+            Ok(Acted::Ok(Json(staff), tag))
         })
         .await
     }
@@ -279,7 +279,7 @@ impl StaffApi {
         id: Path<StaffId>,
     ) -> ListedUnder<DepartmentRef> {
         respond(async {
-            let links = blocking(&state, move |c| {
+            let links = reading(&state, move |c| {
                 st::staff_exists(c, id.0)?;
                 st::works_in_of(c, &[id.0])
             })

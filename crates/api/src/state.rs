@@ -1,6 +1,7 @@
 //! What every handler can reach: the database threads, and on SQLite the
 //! writer.
 
+use crate::error::{ReadFailure, WriteFailure};
 use directory_db::threads::DbThreads;
 use directory_db::writer::Writer;
 use directory_db::{DbConnection, DbError, Pool};
@@ -39,9 +40,29 @@ impl AppState {
     }
 }
 
-/// Runs a diesel closure on a database thread with a pooled connection:
-/// diesel blocks, and a reactor thread must never wait on the database.
-pub async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, DbError>
+/// Runs a read on a database thread with a pooled connection: diesel
+/// blocks, and a reactor thread must never wait on the database. Its
+/// failure can only become a read's answer ([`crate::error::ReadError`]).
+pub async fn reading<T, F>(state: &AppState, f: F) -> Result<T, ReadFailure>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+{
+    on_pool(state, f).await.map_err(ReadFailure)
+}
+
+/// Runs a write on the pool rather than the SQLite writer: for writes that
+/// must not hold up the others (they hash a password first), or that must
+/// commit at once on their own (a login).
+pub async fn writing_on_pool<T, F>(state: &AppState, f: F) -> Result<T, WriteFailure>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+{
+    on_pool(state, f).await.map_err(WriteFailure)
+}
+
+async fn on_pool<T, F>(state: &AppState, f: F) -> Result<T, DbError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
@@ -59,15 +80,14 @@ where
 
 /// Runs a write: on SQLite through the writer thread, where it may be
 /// committed together with the other writes waiting (and so may run twice:
-/// `f` must start from its inputs each time); elsewhere as [`blocking`].
-/// Not for work that must not hold up other writes (password hashing).
-pub async fn writing<T, F>(state: &AppState, f: F) -> Result<T, DbError>
+/// `f` must start from its inputs each time); elsewhere on the pool.
+pub async fn writing<T, F>(state: &AppState, f: F) -> Result<T, WriteFailure>
 where
     T: Send + 'static,
     F: FnMut(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
 {
     let Some(writer) = &state.writer else {
-        return blocking(state, f).await;
+        return on_pool(state, f).await.map_err(WriteFailure);
     };
     let (answer, answered) = tokio::sync::oneshot::channel();
     writer.submit(f, move |result| {
@@ -76,5 +96,6 @@ where
     });
     answered
         .await
-        .map_err(|_| DbError::Internal("the writer dropped a write".into()))?
+        .map_err(|_| WriteFailure(DbError::Internal("the writer dropped a write".into())))?
+        .map_err(WriteFailure)
 }

@@ -2,13 +2,13 @@
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
-use crate::common::{location, parse_expand, parse_page, parse_sort};
+use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
     Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
-use crate::{AppState, Tag, blocking, writing};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::organisation::{self as org, UnitFilter, UnitSort};
 use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
 use poem::web::Data;
@@ -77,7 +77,7 @@ impl UnitsApi {
         sort: Query<Option<String>>,
         department_id: Query<Option<DepartmentId>>,
         /// Case-insensitive search in the name.
-        q: Query<Option<String>>,
+        q: Query<Option<Search>>,
         /// Relations to embed: `heads`.
         #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
         expand: Query<Option<String>>,
@@ -88,9 +88,9 @@ impl UnitsApi {
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
             let filter = UnitFilter {
                 department_id: department_id.0,
-                q: q.0,
+                q: q.0.map(|q| q.0),
             };
-            let (items, total) = blocking(&state, move |c| {
+            let (items, total) = reading(&state, move |c| {
                 let found = org::list_units(c, &filter, sort, page)?;
                 Ok((expand_units(c, found.items, &wanted)?, found.total))
             })
@@ -113,7 +113,7 @@ impl UnitsApi {
     ) -> Fetched<UnitView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
-            let view = blocking(&state, move |c| {
+            let view = reading(&state, move |c| {
                 let unit = org::get_unit(c, id.0)?;
                 Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
             })
@@ -200,7 +200,7 @@ impl UnitsApi {
         id: Path<UnitId>,
     ) -> ListedUnder<StaffRef> {
         respond(async {
-            let heads = blocking(&state, move |c| {
+            let heads = reading(&state, move |c| {
                 org::get_unit(c, id.0)?;
                 org::heads_of_units(c, &[id.0])
             })

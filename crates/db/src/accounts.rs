@@ -514,20 +514,24 @@ pub fn put_account_role(
     role: RoleId,
     actor: Actor,
 ) -> DbResult<bool> {
-    crate::write_transaction(conn, |conn| {
-        account_row(conn, account)?;
-        role_row(conn, role)?;
-        let exists: i64 = account_roles::table
+    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
+        let found: i64 = account_roles::table
             .filter(account_roles::account_id.eq(account.0))
             .filter(account_roles::role_id.eq(role.0))
             .count()
             .get_result(conn)?;
-        if exists > 0 {
+        Ok(found > 0)
+    };
+    let result = crate::write_transaction(conn, |conn| {
+        account_row(conn, account)?;
+        role_row(conn, role)?;
+        if exists(conn)? {
             return Ok(false);
         }
         add_role_link(conn, account.0, role.0, actor.map(|a| a.0))?;
         Ok(true)
-    })
+    });
+    crate::settle_link_race(conn, result, exists)
 }
 
 /// Takes a role from an account, unless it was the last active account
@@ -770,12 +774,11 @@ pub fn update_account(
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;
         if let Patch::Set(staff_id) = &patch.staff_id {
-            crate::staff::staff_exists(conn, *staff_id).map_err(|_| {
-                DomainError::field(
-                    "staff_id",
-                    format!("staff member {staff_id} does not exist"),
-                )
-            })?;
+            crate::referenced(
+                crate::staff::staff_exists(conn, *staff_id),
+                "staff_id",
+                || format!("staff member {staff_id} does not exist"),
+            )?;
         }
         let at = now();
         let username = patch.username.as_set();

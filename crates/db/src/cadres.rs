@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, DomainError,
-    NewCadre, NewDesignation,
+    Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, NewCadre,
+    NewDesignation,
 };
 
 #[derive(Debug, Queryable, Selectable)]
@@ -228,9 +228,10 @@ pub fn get_designation(conn: &mut DbConnection, id: DesignationId) -> DbResult<D
 }
 
 fn cadre_must_exist(conn: &mut DbConnection, id: CadreId) -> DbResult<()> {
-    cadre_row(conn, id)
-        .map(|_| ())
-        .map_err(|_| DomainError::field("cadre_id", format!("cadre {id} does not exist")).into())
+    crate::referenced(cadre_row(conn, id), "cadre_id", || {
+        format!("cadre {id} does not exist")
+    })
+    .map(|_| ())
 }
 
 pub fn create_designation(

@@ -1,7 +1,7 @@
 //! The db crate's one error type. Every database failure becomes one of these
 //! variants, and the api crate maps each variant to one HTTP status:
-//! NotFound 404, Conflict 409, Stale 412, Invalid 400/422, Unavailable 503,
-//! Config and Internal 500 (logged, never shown).
+//! NotFound 404, Conflict and Invalid 409, Stale 412, Transient, Busy and
+//! Unavailable 503, Config and Internal 500 (logged, never shown).
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
 use directory_domain::DomainError;
@@ -35,6 +35,12 @@ pub enum DbError {
     /// may simply be run again.
     #[error("a concurrent change got in the way; try again")]
     Transient(String),
+
+    /// The work could not start within the wait allowed (every database
+    /// thread was busy for that long): the server sheds it rather than
+    /// queue it.
+    #[error("the database was busy for {0:?}; try again shortly")]
+    Busy(std::time::Duration),
 
     #[error("database unavailable: {0}")]
     Unavailable(String),

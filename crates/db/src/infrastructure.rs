@@ -11,8 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Building, BuildingId, BuildingPatch, DomainError, Floor, FloorId, FloorPatch, NewBuilding,
-    NewFloor, NewOperatingTheatre, OperatingTheatre, OperatingTheatreId, OperatingTheatrePatch,
+    Building, BuildingId, BuildingPatch, Floor, FloorId, FloorPatch, NewBuilding, NewFloor,
+    NewOperatingTheatre, OperatingTheatre, OperatingTheatreId, OperatingTheatrePatch,
 };
 
 #[derive(Debug, Queryable, Selectable)]
@@ -244,11 +244,8 @@ pub fn create_floor(conn: &mut DbConnection, new: &NewFloor, actor: Actor) -> Db
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
     crate::write_transaction(conn, |conn| {
-        building_row(conn, new.building_id).map_err(|_| {
-            DomainError::field(
-                "building_id",
-                format!("building {} does not exist", new.building_id),
-            )
+        crate::referenced(building_row(conn, new.building_id), "building_id", || {
+            format!("building {} does not exist", new.building_id)
         })?;
         diesel::insert_into(floors::table)
             .values((
@@ -450,8 +447,8 @@ pub fn create_theatre(
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
     crate::write_transaction(conn, |conn| {
-        floor_row(conn, new.floor_id).map_err(|_| {
-            DomainError::field("floor_id", format!("floor {} does not exist", new.floor_id))
+        crate::referenced(floor_row(conn, new.floor_id), "floor_id", || {
+            format!("floor {} does not exist", new.floor_id)
         })?;
         diesel::insert_into(operating_theatres::table)
             .values((

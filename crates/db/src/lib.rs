@@ -97,6 +97,36 @@ where
         .or(expected.is_none().into_sql::<diesel::sql_types::Bool>())
 }
 
+/// A row the change refers to must exist: if it does not, that is the
+/// client's mistake, reported on `field` (409); any other failure (an
+/// outage, a lost race) stays what it is.
+pub(crate) fn referenced<T>(
+    result: DbResult<T>,
+    field: &str,
+    missing: impl FnOnce() -> String,
+) -> DbResult<T> {
+    match result {
+        Err(DbError::NotFound { .. }) => {
+            Err(directory_domain::DomainError::field(field, missing()).into())
+        }
+        other => other,
+    }
+}
+
+/// A link PUT that lost a race: a concurrent identical PUT inserted the
+/// same row first and the unique key refused ours. The link is there,
+/// which is all the PUT asked for, so it answers "already there".
+pub(crate) fn settle_link_race(
+    conn: &mut DbConnection,
+    result: DbResult<bool>,
+    exists: impl FnOnce(&mut DbConnection) -> DbResult<bool>,
+) -> DbResult<bool> {
+    match result {
+        Err(DbError::Conflict { .. }) if exists(conn)? => Ok(false),
+        other => other,
+    }
+}
+
 /// The row changed between our read and our write (a concurrent update).
 pub(crate) fn stale(entity: &'static str, id: i32, current: i32) -> DbError {
     DbError::Stale {

@@ -340,12 +340,11 @@ pub fn create_unit(conn: &mut DbConnection, new: &NewUnit, actor: Actor) -> DbRe
     let at = now();
     let key = unique_key(&new.name);
     crate::write_transaction(conn, |conn| {
-        department_exists(conn, new.department_id).map_err(|_| {
-            directory_domain::DomainError::field(
-                "department_id",
-                format!("department {} does not exist", new.department_id),
-            )
-        })?;
+        crate::referenced(
+            department_exists(conn, new.department_id),
+            "department_id",
+            || format!("department {} does not exist", new.department_id),
+        )?;
         diesel::insert_into(units::table)
             .values(UnitInsert {
                 department_id: new.department_id.0,
@@ -474,15 +473,18 @@ pub fn put_department_head(
     staff_id: StaffId,
     actor: Actor,
 ) -> DbResult<bool> {
-    crate::write_transaction(conn, |conn| {
-        department_exists(conn, department)?;
-        crate::staff::staff_exists(conn, staff_id)?;
-        let exists: i64 = department_heads::table
+    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
+        let found: i64 = department_heads::table
             .filter(department_heads::department_id.eq(department.0))
             .filter(department_heads::staff_id.eq(staff_id.0))
             .count()
             .get_result(conn)?;
-        if exists > 0 {
+        Ok(found > 0)
+    };
+    let result = crate::write_transaction(conn, |conn| {
+        department_exists(conn, department)?;
+        crate::staff::staff_exists(conn, staff_id)?;
+        if exists(conn)? {
             return Ok(false);
         }
         diesel::insert_into(department_heads::table)
@@ -494,7 +496,8 @@ pub fn put_department_head(
             ))
             .execute(conn)?;
         Ok(true)
-    })
+    });
+    crate::settle_link_race(conn, result, exists)
 }
 
 pub fn remove_department_head(
@@ -554,15 +557,18 @@ pub fn put_unit_head(
     staff_id: StaffId,
     actor: Actor,
 ) -> DbResult<bool> {
-    crate::write_transaction(conn, |conn| {
-        unit_row(conn, unit)?;
-        crate::staff::staff_exists(conn, staff_id)?;
-        let exists: i64 = unit_heads::table
+    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
+        let found: i64 = unit_heads::table
             .filter(unit_heads::unit_id.eq(unit.0))
             .filter(unit_heads::staff_id.eq(staff_id.0))
             .count()
             .get_result(conn)?;
-        if exists > 0 {
+        Ok(found > 0)
+    };
+    let result = crate::write_transaction(conn, |conn| {
+        unit_row(conn, unit)?;
+        crate::staff::staff_exists(conn, staff_id)?;
+        if exists(conn)? {
             return Ok(false);
         }
         diesel::insert_into(unit_heads::table)
@@ -574,7 +580,8 @@ pub fn put_unit_head(
             ))
             .execute(conn)?;
         Ok(true)
-    })
+    });
+    crate::settle_link_race(conn, result, exists)
 }
 
 pub fn remove_unit_head(conn: &mut DbConnection, unit: UnitId, staff_id: StaffId) -> DbResult<()> {

@@ -769,15 +769,18 @@ pub fn put_works_in(
     department: DepartmentId,
     actor: Actor,
 ) -> DbResult<bool> {
-    crate::write_transaction(conn, |conn| {
-        staff_exists(conn, staff_id)?;
-        crate::organisation::department_exists(conn, department)?;
-        let exists: i64 = staff_works_in::table
+    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
+        let found: i64 = staff_works_in::table
             .filter(staff_works_in::staff_id.eq(staff_id.0))
             .filter(staff_works_in::department_id.eq(department.0))
             .count()
             .get_result(conn)?;
-        if exists > 0 {
+        Ok(found > 0)
+    };
+    let result = crate::write_transaction(conn, |conn| {
+        staff_exists(conn, staff_id)?;
+        crate::organisation::department_exists(conn, department)?;
+        if exists(conn)? {
             return Ok(false);
         }
         diesel::insert_into(staff_works_in::table)
@@ -789,7 +792,8 @@ pub fn put_works_in(
             ))
             .execute(conn)?;
         Ok(true)
-    })
+    });
+    crate::settle_link_race(conn, result, exists)
 }
 
 pub fn remove_works_in(

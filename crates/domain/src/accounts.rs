@@ -1,7 +1,7 @@
 //! Login accounts and the functional roles that grant permissions.
 
 use crate::limits::{DESCRIPTION_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN, USERNAME_MAX};
-use crate::validate::Checker;
+use crate::validate::{Characters, Checker};
 use crate::{AccountId, Audit, DomainError, Patch, RoleId, StaffId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,8 @@ impl NewRole {
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let name = c.text("name", &self.name, NAME_MAX);
-        let description = c.opt_text("description", self.description.as_deref(), DESCRIPTION_MAX);
+        let description =
+            c.opt_free_text("description", self.description.as_deref(), DESCRIPTION_MAX);
         c.finish()?;
         Ok(Self {
             name,
@@ -118,7 +119,7 @@ impl RolePatch {
         let mut c = Checker::new();
         let patch = Self {
             name: c.patch_text("name", &self.name, NAME_MAX),
-            description: c.patch_opt_text("description", &self.description, DESCRIPTION_MAX),
+            description: c.patch_free_text("description", &self.description, DESCRIPTION_MAX),
             permissions: c
                 .patch_required("permissions", &self.permissions)
                 .map(dedup),
@@ -296,6 +297,18 @@ impl fmt::Debug for LoginRequest {
     }
 }
 
+impl LoginRequest {
+    /// A username no account could have (see the account rules) is a
+    /// malformed request, answered before any lookup; the password is only
+    /// ever compared with a hash, so any text will do.
+    pub fn validated(self) -> Result<Self, DomainError> {
+        let mut c = Checker::new();
+        let username = check_username(&mut c, &self.username);
+        c.finish()?;
+        Ok(Self { username, ..self })
+    }
+}
+
 /// The answer to a successful login.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
@@ -362,6 +375,9 @@ impl PasswordChange {
 }
 
 fn check_username(c: &mut Checker, username: &str) -> String {
+    if !c.characters("username", username, Characters::SingleLine) {
+        return username.to_owned();
+    }
     let raw_len = username.chars().count();
     let username = username.trim().to_owned();
     let len = if raw_len > USERNAME_MAX {

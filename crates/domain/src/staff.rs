@@ -95,7 +95,7 @@ impl NewStaff {
             email3: c.opt_email("email3", self.email3.as_deref(), EMAIL_MAX),
             mobile2: c.opt_mobile("mobile2", self.mobile2.as_deref()),
             mobile3: c.opt_mobile("mobile3", self.mobile3.as_deref()),
-            office_address: c.opt_text(
+            office_address: c.opt_free_text(
                 "office_address",
                 self.office_address.as_deref(),
                 OFFICE_ADDRESS_MAX,
@@ -177,7 +177,7 @@ impl StaffPatch {
             email3: opt_email(&mut c, "email3", &self.email3),
             mobile2: opt_mobile(&mut c, "mobile2", &self.mobile2),
             mobile3: opt_mobile(&mut c, "mobile3", &self.mobile3),
-            office_address: c.patch_opt_text(
+            office_address: c.patch_free_text(
                 "office_address",
                 &self.office_address,
                 OFFICE_ADDRESS_MAX,

@@ -17,6 +17,95 @@ pub fn tidy(value: &str) -> String {
     value.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Which characters a text field holds. No field holds control characters
+/// (Unicode Cc: C0, DEL, C1): PostgreSQL cannot store NUL at all, and the
+/// rest are invisible or break the lines of every list and spreadsheet that
+/// shows the value. Free text (an office address, a role's description)
+/// keeps its line breaks and tabs; names, ids, emails, phones and usernames
+/// are single lines. The OpenAPI document states the same rules as patterns
+/// ([`pattern`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Characters {
+    SingleLine,
+    FreeText,
+}
+
+impl Characters {
+    pub fn allows(self, c: char) -> bool {
+        !c.is_control() || (self == Self::FreeText && matches!(c, '\t' | '\n' | '\r'))
+    }
+
+    fn complaint(self) -> &'static str {
+        match self {
+            Self::SingleLine => {
+                "must not contain control characters (such as NUL, tabs or line breaks)"
+            }
+            Self::FreeText => {
+                "must not contain control characters other than tabs and line breaks (such as NUL)"
+            }
+        }
+    }
+}
+
+/// The white space that the checks trim and fold and that may surround an
+/// email, phone number or username, as a character class: Rust's
+/// `char::is_whitespace` without the control characters, written out
+/// because regular expression engines disagree on `\s` (ECMA counts U+FEFF,
+/// Python U+001C-U+001F).
+macro_rules! blank {
+    () => {
+        r"[ \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    };
+}
+
+/// Neither blank nor control.
+macro_rules! visible {
+    () => {
+        r"[^\x00-\x20\x7F-\x9F\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    };
+}
+
+/// Not a control character.
+macro_rules! single_line {
+    () => {
+        r"[^\x00-\x1F\x7F-\x9F]"
+    };
+}
+
+/// Regular expressions (ECMA and Python alike) for what the checks accept,
+/// by field name, for the OpenAPI document; `None` where no rule applies.
+pub fn pattern(field: &str) -> Option<&'static str> {
+    Some(match field {
+        // At least one visible character, and no control characters.
+        "name" | "full_name" | "employee_id" => {
+            concat!("^", single_line!(), "*", visible!(), single_line!(), "*$")
+        }
+        "abbr" => concat!("^", single_line!(), "*$"),
+        "office_address" | "description" => r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",
+        // A plain mailbox with a dotted domain (`is_email`).
+        "email" | "email2" | "email3" => concat!(
+            "^",
+            blank!(),
+            r"*(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+",
+            blank!(),
+            "*$"
+        ),
+        // 7 to 15 digits, an optional leading +, the usual separators.
+        "mobile" | "mobile2" | "mobile3" => concat!(
+            "^",
+            blank!(),
+            r"*\+?[ ().-]*([0-9][ ().-]*){7,15}",
+            blank!(),
+            "*$"
+        ),
+        "username" => concat!("^", blank!(), "*[A-Za-z0-9._@-]{3,64}", blank!(), "*$"),
+        _ => return None,
+    })
+}
+
+/// A search text (`q`): anything but control characters.
+pub const SEARCH_PATTERN: &str = concat!("^", single_line!(), "*$");
+
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<FieldError>,
@@ -39,10 +128,22 @@ impl Checker {
         }
     }
 
+    /// Refuses characters `kind` does not allow; true if all are allowed.
+    pub fn characters(&mut self, field: &str, value: &str, kind: Characters) -> bool {
+        let ok = value.chars().all(|c| kind.allows(c));
+        if !ok {
+            self.fail(field, kind.complaint());
+        }
+        ok
+    }
+
     /// A required single-line text: tidied, not empty, at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         // The limit applies to what the client sent, as the document says.
         let too_long = value.chars().count() > max;
+        if !self.characters(field, value, Characters::SingleLine) {
+            return value.to_owned();
+        }
         let value = tidy(value);
         if too_long {
             self.fail(field, format!("must be at most {max} characters"));
@@ -57,6 +158,9 @@ impl Checker {
     /// An optional text: empty after tidying means absent.
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let raw = value?;
+        if !self.characters(field, raw, Characters::SingleLine) {
+            return Some(raw.to_owned());
+        }
         let value = tidy(raw);
         if raw.chars().count() > max {
             self.fail(field, format!("must be at most {max} characters"));
@@ -69,6 +173,39 @@ impl Checker {
             self.fail(field, format!("must be at most {max} characters"));
         }
         Some(value)
+    }
+
+    /// Optional free text: trimmed, line breaks and tabs kept; empty means
+    /// absent.
+    pub fn opt_free_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let raw = value?;
+        if !self.characters(field, raw, Characters::FreeText) {
+            return Some(raw.to_owned());
+        }
+        if raw.chars().count() > max {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        let value = raw.trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// A patch of optional free text: an empty string clears it too.
+    pub fn patch_free_text(
+        &mut self,
+        field: &str,
+        value: &Patch<String>,
+        max: usize,
+    ) -> Patch<String> {
+        match value {
+            Patch::Unchanged => Patch::Unchanged,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(value) => self.opt_free_text(field, Some(value), max).into(),
+        }
     }
 
     /// A patch of a required text: may be left alone or replaced, never cleared.
@@ -108,6 +245,9 @@ impl Checker {
 
     pub fn email(&mut self, field: &str, value: &str, max: usize) -> String {
         let too_long = value.chars().count() > max;
+        if !self.characters(field, value, Characters::SingleLine) {
+            return value.to_owned();
+        }
         let value = value.trim().to_owned();
         if value.is_empty() {
             self.fail(field, "must not be empty");
@@ -120,14 +260,17 @@ impl Checker {
     }
 
     pub fn opt_email(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
-        let value = value?.trim();
-        if value.is_empty() {
+        let value = value?;
+        if value.trim().is_empty() && self.characters(field, value, Characters::SingleLine) {
             return None;
         }
         Some(self.email(field, value, max))
     }
 
     pub fn mobile(&mut self, field: &str, value: &str) -> String {
+        if !self.characters(field, value, Characters::SingleLine) {
+            return value.to_owned();
+        }
         match normalise_mobile(value) {
             Some(number) => number,
             None => {
@@ -143,8 +286,8 @@ impl Checker {
     }
 
     pub fn opt_mobile(&mut self, field: &str, value: Option<&str>) -> Option<String> {
-        let value = value?.trim();
-        if value.is_empty() {
+        let value = value?;
+        if value.trim().is_empty() && self.characters(field, value, Characters::SingleLine) {
             return None;
         }
         Some(self.mobile(field, value))
@@ -255,6 +398,37 @@ mod tests {
         let errors = c.finish().unwrap_err();
         let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "abbr", "email"]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_free_text_keeps_its_lines() {
+        for bad in [
+            "Ana\0esthesia",
+            "Ana\testhesia",
+            "Ana\nesthesia",
+            "A\u{7f}",
+            "A\u{85}",
+        ] {
+            let mut c = Checker::new();
+            c.text("name", bad, 120);
+            let errors = c.finish().unwrap_err();
+            assert_eq!(errors.errors()[0].field, "name", "{bad:?}");
+        }
+        let mut c = Checker::new();
+        c.email("email", "a\0@b.org", 254);
+        c.mobile("mobile", "\t+91 98100 00001");
+        c.opt_text("abbr", Some("U\u{1b}1"), 20);
+        c.opt_email("email2", Some("\0"), 254);
+        assert_eq!(c.finish().unwrap_err().errors().len(), 4);
+
+        let mut c = Checker::new();
+        let address = c.opt_free_text("office_address", Some("  Room 12\r\n\tBlock B \n"), 500);
+        assert_eq!(address.as_deref(), Some("Room 12\r\n\tBlock B"));
+        assert_eq!(c.opt_free_text("office_address", Some(" \n "), 500), None);
+        assert!(c.finish().is_ok());
+        let mut c = Checker::new();
+        c.opt_free_text("office_address", Some("Room\u{0} 12"), 500);
+        assert!(c.finish().is_err());
     }
 
     #[test]

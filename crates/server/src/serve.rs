@@ -61,10 +61,15 @@ where
         let remote = RemoteAddr(Addr::SocketAddr(peer));
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let endpoint = endpoint.clone();
+            let refused =
+                directory_api::problem::missing_host(request.version(), request.headers());
             let request =
                 poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
             async move {
-                let response = endpoint.get_response(request).await;
+                let response = match refused {
+                    Some(refused) => refused,
+                    None => endpoint.get_response(request).await,
+                };
                 Ok::<_, Infallible>(hyper::Response::from(response))
             }
         });

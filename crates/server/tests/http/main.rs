@@ -9,6 +9,7 @@ mod concurrency;
 mod errors;
 mod faults;
 mod infrastructure;
+mod input;
 mod ops;
 mod organisation;
 mod staff;
