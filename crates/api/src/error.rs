@@ -201,8 +201,8 @@ impl From<DbError> for ApiError {
                 tracing::warn!(%cause, "transaction kept losing a race");
                 Self::unavailable("concurrent changes got in the way; try again shortly")
             }
-            DbError::Busy(waited) => {
-                tracing::debug!(?waited, "database work could not start in time");
+            DbError::Busy => {
+                tracing::debug!("work could not start in time");
                 Self::unavailable("the server is busy; try again shortly")
             }
             DbError::Unavailable(cause) => {
@@ -363,7 +363,7 @@ mod tests {
             ),
             (DbError::Unavailable("down".into()), 503),
             (DbError::Transient("deadlock".into()), 503),
-            (DbError::Busy(std::time::Duration::from_secs(1)), 503),
+            (DbError::Busy, 503),
             (DbError::Internal("secret detail".into()), 500),
         ];
         for (error, status) in cases {

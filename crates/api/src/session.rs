@@ -16,6 +16,7 @@ use poem::http::StatusCode;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, OpenApi};
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 /// The answer to a login attempt.
@@ -94,15 +95,33 @@ fn attempt_keys(username: &str, address: &str) -> (String, String) {
     (format!("u:{user}"), format!("a:{address}"))
 }
 
+/// Logins that may wait for a password check, per core, before more are
+/// answered 503 at once: a check takes ~10 ms of a core, so a storm of
+/// logins queues a fraction of a second at most rather than without end.
+const CHECKS_WAITING_PER_CORE: usize = 32;
+
 /// Checks a password on a blocking thread, at most one per core at a time.
 /// The wait is here, on the async side: a login storm queues without
-/// taking the blocking threads that database work needs.
+/// taking the blocking threads that database work needs, and only so far.
 async fn check_password(
     candidate: accounts::LoginCandidate,
     password: String,
 ) -> Result<Option<accounts::PasswordMatch>, DbError> {
     static CHECKS: LazyLock<Semaphore> =
         LazyLock::new(|| Semaphore::new(directory_db::passwords::at_once()));
+    static IN_LINE: AtomicUsize = AtomicUsize::new(0);
+    /// Counts a login in line until it is done.
+    struct InLine;
+    impl Drop for InLine {
+        fn drop(&mut self) {
+            IN_LINE.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    let most = directory_db::passwords::at_once() * (CHECKS_WAITING_PER_CORE + 1);
+    let _in_line = InLine;
+    if IN_LINE.fetch_add(1, Ordering::AcqRel) >= most {
+        return Err(DbError::Busy);
+    }
     let failed =
         |e: &dyn std::fmt::Display| DbError::Internal(format!("password check failed: {e}"));
     let _permit = CHECKS.acquire().await.map_err(|e| failed(&e))?;

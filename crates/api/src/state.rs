@@ -2,9 +2,16 @@
 //! writer.
 
 use crate::error::{ReadFailure, WriteFailure};
-use directory_db::threads::DbThreads;
+use directory_db::health::Health;
+use directory_db::threads::{DbThreads, Ticket};
 use directory_db::writer::Writer;
 use directory_db::{DbConnection, DbError, Pool};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How long a request waits for its database work to start, unless the
+/// configuration says otherwise (`database.queue_timeout_ms`).
+pub const QUEUE_TIMEOUT: Duration = Duration::from_millis(250);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,16 +21,21 @@ pub struct AppState {
     /// SQLite's writes go here rather than to the pool (see
     /// `directory_db::writer`); `None` on PostgreSQL and MySQL.
     pub writer: Option<Writer>,
+    /// How long a request's database work may wait to start before the
+    /// request is answered 503: load is shed, not queued.
+    pub queue_timeout: Duration,
     pub auth: crate::auth::AuthSettings,
     pub tokens: std::sync::Arc<crate::auth::TokenCache>,
 }
 
 impl AppState {
-    /// Starts the database threads for `pool`.
-    pub fn new(pool: Pool) -> std::io::Result<Self> {
+    /// Starts the database threads for `pool`; with `health`, work fails
+    /// at once while it says the database does not answer.
+    pub fn new(pool: Pool, health: Option<Health>) -> std::io::Result<Self> {
         Ok(Self {
-            db: DbThreads::start(&pool)?,
+            db: DbThreads::start(&pool, health)?,
             writer: None,
+            queue_timeout: QUEUE_TIMEOUT,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
         })
@@ -34,10 +46,40 @@ impl AppState {
         self
     }
 
+    pub fn with_queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
+    }
+
     pub fn with_auth(mut self, auth: crate::auth::AuthSettings) -> Self {
         self.auth = auth;
         self
     }
+
+    /// The database is known not to answer: fail now rather than queue.
+    fn database_down(&self) -> Option<DbError> {
+        self.db
+            .health()
+            .is_some_and(Health::is_down)
+            .then(|| DbError::Unavailable("the database does not answer".into()))
+    }
+}
+
+/// Waits for the answer to queued work. Work that has not started within
+/// `wait` is given up (it will never run) and the request is answered
+/// 503; work that has started is waited for to its end.
+async fn answer_of<T>(
+    wait: Duration,
+    ticket: &Ticket,
+    mut answered: oneshot::Receiver<Result<T, DbError>>,
+    lost: &'static str,
+) -> Result<T, DbError> {
+    let answer = match tokio::time::timeout(wait, &mut answered).await {
+        Ok(answer) => answer,
+        Err(_) if ticket.abandon() => return Err(DbError::Busy),
+        Err(_) => answered.await,
+    };
+    answer.map_err(|_| DbError::Internal(lost.into()))?
 }
 
 /// Runs a read on a database thread with a pooled connection: diesel
@@ -67,15 +109,23 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
 {
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    state.db.submit(move |conn| {
+    if let Some(down) = state.database_down() {
+        return Err(down);
+    }
+    let ticket = Ticket::default();
+    let (answer, answered) = oneshot::channel();
+    state.db.submit(ticket.clone(), move |conn| {
         // The client may have gone; nothing to undo for a read, and a
         // write outside the writer thread has committed or rolled back.
         let _ = answer.send(conn.and_then(|conn| f(conn)));
     });
-    answered
-        .await
-        .map_err(|_| DbError::Internal("the database task failed".into()))?
+    answer_of(
+        state.queue_timeout,
+        &ticket,
+        answered,
+        "the database task failed",
+    )
+    .await
 }
 
 /// Runs a write: on SQLite through the writer thread, where it may be
@@ -89,13 +139,18 @@ where
     let Some(writer) = &state.writer else {
         return on_pool(state, f).await.map_err(WriteFailure);
     };
-    let (answer, answered) = tokio::sync::oneshot::channel();
-    writer.submit(f, move |result| {
+    let ticket = Ticket::default();
+    let (answer, answered) = oneshot::channel();
+    writer.submit(ticket.clone(), f, move |result| {
         // The client may have gone; the write stands either way.
         let _ = answer.send(result);
     });
-    answered
-        .await
-        .map_err(|_| WriteFailure(DbError::Internal("the writer dropped a write".into())))?
-        .map_err(WriteFailure)
+    answer_of(
+        state.queue_timeout,
+        &ticket,
+        answered,
+        "the writer dropped a write",
+    )
+    .await
+    .map_err(WriteFailure)
 }

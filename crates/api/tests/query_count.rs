@@ -58,7 +58,10 @@ async fn list_queries_do_not_grow_with_the_page() {
         ..PoolOptions::default()
     };
     let pool = build_pool(&db.url, &options).unwrap();
-    let client = TestClient::new(app(AppState::new(pool).unwrap(), &HttpOptions::default()));
+    let client = TestClient::new(app(
+        AppState::new(pool, None).unwrap(),
+        &HttpOptions::default(),
+    ));
 
     let pairs = [
         ("/api/v1/staff?limit=5", "/api/v1/staff?limit=200"),

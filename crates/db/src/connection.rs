@@ -271,20 +271,66 @@ fn pool_size_for(url: &str, configured: u32) -> u32 {
 /// Builds the pool and opens one connection, so a wrong URL or password is
 /// reported now with the driver's own message.
 pub fn build_pool(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
-    let backend = Backend::from_url(url)?;
     // Check the URL and credentials once, with the driver's message.
     drop(DbConnection::open(url)?);
-    let max_size = pool_size_for(url, options.max_size);
-    diesel::r2d2::Pool::builder()
-        .max_size(max_size)
+    pool_builder(url, options)?
+        .build(Manager::new(url))
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Builds the pool without reaching the database: for a server that starts
+/// while its database does not answer, and connects once it does.
+pub fn build_pool_lazily(url: &str, options: &PoolOptions) -> Result<Pool, DbError> {
+    let backend = Backend::from_url(url)?;
+    if !backend.is_compiled_in() {
+        // The same clear error as a connection attempt gives.
+        drop(DbConnection::open(url)?);
+    }
+    Ok(pool_builder(url, options)?.build_unchecked(Manager::new(url)))
+}
+
+/// r2d2 logs every failed connection attempt as an error, several a
+/// second while the database is down; `health` says it once, when it
+/// happens, and again when the database answers.
+#[derive(Debug)]
+struct QuietErrors;
+
+impl diesel::r2d2::HandleError<DbError> for QuietErrors {
+    fn handle_error(&self, error: DbError) {
+        tracing::debug!(%error, "a pooled connection could not be opened");
+    }
+}
+
+fn pool_builder(
+    url: &str,
+    options: &PoolOptions,
+) -> Result<diesel::r2d2::Builder<Manager>, DbError> {
+    let backend = Backend::from_url(url)?;
+    Ok(diesel::r2d2::Pool::builder()
+        .error_handler(Box::new(QuietErrors))
+        .max_size(pool_size_for(url, options.max_size))
         .min_idle(Some(1))
         .connection_timeout(options.connection_timeout)
         // A server connection is checked on checkout (one round trip), so a
         // database restart heals by itself; an embedded SQLite connection
         // cannot go away, and skipping the check saves a query per request.
-        .test_on_check_out(backend != Backend::Sqlite)
-        .build(Manager::new(url))
-        .map_err(|e| DbError::Unavailable(e.to_string()))
+        .test_on_check_out(backend != Backend::Sqlite))
+}
+
+/// `url` with a bound on how long opening a connection may take, where the
+/// driver takes one in the URL and the URL sets none (PostgreSQL's
+/// `connect_timeout`, at least 2 seconds by libpq's rule). Without it a
+/// database host that drops packets holds a connection attempt for minutes.
+pub fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if !matches!(Backend::from_url(url), Ok(Backend::Postgres)) || url.contains("connect_timeout=")
+    {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}connect_timeout={}",
+        timeout.as_secs().max(2)
+    )
 }
 
 #[cfg(test)]
@@ -325,6 +371,27 @@ mod tests {
         assert_eq!(
             redact_url("mysql://root@127.0.0.1/x"),
             "mysql://root@127.0.0.1/x"
+        );
+    }
+
+    #[test]
+    fn postgres_urls_get_a_connect_timeout_unless_they_name_one() {
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db", second),
+            "postgres://u@h/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require", Duration::from_secs(5)),
+            "postgres://u@h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9", second),
+            "postgres://u@h/db?connect_timeout=9"
+        );
+        assert_eq!(
+            with_connect_timeout("sqlite://data/x.db", second),
+            "sqlite://data/x.db"
         );
     }
 

@@ -37,10 +37,10 @@ pub enum DbError {
     Transient(String),
 
     /// The work could not start within the wait allowed (every database
-    /// thread was busy for that long): the server sheds it rather than
-    /// queue it.
-    #[error("the database was busy for {0:?}; try again shortly")]
-    Busy(std::time::Duration),
+    /// thread, or every core checking passwords, was busy that long): the
+    /// server sheds it rather than queue it.
+    #[error("the server is busy; try again shortly")]
+    Busy,
 
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod cadres;
 pub mod connection;
 pub mod error;
+pub mod health;
 pub mod infrastructure;
 pub mod introspect;
 pub mod migrations;

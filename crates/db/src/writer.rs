@@ -15,6 +15,7 @@
 //! client's 409 never undoes another's 201, and every result is delivered
 //! only after its transaction has committed.
 
+use crate::threads::Ticket;
 use crate::{DbConnection, DbError, DbResult};
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
@@ -113,7 +114,7 @@ fn same_error(error: &DbError) -> DbError {
 /// it ends when the last clone is dropped.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::Sender<Box<dyn Job>>,
+    queue: mpsc::Sender<(Ticket, Box<dyn Job>)>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -164,7 +165,9 @@ impl Writer {
     /// Queues `work`; `reply` gets its result once it has committed (or
     /// failed). `work` may run twice (see the module documentation), each
     /// time from the start and with the first run's changes rolled back.
-    pub fn submit<T, F, R>(&self, work: F, reply: R)
+    /// If `ticket` is abandoned before the writer takes it, it never runs
+    /// and `reply` is dropped unanswered.
+    pub fn submit<T, F, R>(&self, ticket: Ticket, work: F, reply: R)
     where
         T: Send + 'static,
         F: FnMut(&mut DbConnection) -> DbResult<T> + Send + 'static,
@@ -175,7 +178,7 @@ impl Writer {
             result: None,
             reply,
         });
-        if let Err(mpsc::SendError(job)) = self.queue.send(job) {
+        if let Err(mpsc::SendError((_, job))) = self.queue.send((ticket, job)) {
             job.finish(Err(&DbError::Unavailable("the writer has stopped".into())));
         }
     }
@@ -185,16 +188,24 @@ impl Writer {
 fn serve(
     mut conn: DbConnection,
     search: SearchIndex,
-    waiting: mpsc::Receiver<Box<dyn Job>>,
+    waiting: mpsc::Receiver<(Ticket, Box<dyn Job>)>,
     wrote: mpsc::SyncSender<()>,
 ) {
     while let Ok(first) = waiting.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match waiting.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        let mut next = Some(first);
+        while let Some((ticket, job)) = next.take() {
+            // A write whose caller gave up waiting (and answered 503) is
+            // dropped unrun.
+            if ticket.start() {
+                group.push(job);
             }
+            if group.len() < MAX_GROUP {
+                next = waiting.try_recv().ok();
+            }
+        }
+        if group.is_empty() {
+            continue;
         }
         run_group(&mut conn, search, group);
         // Full means a checkpoint is already due.

@@ -10,12 +10,14 @@ use diesel::prelude::*;
 use directory_db::schema::departments;
 use directory_db::staff::{self as st, StaffFilter};
 use directory_db::testing::{Places, TestDatabase};
+use directory_db::threads::Ticket;
 use directory_db::writer::Writer;
 use directory_db::{DbConnection, DbError, DbResult, Page, organisation as org, write_transaction};
 use directory_domain::{DepartmentKind, NewDepartment, NewStaff, Patch, StaffId, StaffPatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 fn department(name: &str) -> NewDepartment {
     NewDepartment {
@@ -47,6 +49,7 @@ fn run_as_one_group(writer: &Writer, queue: impl FnOnce()) {
     let (done, is_done) = mpsc::channel();
     let opened = std::sync::Mutex::new(opened);
     writer.submit(
+        Ticket::default(),
         move |c| {
             running.send(()).ok();
             opened.lock().unwrap().recv().ok();
@@ -73,6 +76,7 @@ fn submit(
     let (send, result) = mpsc::channel();
     let counted = runs.clone();
     writer.submit(
+        Ticket::default(),
         move |c| {
             counted.fetch_add(1, Ordering::SeqCst);
             work(c)
@@ -105,6 +109,30 @@ fn writes_waiting_together_commit_together_once_each() {
         assert_eq!(job.runs.load(Ordering::SeqCst), 1);
     }
     assert_eq!(names(&db), ["a", "b", "c", "gate"]);
+}
+
+#[test]
+fn a_write_given_up_before_the_writer_takes_it_never_runs() {
+    let (db, writer) = writer();
+    let abandoned = Ticket::default();
+    let (answer, answered) = mpsc::channel::<DbResult<()>>();
+    let mut kept = None;
+    run_as_one_group(&writer, || {
+        writer.submit(
+            abandoned.clone(),
+            |c| add(c, "abandoned"),
+            move |r| answer.send(r).unwrap(),
+        );
+        // Its caller stops waiting (and answers 503) before it starts.
+        assert!(abandoned.abandon());
+        kept = Some(submit(&writer, |c| add(c, "kept")));
+    });
+    let kept = kept.unwrap();
+    kept.result.recv().unwrap().unwrap();
+    assert_eq!(kept.runs.load(Ordering::SeqCst), 1);
+    assert_eq!(names(&db), ["gate", "kept"]);
+    // Never answered: its reply was dropped unrun.
+    assert!(answered.recv_timeout(Duration::from_millis(200)).is_err());
 }
 
 #[test]

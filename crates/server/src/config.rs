@@ -97,8 +97,14 @@ pub struct DatabaseConfig {
     /// `sqlite://path`, `postgres://...` or `mysql://...`; may hold a password.
     pub url: Secret,
     pub pool_size: u32,
-    /// How long a request waits for a free connection before a 503.
+    /// How long opening a database connection may take; a request whose
+    /// connection cannot be opened in this time is answered 503.
     pub connect_timeout_secs: u64,
+    /// How long a request's database work may wait to start (every
+    /// database thread busy) before the request is answered 503 with
+    /// `Retry-After`: beyond this the server sheds load instead of
+    /// queueing it.
+    pub queue_timeout_ms: u64,
     /// Apply pending migrations when the server starts.
     pub migrate_on_start: bool,
     /// Load the reference data when the server starts (development).
@@ -114,6 +120,7 @@ impl fmt::Debug for DatabaseConfig {
             )
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("queue_timeout_ms", &self.queue_timeout_ms)
             .field("migrate_on_start", &self.migrate_on_start)
             .field("seed_on_start", &self.seed_on_start)
             .finish()
@@ -202,7 +209,8 @@ impl Default for Config {
             database: DatabaseConfig {
                 url: Secret::new("sqlite://data/directory.db"),
                 pool_size: 8,
-                connect_timeout_secs: 5,
+                connect_timeout_secs: 1,
+                queue_timeout_ms: 250,
                 migrate_on_start: true,
                 seed_on_start: false,
             },
@@ -298,6 +306,12 @@ impl Config {
         if self.auth.max_failed_logins == 0 || self.auth.max_failed_logins_per_address == 0 {
             return Err(ConfigError(
                 "auth.max_failed_logins and auth.max_failed_logins_per_address must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.database.queue_timeout_ms == 0 || self.database.connect_timeout_secs == 0 {
+            return Err(ConfigError(
+                "database.queue_timeout_ms and database.connect_timeout_secs must be at least 1"
                     .into(),
             ));
         }

@@ -7,7 +7,7 @@ mod serve;
 use anyhow::Context;
 use config::{Config, LogFormat, Profile};
 use directory_api::{AppState, HttpOptions};
-use directory_db::{DbConnection, Pool, PoolOptions, connection::redact_url, migrations};
+use directory_db::{DbConnection, DbError, Pool, PoolOptions, connection::redact_url, migrations};
 use directory_seed::{AdminPassword, SeedData};
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
@@ -58,15 +58,40 @@ pub fn show_password_once(heading: &str, password: &str, hint: &str) {
     eprintln!();
 }
 
-/// Builds the pool, then migrates and seeds as configured. Blocking.
+/// The database URL as the server uses it: with the configured bound on
+/// opening a connection where the driver takes one in the URL.
+pub fn database_url(config: &Config) -> String {
+    directory_db::connection::with_connect_timeout(
+        config.database.url.expose(),
+        Duration::from_secs(config.database.connect_timeout_secs),
+    )
+}
+
+/// Builds the pool, then migrates and seeds as configured. Blocking. A
+/// database that does not answer stops the start only when it has work to
+/// do at start (migrate or seed); otherwise the server starts without it,
+/// answers `/readyz` 503, and connects once it answers.
 pub fn prepare_database(config: &Config) -> anyhow::Result<Pool> {
-    let url = config.database.url.expose();
+    let url = &database_url(config);
     let options = PoolOptions {
         max_size: config.database.pool_size,
         connection_timeout: Duration::from_secs(config.database.connect_timeout_secs),
     };
-    let pool = directory_db::build_pool(url, &options)
-        .with_context(|| format!("cannot open the database at {}", redact_url(url)))?;
+    let needed_now = config.database.migrate_on_start || config.database.seed_on_start;
+    let pool = match directory_db::build_pool(url, &options) {
+        Err(DbError::Unavailable(cause)) if !needed_now => {
+            tracing::warn!(
+                %cause,
+                database = %redact_url(url),
+                "the database does not answer; starting without it (/readyz answers 503 until it does)"
+            );
+            return directory_db::connection::build_pool_lazily(url, &options)
+                .with_context(|| format!("cannot use the database at {}", redact_url(url)));
+        }
+        built => {
+            built.with_context(|| format!("cannot open the database at {}", redact_url(url)))?
+        }
+    };
     let mut conn = pool.get().context("cannot get a database connection")?;
     if config.database.migrate_on_start {
         let applied = migrations::run_pending(&mut conn)?;
@@ -222,10 +247,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         cors_origins: config.server.cors_origins.clone(),
     };
     spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
-    let writer = directory_db::writer::Writer::for_url(config.database.url.expose())?;
-    let state = AppState::new(pool)
+    let url = database_url(&config);
+    let writer = directory_db::writer::Writer::for_url(&url)?;
+    let health = directory_db::health::Health::start(&url)?;
+    let state = AppState::new(pool, Some(health))
         .context("cannot start the database threads")?
         .with_writer(writer)
+        .with_queue_timeout(Duration::from_millis(config.database.queue_timeout_ms))
         .with_auth(config.auth.settings());
     let app = directory_api::app(state, &options);
     let shutdown = shutdown_signal()?;

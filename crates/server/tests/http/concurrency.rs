@@ -204,7 +204,7 @@ async fn racing_link_puts_and_deletes_answer_only_what_the_document_declares() {
 }
 
 /// Runs futures concurrently on this task (no extra dependency).
-async fn futures_join_all<F: std::future::Future>(
+pub(crate) async fn futures_join_all<F: std::future::Future>(
     futures: impl IntoIterator<Item = F>,
 ) -> Vec<F::Output> {
     let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();

@@ -77,6 +77,11 @@ impl TestServer {
             .to_owned()
     }
 
+    /// The token requests are sent with, if any.
+    pub fn token(&self) -> Option<String> {
+        self.token.lock().expect("token lock").clone()
+    }
+
     /// The token sent with every following request (`None`: no token).
     pub fn set_token(&self, token: Option<String>) {
         *self.token.lock().expect("token lock") = token;
