@@ -137,6 +137,18 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// How long in-flight requests get to finish after SIGTERM or Ctrl-C.
     pub shutdown_grace_secs: u64,
+    /// A client that has not sent a request's whole headers this long
+    /// after its first byte is cut off (slow clients cannot hold
+    /// connections).
+    pub header_timeout_secs: u64,
+    /// A keep-alive connection idle this long between requests is closed.
+    /// Longer than a load balancer's own idle timeout (60 s on most), so
+    /// the balancer, not the server, closes it first.
+    pub keep_alive_secs: u64,
+    /// Connections open at once. Past it, the longest idle connection is
+    /// closed to make room, and without an idle one a new connection is
+    /// answered 503. Lowered at start to fit the open-file limit.
+    pub max_connections: usize,
 }
 
 /// Sessions and the brute-force limits.
@@ -219,6 +231,9 @@ impl Default for Config {
                 body_limit: 1024 * 1024,
                 cors_origins: Vec::new(),
                 shutdown_grace_secs: 20,
+                header_timeout_secs: 10,
+                keep_alive_secs: 75,
+                max_connections: 4096,
             },
             log: LogConfig {
                 level: "info".into(),
@@ -312,6 +327,15 @@ impl Config {
         if self.database.queue_timeout_ms == 0 || self.database.connect_timeout_secs == 0 {
             return Err(ConfigError(
                 "database.queue_timeout_ms and database.connect_timeout_secs must be at least 1"
+                    .into(),
+            ));
+        }
+        if self.server.header_timeout_secs == 0
+            || self.server.keep_alive_secs == 0
+            || self.server.max_connections == 0
+        {
+            return Err(ConfigError(
+                "server.header_timeout_secs, server.keep_alive_secs and server.max_connections must be at least 1"
                     .into(),
             ));
         }

@@ -261,16 +261,58 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (server.bind)", config.server.bind))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    serve::serve(
-        listener,
-        app,
-        shutdown,
-        Duration::from_secs(config.server.shutdown_grace_secs),
-    )
-    .await
-    .context("the server stopped with an error")?;
+    let options = serve::ServeOptions {
+        grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        header_timeout: Duration::from_secs(config.server.header_timeout_secs),
+        idle_timeout: Duration::from_secs(config.server.keep_alive_secs),
+        max_connections: connection_limit(&config),
+    };
+    serve::serve(listener, app, shutdown, options)
+        .await
+        .context("the server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `server.max_connections`, lowered to what the open-file limit leaves
+/// once the database's and the process's own files are counted. The soft
+/// limit is raised to the hard one first (as Go does at start): the soft
+/// 1024 of many systems is far below what a server needs, and running out
+/// of descriptors makes every accept fail, not only the last.
+fn connection_limit(config: &Config) -> usize {
+    let configured = config.server.max_connections;
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+            return configured;
+        };
+        let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            hard
+        } else {
+            soft
+        };
+        // Per pooled connection a socket (or SQLite's database, WAL and
+        // shared-memory files), the writer, checkpoint and health threads'
+        // own, the listener, epoll, logs and a margin for refusing.
+        let pool = usize::try_from(config.database.pool_size).unwrap_or(usize::MAX);
+        let reserve = 64 + 4 * (pool + 3);
+        let fits = usize::try_from(soft)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(reserve)
+            .max(1);
+        if fits < configured {
+            tracing::warn!(
+                configured,
+                open_file_limit = soft,
+                serving = fits,
+                "server.max_connections lowered to fit the open-file limit"
+            );
+        }
+        configured.min(fits)
+    }
+    #[cfg(not(unix))]
+    configured
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers now (before the server says it

@@ -1,4 +1,5 @@
-//! Serves the poem endpoint over hyper's own connections.
+//! Serves the poem endpoint over hyper's own connections, and keeps the
+//! connections in bounds.
 //!
 //! poem's `Server` boxes every accepted socket into a `BoxIo`: the socket is
 //! split into halves behind a lock, and the write half does not offer
@@ -8,28 +9,304 @@
 //! 70 KB pages, ~30 MiB of copies (measured with heaptrack). Here hyper
 //! writes headers and body straight from their own buffers with `writev`.
 //! The endpoint, its middleware and every response are poem's as before.
+//!
+//! Each connection is watched ([`Tracked`]): one that has not finished a
+//! request's headers within `header_timeout` of its first byte, or has sat
+//! idle between requests for `idle_timeout`, is closed. At most
+//! `max_connections` are open: past that, the longest idle one makes room
+//! (as nginx drains keep-alive connections), and when none is idle the new
+//! one is answered 503 and closed. Running out of file descriptors is said
+//! once, not at every accept. At shutdown the listener closes, each
+//! response carries `Connection: close`, and idle connections close once
+//! they have been idle a moment, so no request is cut off on the wire.
 
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, Endpoint, EndpointExt, http::uri::Scheme};
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// How long an idle connection is kept once shutdown has begun: a client
+/// that has just been answered gets this long to send its next request
+/// (answered with `Connection: close`) before its connection closes.
+const DRAIN_IDLE: Duration = Duration::from_millis(500);
+
+/// Connections being answered 503 (over the limit) at once; more are
+/// closed unanswered.
+const MOST_REFUSING: usize = 64;
+
+/// How long after running out of file descriptors the listener waits
+/// before it tries again.
+const OUT_OF_FILES_PAUSE: Duration = Duration::from_millis(50);
+
+/// Limits on the connections, from `server.*` in the configuration.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// After SIGTERM, how long in-flight requests get to finish.
+    pub grace: Duration,
+    /// From a request's first byte to the end of its headers.
+    pub header_timeout: Duration,
+    /// Between one response and the next request's first byte.
+    pub idle_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+}
+
+/// What a connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Between requests, since then.
+    Idle(Instant),
+    /// Reading a request's headers, since its first byte.
+    Head(Instant),
+    /// This many requests being answered.
+    Busy(usize),
+    /// Chosen to make room; closes as soon as it sees it.
+    Closing,
+}
+
+/// One connection's state, shared by its socket, its service and its
+/// watchdog.
+#[derive(Debug)]
+struct Tracked {
+    phase: Mutex<Phase>,
+    /// Told to close (evicted to make room).
+    evict: tokio::sync::Notify,
+    /// The phase changed, and with it the watchdog's deadline.
+    changed: tokio::sync::Notify,
+    http2: AtomicBool,
+}
+
+impl Tracked {
+    fn new() -> Self {
+        Self {
+            phase: Mutex::new(Phase::Idle(Instant::now())),
+            evict: tokio::sync::Notify::new(),
+            changed: tokio::sync::Notify::new(),
+            http2: AtomicBool::new(false),
+        }
+    }
+
+    fn phase(&self) -> MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Bytes arrived: an idle connection starts a request.
+    fn bytes_arrived(&self) {
+        let mut phase = self.phase();
+        if let Phase::Idle(_) = *phase {
+            *phase = Phase::Head(Instant::now());
+            self.changed.notify_one();
+        }
+    }
+
+    /// A request's headers are in: it is being answered until its
+    /// [`Answering`] guard goes.
+    fn answering(self: &Arc<Self>) -> Answering {
+        let mut phase = self.phase();
+        *phase = match *phase {
+            Phase::Busy(n) => Phase::Busy(n + 1),
+            Phase::Closing => Phase::Closing,
+            Phase::Idle(_) | Phase::Head(_) => Phase::Busy(1),
+        };
+        self.changed.notify_one();
+        Answering(self.clone())
+    }
+
+    /// When the watchdog should look again, if the phase has a deadline.
+    fn deadline(&self, options: &ServeOptions, draining: bool) -> Option<Instant> {
+        match *self.phase() {
+            Phase::Idle(since) if draining => Some(since + DRAIN_IDLE),
+            Phase::Idle(since) => Some(since + options.idle_timeout),
+            Phase::Head(since) => Some(since + options.header_timeout),
+            Phase::Busy(_) => None,
+            Phase::Closing => Some(Instant::now()),
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        matches!(*self.phase(), Phase::Idle(_) | Phase::Closing)
+    }
+}
+
+/// Held while a request is answered: from its headers to the end of its
+/// response body (or the connection's end).
+struct Answering(Arc<Tracked>);
+
+impl Drop for Answering {
+    fn drop(&mut self) {
+        let mut phase = self.0.phase();
+        *phase = match *phase {
+            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            Phase::Closing => Phase::Closing,
+            _ => Phase::Idle(Instant::now()),
+        };
+        self.0.changed.notify_one();
+    }
+}
+
+/// A response body that keeps its request counted as in flight until
+/// hyper has sent it all.
+struct TrackedBody<B> {
+    inner: B,
+    _answering: Answering,
+}
+
+impl<B: Body + Unpin> Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The socket, telling its [`Tracked`] when bytes arrive.
+struct Watched {
+    stream: TcpStream,
+    tracked: Arc<Tracked>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.tracked.bytes_arrived();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// A condition said once when it begins and once when it ends, however
+/// often it is seen in between.
+#[derive(Debug, Default)]
+struct Episode(AtomicBool);
+
+impl Episode {
+    fn begins(&self, say: impl FnOnce()) {
+        if !self.0.swap(true, Ordering::AcqRel) {
+            say();
+        }
+    }
+
+    fn ends(&self, say: impl FnOnce()) {
+        if self.0.swap(false, Ordering::AcqRel) {
+            say();
+        }
+    }
+}
+
+/// Every open connection, for the limit and for making room.
+#[derive(Default)]
+struct Registry {
+    open: Mutex<HashMap<u64, Arc<Tracked>>>,
+    refusing: AtomicUsize,
+    full: Episode,
+    out_of_files: Episode,
+}
+
+impl Registry {
+    fn open(&self) -> MutexGuard<'_, HashMap<u64, Arc<Tracked>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count(&self) -> usize {
+        self.open().len()
+    }
+
+    /// Tells up to `wanted` of the longest-idle connections to close;
+    /// returns how many.
+    fn make_room(&self, wanted: usize) -> usize {
+        let open = self.open();
+        let mut idle: Vec<(Instant, &Arc<Tracked>)> = open
+            .values()
+            .filter_map(|tracked| match *tracked.phase() {
+                Phase::Idle(since) => Some((since, tracked)),
+                _ => None,
+            })
+            .collect();
+        idle.sort_unstable_by_key(|(since, _)| *since);
+        let mut closed = 0;
+        for (_, tracked) in idle.into_iter().take(wanted) {
+            let mut phase = tracked.phase();
+            // It may have started a request since it was counted.
+            if let Phase::Idle(_) = *phase {
+                *phase = Phase::Closing;
+                tracked.evict.notify_one();
+                closed += 1;
+            }
+        }
+        closed
+    }
+}
 
 /// Accepts connections until `shutdown` resolves, then stops listening (new
-/// connections are refused), lets each open connection finish the request
-/// it is serving (idle keep-alive connections close at once), and returns
-/// when all have or `grace` has passed.
+/// connections are refused), answers what is in flight with
+/// `Connection: close`, closes connections once idle, and returns when all
+/// are closed or `options.grace` has passed.
 pub async fn serve<E>(
     listener: TcpListener,
     endpoint: E,
     shutdown: impl Future<Output = ()>,
-    grace: Duration,
+    options: ServeOptions,
 ) -> std::io::Result<()>
 where
     E: Endpoint + 'static,
@@ -37,18 +314,40 @@ where
     let local = LocalAddr(Addr::SocketAddr(listener.local_addr()?));
     // Boxed: the endpoint's own type is too deep to name in a future.
     let endpoint = Arc::new(endpoint.map_to_response().boxed());
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let connections = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The connection's own watchdog times headers and idleness.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(None);
+    builder.http2().max_concurrent_streams(64);
+    let builder = Arc::new(builder);
+    let registry = Arc::new(Registry::default());
+    let (drain, draining) = watch::channel(false);
+    let options = Arc::new(options);
     tokio::pin!(shutdown);
+    let mut next_id: u64 = 0;
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    registry.out_of_files.ends(|| tracing::info!("accepting connections again"));
+                    accepted
+                }
+                Err(error) if out_of_files(&error) => {
+                    registry.out_of_files.begins(|| tracing::warn!(
+                        %error,
+                        open = registry.count(),
+                        "cannot accept connections: out of file descriptors; closing idle connections to make room (said once until it passes)"
+                    ));
+                    registry.make_room(16);
+                    tokio::time::sleep(OUT_OF_FILES_PAUSE).await;
+                    continue;
+                }
                 Err(error) => {
-                    // Out of file descriptors, or a connection reset before
-                    // it was accepted: the listener itself is fine.
-                    tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    // A connection reset before it was accepted: the
+                    // listener itself is fine.
+                    tracing::debug!(%error, "a connection failed before it was accepted");
                     continue;
                 }
             },
@@ -56,39 +355,206 @@ where
         };
         // A response is one write; waiting to coalesce it only adds latency.
         let _ = stream.set_nodelay(true);
-        let endpoint = endpoint.clone();
-        let local = local.clone();
-        let remote = RemoteAddr(Addr::SocketAddr(peer));
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let endpoint = endpoint.clone();
-            let refused =
-                directory_api::problem::missing_host(request.version(), request.headers());
-            let request =
-                poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
-            async move {
-                let response = match refused {
-                    Some(refused) => refused,
-                    None => endpoint.get_response(request).await,
-                };
-                Ok::<_, Infallible>(hyper::Response::from(response))
+        if registry.count() >= options.max_connections && registry.make_room(1) == 0 {
+            registry.full.begins(|| {
+                tracing::warn!(
+                    limit = options.max_connections,
+                    "connection limit reached and none idle: new connections are answered 503 (said once until it passes)"
+                )
+            });
+            if registry.refusing.load(Ordering::Acquire) < MOST_REFUSING {
+                tokio::spawn(refuse(stream, registry.clone(), options.header_timeout));
             }
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
+            continue;
+        }
+        registry
+            .full
+            .ends(|| tracing::info!("connections below the limit again"));
+        next_id += 1;
+        let tracked = Arc::new(Tracked::new());
+        registry.open().insert(next_id, tracked.clone());
+        let connection = Connection {
+            id: next_id,
+            tracked,
+            registry: registry.clone(),
+            options: options.clone(),
+            draining: draining.clone(),
+        };
+        let service = {
+            let (endpoint, local) = (endpoint.clone(), local.clone());
+            let (tracked, draining) = (connection.tracked.clone(), draining.clone());
+            let remote = RemoteAddr(Addr::SocketAddr(peer));
+            hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                let answering = tracked.answering();
+                let version = request.version();
+                if version == hyper::Version::HTTP_2 {
+                    tracked.http2.store(true, Ordering::Relaxed);
+                }
+                let endpoint = endpoint.clone();
+                let draining = draining.clone();
+                let refused = directory_api::problem::missing_host(version, request.headers());
+                let request =
+                    poem::Request::from((request, local.clone(), remote.clone(), Scheme::HTTP));
+                async move {
+                    let mut response = match refused {
+                        Some(refused) => refused,
+                        None => endpoint.get_response(request).await,
+                    };
+                    // Shutting down: this connection's last answer says so.
+                    if *draining.borrow() && version <= hyper::Version::HTTP_11 {
+                        response.headers_mut().insert(
+                            poem::http::header::CONNECTION,
+                            poem::http::HeaderValue::from_static("close"),
+                        );
+                    }
+                    let response = hyper::Response::from(response).map(|inner| TrackedBody {
+                        inner,
+                        _answering: answering,
+                    });
+                    Ok::<_, Infallible>(response)
+                }
+            })
+        };
+        let serving = builder
+            .serve_connection(
+                TokioIo::new(Watched {
+                    stream,
+                    tracked: connection.tracked.clone(),
+                }),
+                service,
+            )
             .into_owned();
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "connection ended with an error");
-            }
-        });
+        tokio::spawn(connection.watch(serving, |serving| serving.graceful_shutdown()));
     }
     drop(listener);
-    tokio::select! {
-        () = connections.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!("grace period over: closing the connections still open");
+    let _ = drain.send(true);
+    let deadline = Instant::now() + options.grace;
+    while registry.count() > 0 {
+        if Instant::now() >= deadline {
+            tracing::warn!(
+                open = registry.count(),
+                "grace period over: closing the connections still open"
+            );
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// EMFILE or ENFILE: no descriptor for a new connection.
+fn out_of_files(error: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        use nix::errno::Errno;
+        matches!(
+            error.raw_os_error().map(Errno::from_raw),
+            Some(Errno::EMFILE | Errno::ENFILE)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = error;
+        false
+    }
+}
+
+/// One accepted connection and what it needs to watch itself.
+struct Connection {
+    id: u64,
+    tracked: Arc<Tracked>,
+    registry: Arc<Registry>,
+    options: Arc<ServeOptions>,
+    draining: watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// Runs the connection until it ends, or its watchdog closes it;
+    /// `go_away` starts an HTTP/2 connection's graceful end.
+    async fn watch<C>(mut self, serving: C, mut go_away: impl FnMut(Pin<&mut C>))
+    where
+        C: Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>>,
+    {
+        tokio::pin!(serving);
+        let mut told_to_go_away = false;
+        loop {
+            let draining = *self.draining.borrow();
+            if draining && !told_to_go_away && self.tracked.http2.load(Ordering::Relaxed) {
+                // HTTP/2 has its own way to say it: GOAWAY.
+                go_away(serving.as_mut());
+                told_to_go_away = true;
+            }
+            let deadline = self.tracked.deadline(&self.options, draining);
+            let timer = async {
+                match deadline {
+                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                result = serving.as_mut() => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                    break;
+                }
+                () = timer => {
+                    // Past its deadline and still in the same phase:
+                    // dropping the connection closes the socket.
+                    let still_due = self
+                        .tracked
+                        .deadline(&self.options, draining)
+                        .is_some_and(|due| due <= Instant::now());
+                    if still_due {
+                        break;
+                    }
+                }
+                () = self.tracked.evict.notified() => {
+                    if self.tracked.is_idle() {
+                        break;
+                    }
+                }
+                // A new phase, a new deadline: look again.
+                () = self.tracked.changed.notified() => {}
+                _ = self.draining.changed(), if !draining => {}
+            }
+        }
+        self.registry.open().remove(&self.id);
+    }
+}
+
+/// Answers a connection over the limit with 503 and closes it.
+async fn refuse(stream: TcpStream, registry: Arc<Registry>, header_timeout: Duration) {
+    struct Counted(Arc<Registry>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.refusing.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    registry.refusing.fetch_add(1, Ordering::AcqRel);
+    let _counted = Counted(registry);
+    let service = hyper::service::service_fn(|_request: hyper::Request<Incoming>| async {
+        let problem = directory_api::problem::Problem::new(
+            poem::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the server has as many connections as it serves; try again shortly",
+        );
+        let mut response = poem::IntoResponse::into_response(problem);
+        let headers = response.headers_mut();
+        headers.insert(
+            poem::http::header::CONNECTION,
+            poem::http::HeaderValue::from_static("close"),
+        );
+        headers.insert(
+            poem::http::header::RETRY_AFTER,
+            poem::http::HeaderValue::from(directory_api::error::RETRY_AFTER_SECS),
+        );
+        Ok::<_, Infallible>(hyper::Response::from(response))
+    });
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(false);
+    let connection = http1.serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(header_timeout + Duration::from_secs(1), connection).await;
 }

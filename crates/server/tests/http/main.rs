@@ -6,6 +6,7 @@
 mod auth;
 mod cadres;
 mod concurrency;
+mod connections;
 mod errors;
 mod faults;
 mod infrastructure;

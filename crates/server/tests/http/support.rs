@@ -38,6 +38,7 @@ pub struct TestServer {
     pub base: String,
     pub client: reqwest::Client,
     child: Child,
+    stdout: mpsc::Receiver<String>,
     stderr: mpsc::Receiver<String>,
     token: std::sync::Mutex<Option<String>>,
     _db: Option<TestDatabase>,
@@ -93,8 +94,10 @@ impl TestServer {
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let (addr_tx, addr_rx) = mpsc::channel();
+        let (out_tx, out_rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = out_tx.send(line.clone());
                 if line.contains("ERROR")
                     || line.contains("WARN")
                     || std::env::var_os("TEST_SERVER_ECHO").is_some()
@@ -128,6 +131,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             child,
+            stdout: out_rx,
             stderr: err_rx,
             token: std::sync::Mutex::new(None),
             _db: None,
@@ -136,6 +140,26 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Keeps `db` until the server is dropped.
+    pub fn keep(&mut self, db: TestDatabase) {
+        self._db = Some(db);
+    }
+
+    /// Stops the server (SIGTERM, bounded wait) and returns everything it
+    /// logged on standard output.
+    pub fn terminate_and_collect_stdout(self) -> String {
+        self.send_sigterm();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut this = self;
+        while this.child.try_wait().expect("wait").is_none() {
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // The reader thread ends with the pipe.
+        std::thread::sleep(Duration::from_millis(100));
+        this.stdout.try_iter().collect::<Vec<_>>().join("\n")
     }
 
     /// Everything the server wrote to standard error so far.
