@@ -32,6 +32,9 @@ struct Row {
     p50_ms: f64,
     p99_ms: f64,
     errors: u64,
+    /// Of `errors`, answers other than 2xx or 3xx (the rest are socket
+    /// errors).
+    non_2xx: u64,
     requests: u64,
     /// /healthz req/s at the same connection count around this row (see
     /// `set_ceilings`); the row's share is measured against it.
@@ -70,6 +73,103 @@ end
 /// The paced runs offer this share of the capacity measured at 32
 /// connections when all 256 clients are busy.
 const PACED_LOAD: f64 = 0.75;
+
+/// Far more clients than the server answers at once, each asking as fast as
+/// it is answered: what the server sheds (503 with Retry-After) and what
+/// the requests it accepts cost them.
+const OVERLOAD_CONNECTIONS: u32 = 2000;
+
+const OVERLOAD: Scenario = Scenario {
+    name: "GET page of 200 staff",
+    script: r#"
+request = function()
+  local offset = math.random(0, math.max(0, staff - 200))
+  return wrk.format("GET", "/api/v1/staff?limit=200&offset=" .. offset, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+    path: "/",
+};
+
+/// A client of its own beside the overload's: one request at a time with a
+/// pause between, timed from its first byte written to its last read, so
+/// the latency of accepted requests is seen apart from the fast 503s that
+/// wrk's figures mix in.
+struct Probe {
+    /// (status, milliseconds) of each request.
+    answers: Vec<(u16, f64)>,
+}
+
+impl Probe {
+    fn run(port: u16, token: &str, staff: usize, stop: &std::sync::atomic::AtomicBool) -> Self {
+        let mut answers = Vec::new();
+        let mut n = 0usize;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            n += 1;
+            let offset = (n * 7919) % staff.saturating_sub(200).max(1);
+            let path = format!("/api/v1/staff?limit=200&offset={offset}");
+            let started = Instant::now();
+            if let Ok(status) = get_with_token(port, &path, token) {
+                answers.push((status, started.elapsed().as_secs_f64() * 1000.0));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { answers }
+    }
+
+    /// p50 and p99 of the accepted (200) answers, in ms.
+    fn accepted_percentiles(&self) -> (f64, f64) {
+        let mut times: Vec<f64> = self
+            .answers
+            .iter()
+            .filter(|(status, _)| *status == 200)
+            .map(|(_, ms)| *ms)
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| {
+            if times.is_empty() {
+                return f64::NAN;
+            }
+            let i = ((times.len() - 1) as f64 * q).round() as usize;
+            times[i]
+        };
+        (at(0.50), at(0.99))
+    }
+
+    fn shed_share(&self) -> f64 {
+        let shed = self.answers.iter().filter(|(s, _)| *s == 503).count();
+        shed as f64 / self.answers.len().max(1) as f64
+    }
+}
+
+/// One GET with a bearer token over a fresh connection; its status.
+fn get_with_token(port: u16, path: &str, token: &str) -> anyhow::Result<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes())?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).into_owned();
+    Ok(head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0))
+}
+
+/// The overload row's figures.
+struct Overload {
+    row: Row,
+    probe_p50_ms: f64,
+    probe_p99_ms: f64,
+    probe_shed: f64,
+    probe_requests: usize,
+    /// Peak server memory before this row (every other row) and after it.
+    peak_before: Option<f64>,
+    peak_after: Option<f64>,
+}
 
 const SCENARIOS: [Scenario; 8] = [
     Scenario {
@@ -403,6 +503,7 @@ fn run_wrk(
         p50_ms: p50,
         p99_ms: p99,
         errors: non_2xx + socket,
+        non_2xx,
         requests,
         ceiling: f64::NAN,
     })
@@ -448,6 +549,9 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
         bail!("the bench needs at least {MIN_STAFF} demo staff (--staff)");
     }
     ensure_wrk()?;
+    // wrk and the server (children) inherit it: the overload row opens
+    // thousands of connections.
+    directory_server::raise_open_file_limit();
     let features = match options.database_url.as_deref() {
         Some(url) if url.starts_with("postgres") => Some("postgres"),
         Some(url) if url.starts_with("mysql") => Some("mysql"),
@@ -564,10 +668,56 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     set_ceilings(&mut rows, &ceilings);
     rows.sort_by_key(|r| r.connections);
     let peak = server.peak_mib();
+    let overload = if options.wanted(OVERLOAD.name) {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (row, probe) = std::thread::scope(|scope| {
+            let probe = scope.spawn(|| Probe::run(port, &token, options.staff, &stop));
+            let quarter = options.staff / 4;
+            let row = run_wrk(
+                &OVERLOAD,
+                OVERLOAD_CONNECTIONS,
+                0.0,
+                port,
+                &token,
+                options.staff,
+                1..1 + quarter,
+                options.seconds,
+                &dir,
+            );
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            (row, probe.join())
+        });
+        let row = row?;
+        let probe = probe.map_err(|_| anyhow::anyhow!("the probe client panicked"))?;
+        let (probe_p50_ms, probe_p99_ms) = probe.accepted_percentiles();
+        let overload = Overload {
+            probe_p50_ms,
+            probe_p99_ms,
+            probe_shed: probe.shed_share(),
+            probe_requests: probe.answers.len(),
+            peak_before: peak,
+            peak_after: server.peak_mib(),
+            row,
+        };
+        println!(
+            "{:>4} conns  {:<36} {:>9.0} req/s  {:.1}% shed  p50 {:.2} ms  p99 {:.2} ms  accepted p50 {:.2} ms  p99 {:.2} ms",
+            OVERLOAD_CONNECTIONS,
+            overload.row.name,
+            overload.row.rps,
+            100.0 * overload.shed_share(),
+            overload.row.p50_ms,
+            overload.row.p99_ms,
+            overload.probe_p50_ms,
+            overload.probe_p99_ms
+        );
+        Some(overload)
+    } else {
+        None
+    };
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
-    let table = render(&rows, &paced, peak, &options, &url);
+    let table = render(&rows, &paced, overload.as_ref(), peak, &options, &url);
     println!("\n{table}");
     if options.write_doc {
         let path = Path::new("docs/PERFORMANCE.md");
@@ -661,9 +811,17 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+impl Overload {
+    /// The share of wrk's requests answered 503 (or any non-2xx).
+    fn shed_share(&self) -> f64 {
+        self.row.non_2xx as f64 / (self.row.requests.max(1)) as f64
+    }
+}
+
 fn render(
     rows: &[Row],
     paced: &[Row],
+    overload: Option<&Overload>,
     peak: Option<f64>,
     options: &BenchOptions,
     url: &str,
@@ -726,7 +884,37 @@ fn render(
     out.push('\n');
     if let Some(peak) = peak {
         out.push_str(&format!(
-            "Peak server memory (VmHWM) over the whole run: {peak:.1} MiB.\n"
+            "Peak server memory (VmHWM) over the rows above: {peak:.1} MiB.\n"
+        ));
+    }
+    if let Some(o) = overload {
+        out.push_str(&format!(
+            "\nOverload: {} clients asking for pages of 200 staff as fast as they are answered. \
+             What cannot start its database work within the queue timeout is answered 503 with Retry-After \
+             (wrk counts those among its non-2xx answers, and its latencies mix them with the pages). \
+             Beside it, one more client asks for a page every 20 ms: its accepted pages' latency is what a client \
+             that gets an answer waits.\n\n",
+            OVERLOAD_CONNECTIONS
+        ));
+        out.push_str("| connections | endpoint | requests/s | of them 2xx/s | answered 503 | p50 ms | p99 ms | socket errors | accepted p50 ms | accepted p99 ms | probe answered 503 | peak memory MiB |\n");
+        out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        let socket = o.row.errors - o.row.non_2xx;
+        let ok_rps = o.row.rps * (1.0 - o.shed_share());
+        out.push_str(&format!(
+            "| {} | {} | {:.0} | {:.0} | {:.1}% | {:.2} | {:.2} | {} | {:.2} | {:.2} | {:.1}% of {} | {:.1} |\n",
+            o.row.connections,
+            o.row.name,
+            o.row.rps,
+            ok_rps,
+            100.0 * o.shed_share(),
+            o.row.p50_ms,
+            o.row.p99_ms,
+            socket,
+            o.probe_p50_ms,
+            o.probe_p99_ms,
+            100.0 * o.probe_shed,
+            o.probe_requests,
+            o.peak_after.or(o.peak_before).unwrap_or(f64::NAN),
         ));
     }
     out
@@ -745,6 +933,7 @@ mod tests {
             p50_ms: 0.0,
             p99_ms: 0.0,
             errors: 0,
+            non_2xx: 0,
             requests: 0,
             ceiling: f64::NAN,
         }

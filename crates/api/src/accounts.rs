@@ -91,7 +91,9 @@ impl AccountsApi {
     /// Create an account
     ///
     /// The password (8 to 256 characters, not the username) is stored only
-    /// as an argon2id hash and never returned.
+    /// as an argon2id hash and never returned. A password equal to the
+    /// username, ignoring case, fits the schema and is refused with 400
+    /// naming `password`.
     #[oai(path = "/accounts", method = "post")]
     async fn create_account(
         &self,
@@ -117,7 +119,8 @@ impl AccountsApi {
 
     /// Update an account
     ///
-    /// A new `password` ends every session of the account, except the
+    /// A new `password` (8 to 256 characters, not the username: 400 naming
+    /// `password` otherwise) ends every session of the account, except the
     /// caller's own when the account is theirs.
     #[oai(path = "/accounts/:id", method = "patch")]
     async fn update_account(

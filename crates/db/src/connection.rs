@@ -181,20 +181,41 @@ pub fn sqlite_path(url: &str) -> String {
     rest.strip_prefix("//").unwrap_or(rest).to_owned()
 }
 
-/// A URL fit for logs and error messages: the password replaced.
+/// A URL fit for logs and error messages: the password replaced, whether
+/// in the user part (`user:secret@host`) or in the query (`?password=`,
+/// `sslpassword=`, which libpq takes too).
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
     };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-            let masked = if userinfo.contains(':') { ":***" } else { "" };
-            format!("{scheme}://{user}{masked}@{host}/{path}")
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                    let masked = if userinfo.contains(':') { ":***" } else { "" };
+                    format!("{scheme}://{user}{masked}@{host}/{path}")
+                }
+                None => base.to_owned(),
+            }
         }
-        None => url.to_owned(),
-    }
+        None => base.to_owned(),
+    };
+    let Some(query) = query else {
+        return base;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                format!("{key}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", query.join("&"))
 }
 
 /// r2d2's view of [`DbConnection::open`].
@@ -371,6 +392,14 @@ mod tests {
         assert_eq!(
             redact_url("mysql://root@127.0.0.1/x"),
             "mysql://root@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/dir?sslmode=require&password=hunter2"),
+            "postgres://app@db/dir?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("postgresql://db/dir?user=app&PASSWORD=x&sslpassword=y"),
+            "postgresql://db/dir?user=app&PASSWORD=***&sslpassword=***"
         );
     }
 

@@ -63,6 +63,23 @@ pub(crate) fn audit(
     }
 }
 
+/// Database work slower than this is logged (a warning with where the
+/// time went), so an operator sees a stall rather than guesses at it.
+pub const SLOW_WORK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Logs work that took [`SLOW_WORK`] or more: `waited` is the part spent
+/// before it could run (a connection, a lock), `took` the whole.
+pub(crate) fn say_if_slow(what: &str, waited: std::time::Duration, took: std::time::Duration) {
+    if took >= SLOW_WORK {
+        tracing::warn!(
+            work = what,
+            waited_ms = waited.as_millis() as u64,
+            ran_ms = took.saturating_sub(waited).as_millis() as u64,
+            "slow database work"
+        );
+    }
+}
+
 /// Checks an If-Match version against the stored one.
 pub(crate) fn check_version(
     entity: &'static str,
@@ -234,9 +251,11 @@ where
         let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite_inner(conn)?)
             .transaction_depth()?;
         if depth.is_none() {
+            let started = std::time::Instant::now();
             let _writer = sqlite_writer_lock();
             begin_immediate(conn)?;
-            return match f(conn) {
+            let waited = started.elapsed();
+            let result = match f(conn) {
                 Ok(value) => {
                     commit(conn)?;
                     Ok(value)
@@ -246,6 +265,8 @@ where
                     Err(error)
                 }
             };
+            say_if_slow("a SQLite write on the pool", waited, started.elapsed());
+            return result;
         }
     }
     use diesel::connection::TransactionManager;

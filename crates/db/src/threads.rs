@@ -133,8 +133,13 @@ fn work(pool: &Pool, jobs: &crossbeam_channel::Receiver<(Ticket, Job)>, health: 
         }
         // The connection is taken inside the unwind guard, so a panicking
         // job drops it while panicking and r2d2 discards it as broken.
+        let started = std::time::Instant::now();
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| match pool.get() {
-            Ok(mut conn) => job(Ok(&mut conn)),
+            Ok(mut conn) => {
+                let connected = started.elapsed();
+                job(Ok(&mut conn));
+                crate::say_if_slow("pooled", connected, started.elapsed());
+            }
             Err(e) => {
                 let cause = e.to_string();
                 if let Some(health) = health {

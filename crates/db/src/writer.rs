@@ -273,6 +273,25 @@ fn run_group(conn: &mut DbConnection, search: SearchIndex, mut group: Vec<Box<dy
     }
 }
 
+/// Says, when dropped, if the group was slow (however it ended).
+#[cfg(feature = "sqlite")]
+struct SayIfSlow {
+    started: std::time::Instant,
+    waited: std::time::Duration,
+    writes: usize,
+}
+
+#[cfg(feature = "sqlite")]
+impl Drop for SayIfSlow {
+    fn drop(&mut self) {
+        let took = self.started.elapsed();
+        if took >= crate::SLOW_WORK {
+            let what = format!("a group of {} SQLite writes", self.writes);
+            crate::say_if_slow(&what, self.waited, took);
+        }
+    }
+}
+
 /// Runs every write of the group in one transaction: `Ok(true)` committed,
 /// `Ok(false)` one failed and the group was rolled back.
 #[cfg(feature = "sqlite")]
@@ -281,8 +300,15 @@ fn together(
     search: SearchIndex,
     group: &mut [Box<dyn Job>],
 ) -> DbResult<bool> {
+    let started = std::time::Instant::now();
     let _writer = crate::sqlite_writer_lock();
     crate::begin_immediate(conn)?;
+    let waited = started.elapsed();
+    let _slow = SayIfSlow {
+        started,
+        waited,
+        writes: group.len(),
+    };
     if let Err(error) = search.defer(conn) {
         crate::rollback(conn)?;
         return Err(error);

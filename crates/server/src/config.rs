@@ -83,6 +83,9 @@ impl fmt::Debug for Secret {
 pub struct Config {
     #[serde(skip)]
     pub profile: Option<Profile>,
+    /// Where the settings came from, for the start-up log.
+    #[serde(skip)]
+    pub sources: Sources,
     pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
@@ -218,6 +221,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             profile: None,
+            sources: Sources::default(),
             database: DatabaseConfig {
                 url: Secret::new("sqlite://data/directory.db"),
                 pool_size: 8,
@@ -256,34 +260,139 @@ impl Default for Config {
 /// Environment variables with our prefix that are not configuration keys.
 const NOT_CONFIG: [&str; 3] = ["profile", "config_dir", "test_database_url"];
 
+/// The files a configuration was read from, and those it looked for and
+/// did not find, so the start-up log says which settings are in force.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// The config directory used, and how it was found.
+    pub dir: Option<(PathBuf, &'static str)>,
+    /// Places looked at when none was found.
+    pub looked_in: Vec<PathBuf>,
+    pub loaded: Vec<PathBuf>,
+    pub missing: Vec<PathBuf>,
+}
+
+impl Sources {
+    /// Logs them (after tracing is set up): one line, and a warning for a
+    /// profile file or config directory that is not there.
+    pub fn announce(&self, profile: Profile) {
+        let loaded: Vec<String> = self
+            .loaded
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        match &self.dir {
+            Some((dir, how)) => tracing::info!(
+                %profile,
+                dir = %dir.display(),
+                found = how,
+                loaded = %loaded.join(", "),
+                "configuration"
+            ),
+            None => tracing::warn!(
+                %profile,
+                looked_in = %self
+                    .looked_in
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "no config directory found: built-in defaults and the environment only (set DIRECTORY_CONFIG_DIR)"
+            ),
+        }
+        for missing in &self.missing {
+            tracing::warn!(
+                file = %missing.display(),
+                "a configuration file is missing: its settings are not in force"
+            );
+        }
+    }
+}
+
+/// Finds the config directory: `DIRECTORY_CONFIG_DIR` if set, else
+/// `config/` in the working directory, else beside the binary (its
+/// directory or up to two above it: an installed `bin/` or cargo's
+/// `target/<profile>/`), so the server finds its settings wherever it is
+/// started from. `Err` lists where it looked.
+pub fn find_config_dir() -> Result<(PathBuf, &'static str), Vec<PathBuf>> {
+    if let Some(dir) = std::env::var_os("DIRECTORY_CONFIG_DIR") {
+        return Ok((PathBuf::from(dir), "DIRECTORY_CONFIG_DIR"));
+    }
+    let mut candidates = vec![(PathBuf::from("config"), "working directory")];
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(Path::to_path_buf);
+        for _ in 0..3 {
+            let Some(here) = dir else { break };
+            candidates.push((here.join("config"), "beside the binary"));
+            dir = here.parent().map(Path::to_path_buf);
+        }
+    }
+    for (dir, how) in &candidates {
+        if dir.join("default.toml").is_file() {
+            return Ok((dir.clone(), how));
+        }
+    }
+    Err(candidates.into_iter().map(|(dir, _)| dir).collect())
+}
+
 impl Config {
     /// Loads the configuration for the profile named by `DIRECTORY_PROFILE`,
-    /// from `DIRECTORY_CONFIG_DIR` (default `config`) and `.env`.
+    /// from the config directory ([`find_config_dir`]) and `.env`.
     pub fn load() -> Result<Self, ConfigError> {
         // A missing .env is normal; a malformed one is worth saying.
-        if let Err(e) = dotenvy::dotenv()
-            && !e.not_found()
-        {
-            return Err(ConfigError(format!(".env: {e}")));
-        }
+        let dotenv = match dotenvy::dotenv() {
+            Ok(path) => Some(path),
+            Err(e) if e.not_found() => None,
+            Err(e) => return Err(ConfigError(format!(".env: {e}"))),
+        };
         let profile = std::env::var("DIRECTORY_PROFILE")
             .ok()
             .filter(|p| !p.is_empty())
             .map(|p| p.parse())
             .transpose()?
             .unwrap_or(Profile::Development);
-        let dir = std::env::var_os("DIRECTORY_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"));
-        Self::from_figment(Self::figment(profile, &dir), profile)
+        let mut sources = Sources::default();
+        let dir = match find_config_dir() {
+            Ok((dir, how)) => {
+                if !dir.is_dir() {
+                    return Err(ConfigError(format!(
+                        "DIRECTORY_CONFIG_DIR: {} is not a directory",
+                        dir.display()
+                    )));
+                }
+                sources.dir = Some((dir.clone(), how));
+                for file in [
+                    dir.join("default.toml"),
+                    dir.join(format!("{profile}.toml")),
+                ] {
+                    if file.is_file() {
+                        sources.loaded.push(file);
+                    } else {
+                        sources.missing.push(file);
+                    }
+                }
+                Some(dir)
+            }
+            Err(looked_in) => {
+                sources.looked_in = looked_in;
+                None
+            }
+        };
+        sources.loaded.extend(dotenv);
+        let mut config = Self::from_figment(Self::figment(profile, dir.as_deref()), profile)?;
+        config.sources = sources;
+        Ok(config)
     }
 
-    /// The layers for `profile`, with files from `dir`.
-    pub fn figment(profile: Profile, dir: &Path) -> Figment {
-        Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(dir.join("default.toml")))
-            .merge(Toml::file(dir.join(format!("{profile}.toml"))))
-            .merge(Env::prefixed("DIRECTORY_").split("__").ignore(&NOT_CONFIG))
+    /// The layers for `profile`, with files from `dir` (none without one).
+    pub fn figment(profile: Profile, dir: Option<&Path>) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(dir) = dir {
+            figment = figment
+                .merge(Toml::file(dir.join("default.toml")))
+                .merge(Toml::file(dir.join(format!("{profile}.toml"))));
+        }
+        figment.merge(Env::prefixed("DIRECTORY_").split("__").ignore(&NOT_CONFIG))
     }
 
     pub fn from_figment(figment: Figment, profile: Profile) -> Result<Self, ConfigError> {
@@ -398,7 +507,7 @@ mod tests {
     use figment::Jail;
 
     fn load(jail: &Jail, profile: Profile) -> Result<Config, ConfigError> {
-        Config::from_figment(Config::figment(profile, jail.directory()), profile)
+        Config::from_figment(Config::figment(profile, Some(jail.directory())), profile)
     }
 
     #[test]

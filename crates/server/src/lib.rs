@@ -274,45 +274,49 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `server.max_connections`, lowered to what the open-file limit leaves
-/// once the database's and the process's own files are counted. The soft
-/// limit is raised to the hard one first (as Go does at start): the soft
-/// 1024 of many systems is far below what a server needs, and running out
-/// of descriptors makes every accept fail, not only the last.
-fn connection_limit(config: &Config) -> usize {
-    let configured = config.server.max_connections;
+/// Raises this process's soft open-file limit to its hard limit (as Go
+/// does at start; children inherit it) and returns the limit now in force.
+/// The soft 1024 of many systems is far below what a server needs, and
+/// running out of descriptors makes every accept fail, not only the last.
+pub fn raise_open_file_limit() -> Option<u64> {
     #[cfg(unix)]
     {
         use nix::sys::resource::{Resource, getrlimit, setrlimit};
-        let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-            return configured;
-        };
-        let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-            hard
-        } else {
-            soft
-        };
-        // Per pooled connection a socket (or SQLite's database, WAL and
-        // shared-memory files), the writer, checkpoint and health threads'
-        // own, the listener, epoll, logs and a margin for refusing.
-        let pool = usize::try_from(config.database.pool_size).unwrap_or(usize::MAX);
-        let reserve = 64 + 4 * (pool + 3);
-        let fits = usize::try_from(soft)
-            .unwrap_or(usize::MAX)
-            .saturating_sub(reserve)
-            .max(1);
-        if fits < configured {
-            tracing::warn!(
-                configured,
-                open_file_limit = soft,
-                serving = fits,
-                "server.max_connections lowered to fit the open-file limit"
-            );
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+        if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+            return Some(hard);
         }
-        configured.min(fits)
+        Some(soft)
     }
     #[cfg(not(unix))]
-    configured
+    None
+}
+
+/// `server.max_connections`, lowered to what the open-file limit leaves
+/// once the database's and the process's own files are counted.
+fn connection_limit(config: &Config) -> usize {
+    let configured = config.server.max_connections;
+    let Some(limit) = raise_open_file_limit() else {
+        return configured;
+    };
+    // Per pooled connection a socket (or SQLite's database, WAL and
+    // shared-memory files), the writer, checkpoint and health threads'
+    // own, the listener, epoll, logs and a margin for refusing.
+    let pool = usize::try_from(config.database.pool_size).unwrap_or(usize::MAX);
+    let reserve = 64 + 4 * (pool + 3);
+    let fits = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(reserve)
+        .max(1);
+    if fits < configured {
+        tracing::warn!(
+            configured,
+            open_file_limit = limit,
+            serving = fits,
+            "server.max_connections lowered to fit the open-file limit"
+        );
+    }
+    configured.min(fits)
 }
 
 /// Installs the SIGTERM and Ctrl-C handlers now (before the server says it

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         }
     };
     directory_server::init_tracing(&config);
+    config.sources.announce(config.profile());
     // Database work has threads of its own (`directory_db::threads`); the
     // blocking pool only checks passwords (at most one per core at a time)
     // and runs the start-up and the periodic sweep.

@@ -245,3 +245,71 @@ async fn sigterm_under_load_finishes_in_flight_requests() {
         .unwrap();
     assert!(status.success(), "exit status {status:?}");
 }
+
+/// Started from another directory without DIRECTORY_CONFIG_DIR, the server
+/// finds config/ beside its binary (cargo's target/<profile>/ here) and
+/// says which files it read.
+#[test]
+fn the_config_directory_is_found_beside_the_binary_and_named_at_start() {
+    let db = TestDatabase::empty().unwrap();
+    let mut command = server_command(&db.url);
+    command.env_remove("DIRECTORY_CONFIG_DIR");
+    let server = TestServer::spawn(command);
+    let log = server.terminate_and_collect_stdout();
+    let line = log
+        .lines()
+        .find(|l| l.contains("configuration"))
+        .unwrap_or_else(|| panic!("no configuration line in {log}"));
+    assert!(line.contains("beside the binary"), "{line}");
+    assert!(line.contains("default.toml"), "{line}");
+    assert!(line.contains("test.toml"), "{line}");
+    assert!(!log.contains("is missing"), "{log}");
+}
+
+/// A profile whose file is missing starts on the shared settings, and the
+/// log says which file was not there.
+#[test]
+fn a_missing_profile_file_is_said_at_start() {
+    let db = TestDatabase::empty().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{}/default.toml", crate::support::config_dir()),
+        dir.path().join("default.toml"),
+    )
+    .unwrap();
+    let mut command = server_command(&db.url);
+    command
+        .env("DIRECTORY_CONFIG_DIR", dir.path())
+        .env("DIRECTORY_SERVER__BIND", "127.0.0.1:0");
+    let server = TestServer::spawn(command);
+    let log = server.terminate_and_collect_stdout();
+    let missing = log
+        .lines()
+        .find(|l| l.contains("a configuration file is missing"))
+        .unwrap_or_else(|| panic!("nothing said of test.toml in {log}"));
+    assert!(missing.contains("test.toml"), "{missing}");
+}
+
+/// A database password given in the URL's query is never shown, whether
+/// the server stops for want of its database or starts without it.
+#[test]
+fn a_password_in_the_database_url_is_never_shown() {
+    let url = "postgres://app@127.0.0.1:9/directory?sslmode=disable&password=sekrit-words";
+    let mut command = server_command(url);
+    command.env("DIRECTORY_DATABASE__SEED_ON_START", "false");
+    let (status, stderr) = run_to_exit(command);
+    assert!(!status.success());
+    assert!(!stderr.contains("sekrit"), "{stderr}");
+    assert!(stderr.contains("password=***"), "{stderr}");
+    #[cfg(feature = "postgres")]
+    {
+        let mut command = server_command(url);
+        command
+            .env("DIRECTORY_DATABASE__MIGRATE_ON_START", "false")
+            .env("DIRECTORY_DATABASE__SEED_ON_START", "false");
+        let server = TestServer::spawn(command);
+        let log = server.terminate_and_collect_stdout();
+        assert!(!log.contains("sekrit"), "{log}");
+        assert!(log.contains("password=***"), "{log}");
+    }
+}
