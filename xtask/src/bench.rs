@@ -90,10 +90,10 @@ end
     path: "/",
 };
 
-/// A client of its own beside the overload's: one request at a time with a
-/// pause between, timed from its first byte written to its last read, so
-/// the latency of accepted requests is seen apart from the fast 503s that
-/// wrk's figures mix in.
+/// A client of its own beside the overload's, on one keep-alive connection:
+/// one request at a time with a pause between, timed from its first byte
+/// written to its last read, so the latency of accepted requests is seen
+/// apart from the fast 503s that wrk's figures mix in.
 struct Probe {
     /// (status, milliseconds) of each request.
     answers: Vec<(u16, f64)>,
@@ -102,14 +102,23 @@ struct Probe {
 impl Probe {
     fn run(port: u16, token: &str, staff: usize, stop: &std::sync::atomic::AtomicBool) -> Self {
         let mut answers = Vec::new();
+        let mut connection: Option<TcpStream> = None;
         let mut n = 0usize;
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             n += 1;
             let offset = (n * 7919) % staff.saturating_sub(200).max(1);
             let path = format!("/api/v1/staff?limit=200&offset={offset}");
+            if connection.is_none() {
+                connection = TcpStream::connect(("127.0.0.1", port)).ok();
+            }
+            let Some(stream) = connection.as_mut() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
             let started = Instant::now();
-            if let Ok(status) = get_with_token(port, &path, token) {
-                answers.push((status, started.elapsed().as_secs_f64() * 1000.0));
+            match get_on(stream, &path, token) {
+                Ok(status) => answers.push((status, started.elapsed().as_secs_f64() * 1000.0)),
+                Err(_) => connection = None,
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -141,22 +150,38 @@ impl Probe {
     }
 }
 
-/// One GET with a bearer token over a fresh connection; its status.
-fn get_with_token(port: u16, path: &str, token: &str) -> anyhow::Result<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+/// One GET with a bearer token on a keep-alive connection; its status,
+/// once the whole answer is read.
+fn get_on(stream: &mut TcpStream, path: &str, token: &str) -> anyhow::Result<u16> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    );
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n");
     stream.write_all(request.as_bytes())?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    let head = String::from_utf8_lossy(&answer[..answer.len().min(64)]).into_owned();
-    Ok(head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0))
+    let mut answer: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            bail!("closed");
+        }
+        answer.extend_from_slice(&buf[..n]);
+        let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if answer.len() >= end + 4 + length {
+            return Ok(head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0));
+        }
+    }
 }
 
 /// The overload row's figures.
@@ -892,7 +917,7 @@ fn render(
             "\nOverload: {} clients asking for pages of 200 staff as fast as they are answered. \
              What cannot start its database work within the queue timeout is answered 503 with Retry-After \
              (wrk counts those among its non-2xx answers, and its latencies mix them with the pages). \
-             Beside it, one more client asks for a page every 20 ms: its accepted pages' latency is what a client \
+             Beside it, one more client asks for a page every 20 ms on a keep-alive connection: its accepted pages' latency is what a client \
              that gets an answer waits.\n\n",
             OVERLOAD_CONNECTIONS
         ));

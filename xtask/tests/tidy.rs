@@ -65,3 +65,54 @@ fn only_api_and_server_know_http() {
     assert_free_of("directory-db", &["postgres", "mysql"], &HTTP);
     assert_free_of("directory-seed", &[], &HTTP);
 }
+
+/// Every source file under `dir` (recursively), with its text.
+fn sources(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            found.push((path, text));
+        }
+    }
+    found
+}
+
+#[test]
+fn only_db_writes_sql() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    // The ways to write or run a query with diesel.
+    const QUERIES: [&str; 9] = [
+        "sql_query",
+        "insert_into",
+        "diesel::update",
+        "diesel::delete",
+        "diesel::select",
+        "batch_execute",
+        "RunQueryDsl",
+        "QueryDsl",
+        "schema::",
+    ];
+    let mut checked = 0;
+    for crate_dir in [
+        "crates/api/src",
+        "crates/server/src",
+        "crates/seed/src",
+        "xtask/src",
+    ] {
+        for (path, text) in sources(&root.join(crate_dir)) {
+            checked += 1;
+            for query in QUERIES {
+                assert!(
+                    !text.contains(query),
+                    "{} uses {query}: SQL belongs in crates/db",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} files read");
+}

@@ -136,7 +136,7 @@ impl DbConnection {
                 }
                 let mut conn = diesel::SqliteConnection::establish(&path).map_err(unavailable)?;
                 // Without these, concurrent writers fail with "database is
-                // locked" and foreign keys are not enforced (BACKENDS.md).
+                // locked" and foreign keys are not enforced (docs/BACKENDS.md).
                 // (No mmap_size: every pooled connection maps the file on
                 // its own and the process's resident memory counts each
                 // mapping, 189 MiB peak against 134 MiB without.)

@@ -4,7 +4,7 @@
 //! compose inside `conn.transaction(..)`. They take validated domain commands
 //! and return domain types; rows never leave the crate except through them.
 //! Inserted ids are read back by a unique key inside the same transaction,
-//! because `RETURNING` does not exist on MySQL (BACKENDS.md).
+//! because `RETURNING` does not exist on MySQL (docs/BACKENDS.md).
 
 pub mod accounts;
 pub mod cadres;

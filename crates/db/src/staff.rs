@@ -907,7 +907,7 @@ pub fn insert_staff_batch(
         .collect();
     let mut inserted = 0;
     // Multi-row INSERT is not available on the connection enum, so match on
-    // the backend (BACKENDS.md); 500 rows stay under every bind limit.
+    // the backend (docs/BACKENDS.md); 500 rows stay under every bind limit.
     for chunk in rows.chunks(500) {
         inserted += match conn {
             #[cfg(feature = "sqlite")]

@@ -152,6 +152,10 @@ pub struct ServerConfig {
     /// closed to make room, and without an idle one a new connection is
     /// answered 503. Lowered at start to fit the open-file limit.
     pub max_connections: usize,
+    /// Requests answered at once; more are answered 503 with `Retry-After`
+    /// at once (`/healthz` and `/readyz` always answer). Bounds the memory
+    /// of requests waiting for the database, ~30 KB each.
+    pub max_in_flight: usize,
 }
 
 /// Sessions and the brute-force limits.
@@ -238,6 +242,7 @@ impl Default for Config {
                 header_timeout_secs: 10,
                 keep_alive_secs: 75,
                 max_connections: 4096,
+                max_in_flight: 256,
             },
             log: LogConfig {
                 level: "info".into(),
@@ -442,9 +447,10 @@ impl Config {
         if self.server.header_timeout_secs == 0
             || self.server.keep_alive_secs == 0
             || self.server.max_connections == 0
+            || self.server.max_in_flight == 0
         {
             return Err(ConfigError(
-                "server.header_timeout_secs, server.keep_alive_secs and server.max_connections must be at least 1"
+                "server.header_timeout_secs, server.keep_alive_secs, server.max_connections and server.max_in_flight must be at least 1"
                     .into(),
             ));
         }

@@ -266,6 +266,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         header_timeout: Duration::from_secs(config.server.header_timeout_secs),
         idle_timeout: Duration::from_secs(config.server.keep_alive_secs),
         max_connections: connection_limit(&config),
+        max_in_flight: config.server.max_in_flight,
     };
     serve::serve(listener, app, shutdown, options)
         .await

@@ -287,3 +287,55 @@ fn sigterm_cuts_off_no_request_on_a_keep_alive_connection() {
     let status = s.wait_exit();
     assert!(status.success(), "{status:?}");
 }
+
+/// Requests past `max_in_flight` are answered 503 with Retry-After at once,
+/// before the endpoint; the probes still answer; and once the requests in
+/// flight end, others are served again.
+#[test]
+fn requests_past_the_in_flight_limit_get_503_at_once_and_probes_still_answer() {
+    let s = started_with(&[("DIRECTORY_SERVER__MAX_IN_FLIGHT", "2")]);
+    // Two logins whose bodies are still on their way are in flight (a
+    // login reads its body first: it needs no token).
+    let slow: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr(&s)).unwrap();
+            c.write_all(
+                b"POST /api/v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{\"user",
+            )
+            .unwrap();
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut third = TcpStream::connect(addr(&s)).unwrap();
+    let started = Instant::now();
+    let head = exchange(
+        &mut third,
+        "GET /api/v1/departments HTTP/1.1\r\nHost: test\r\n\r\n",
+    )
+    .unwrap();
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 1"),
+        "{head}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+    // Readiness and liveness are not counted.
+    for probe in ["/healthz", "/readyz"] {
+        let head = exchange(
+            &mut third,
+            &format!("GET {probe} HTTP/1.1\r\nHost: test\r\n\r\n"),
+        )
+        .unwrap();
+        assert!(head.starts_with("HTTP/1.1 200"), "{probe}: {head}");
+    }
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(300));
+    let head = exchange(
+        &mut third,
+        "GET /api/v1/departments HTTP/1.1\r\nHost: test\r\n\r\n",
+    )
+    .unwrap();
+    // In again: the token check answers (there is none).
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+}
