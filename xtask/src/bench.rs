@@ -79,6 +79,9 @@ const PACED_LOAD: f64 = 0.75;
 /// the requests it accepts cost them.
 const OVERLOAD_CONNECTIONS: u32 = 2000;
 
+/// Probe clients beside the overload's (their accepted pages are timed).
+const PROBES: usize = 4;
+
 const OVERLOAD: Scenario = Scenario {
     name: "GET page of 200 staff",
     script: r#"
@@ -90,10 +93,11 @@ end
     path: "/",
 };
 
-/// A client of its own beside the overload's, on one keep-alive connection:
-/// one request at a time with a pause between, timed from its first byte
-/// written to its last read, so the latency of accepted requests is seen
-/// apart from the fast 503s that wrk's figures mix in.
+/// Clients of their own beside the overload's, each on one keep-alive
+/// connection asking again as soon as it is answered (as wrk's do), each
+/// request timed from its first byte written to its last read: the
+/// latency of accepted requests, apart from the fast 503s that wrk's
+/// figures mix in.
 struct Probe {
     /// (status, milliseconds) of each request.
     answers: Vec<(u16, f64)>,
@@ -120,9 +124,30 @@ impl Probe {
                 Ok(status) => answers.push((status, started.elapsed().as_secs_f64() * 1000.0)),
                 Err(_) => connection = None,
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         Self { answers }
+    }
+
+    /// Several probe clients at once, their answers together.
+    fn run_several(
+        clients: usize,
+        port: u16,
+        token: &str,
+        staff: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Self {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = (0..clients)
+                .map(|_| scope.spawn(|| Self::run(port, token, staff, stop)))
+                .collect();
+            let mut answers = Vec::new();
+            for probe in running {
+                if let Ok(probe) = probe.join() {
+                    answers.extend(probe.answers);
+                }
+            }
+            Self { answers }
+        })
     }
 
     /// p50 and p99 of the accepted (200) answers, in ms.
@@ -696,7 +721,8 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     let overload = if options.wanted(OVERLOAD.name) {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let (row, probe) = std::thread::scope(|scope| {
-            let probe = scope.spawn(|| Probe::run(port, &token, options.staff, &stop));
+            let probe =
+                scope.spawn(|| Probe::run_several(PROBES, port, &token, options.staff, &stop));
             let quarter = options.staff / 4;
             let row = run_wrk(
                 &OVERLOAD,
@@ -917,9 +943,9 @@ fn render(
             "\nOverload: {} clients asking for pages of 200 staff as fast as they are answered. \
              What cannot start its database work within the queue timeout is answered 503 with Retry-After \
              (wrk counts those among its non-2xx answers, and its latencies mix them with the pages). \
-             Beside it, one more client asks for a page every 20 ms on a keep-alive connection: its accepted pages' latency is what a client \
-             that gets an answer waits.\n\n",
-            OVERLOAD_CONNECTIONS
+             Beside them, {} more clients ask the same way, each on a keep-alive connection, and are timed one request at a time: \
+             their accepted pages' latency is what a client that gets an answer waits.\n\n",
+            OVERLOAD_CONNECTIONS, PROBES
         ));
         out.push_str("| connections | endpoint | requests/s | of them 2xx/s | answered 503 | p50 ms | p99 ms | socket errors | accepted p50 ms | accepted p99 ms | probe answered 503 | peak memory MiB |\n");
         out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

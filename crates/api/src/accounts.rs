@@ -5,13 +5,15 @@ use crate::auth::ManageAccess;
 use crate::body::JsonBody;
 use crate::common::{Search, location, parse_page, parse_sort};
 use crate::error::ApiError;
+use crate::passwords::password_work;
 use crate::payload::Json;
 use crate::responses::{
     Acted, Created, Deleted, Fetched, Linked, Listed, RoleTaken, Updated, etag, if_match, respond,
 };
-use crate::{AppState, Tag, reading, writing, writing_on_pool};
+use crate::{AppState, Tag, reading, writing};
 use directory_db::DbError;
 use directory_db::accounts::{self, AccountFilter, AccountSort};
+use directory_db::passwords::NewHash;
 use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
 use poem::web::Data;
 use poem_openapi::OpenApi;
@@ -104,8 +106,12 @@ impl AccountsApi {
         respond(async {
             let new = body.0.validated()?;
             let actor = auth.0.account;
-            let created = writing_on_pool(&state, move |c| {
-                accounts::create_account(c, &new, Some(actor))
+            // Hashed first, on a blocking thread: a hash on a database
+            // thread held a connection that reads were waiting for.
+            let password = new.password.clone();
+            let hash = password_work(move || NewHash::of(&password)).await??;
+            let created = writing(&state, move |c| {
+                accounts::create_account_with(c, &new, &hash, Some(actor))
             })
             .await?;
             Ok(Created::Created(
@@ -135,11 +141,27 @@ impl AccountsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let actor = auth.0.account;
             let own_session = (id.0 == actor).then_some(auth.0.session);
-            let patch = body.0;
-            let updated = writing_on_pool(&state, move |c| {
-                let current = accounts::get_account(c, id.0)?;
-                let patch = patch.validated(&current.username)?;
-                accounts::update_account(c, id.0, expected, &patch, Some(actor), own_session)
+            // The password rules need the stored username; the hash is
+            // made between the read and the write, on a blocking thread.
+            let current = reading(&state, move |c| accounts::get_account(c, id.0)).await?;
+            let patch = body.0.validated(&current.username)?;
+            let hash = match patch.password.as_set() {
+                Some(password) => {
+                    let password = password.clone();
+                    Some(password_work(move || NewHash::of(&password)).await??)
+                }
+                None => None,
+            };
+            let updated = writing(&state, move |c| {
+                accounts::update_account_with(
+                    c,
+                    id.0,
+                    expected,
+                    &patch,
+                    hash.as_ref(),
+                    Some(actor),
+                    own_session,
+                )
             })
             .await?;
             state.tokens.forget_account(id.0);

@@ -16,6 +16,7 @@ pub mod error;
 pub mod infrastructure;
 mod limits;
 pub mod ops;
+pub mod passwords;
 pub mod payload;
 pub mod problem;
 pub mod responses;

@@ -2,22 +2,21 @@
 
 use crate::auth::{AnyAccess, today};
 use crate::body::JsonBody;
-use crate::error::{ApiError, RETRY_AFTER_SECS, WriteFailure, from_request_error};
+use crate::error::{ApiError, RETRY_AFTER_SECS, from_request_error};
+use crate::passwords::password_work;
 use crate::payload::Json;
 use crate::problem::Problem;
 use crate::responses::{Answers, Done, Fetched, etag, respond};
-use crate::{AppState, Tag, reading, writing_on_pool};
+use crate::{AppState, Tag, reading, writing, writing_on_pool};
+use directory_db::DbResult;
 use directory_db::accounts;
+use directory_db::passwords::NewHash;
 use directory_db::sessions::{self, LockoutPolicy};
-use directory_db::{DbError, DbResult};
 use directory_domain::validate::unique_key;
 use directory_domain::{LoginRequest, LoginResponse, Me, PasswordChange};
 use poem::http::StatusCode;
 use poem::web::{Data, RemoteAddr};
 use poem_openapi::{ApiResponse, OpenApi};
-use std::sync::LazyLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::Semaphore;
 
 /// The answer to a login attempt.
 #[derive(ApiResponse)]
@@ -95,41 +94,6 @@ fn attempt_keys(username: &str, address: &str) -> (String, String) {
     (format!("u:{user}"), format!("a:{address}"))
 }
 
-/// Logins that may wait for a password check, per core, before more are
-/// answered 503 at once: a check takes ~10 ms of a core, so a storm of
-/// logins queues a fraction of a second at most rather than without end.
-const CHECKS_WAITING_PER_CORE: usize = 32;
-
-/// Checks a password on a blocking thread, at most one per core at a time.
-/// The wait is here, on the async side: a login storm queues without
-/// taking the blocking threads that database work needs, and only so far.
-async fn check_password(
-    candidate: accounts::LoginCandidate,
-    password: String,
-) -> Result<Option<accounts::PasswordMatch>, DbError> {
-    static CHECKS: LazyLock<Semaphore> =
-        LazyLock::new(|| Semaphore::new(directory_db::passwords::at_once()));
-    static IN_LINE: AtomicUsize = AtomicUsize::new(0);
-    /// Counts a login in line until it is done.
-    struct InLine;
-    impl Drop for InLine {
-        fn drop(&mut self) {
-            IN_LINE.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-    let most = directory_db::passwords::at_once() * (CHECKS_WAITING_PER_CORE + 1);
-    let _in_line = InLine;
-    if IN_LINE.fetch_add(1, Ordering::AcqRel) >= most {
-        return Err(DbError::Busy);
-    }
-    let failed =
-        |e: &dyn std::fmt::Display| DbError::Internal(format!("password check failed: {e}"));
-    let _permit = CHECKS.acquire().await.map_err(|e| failed(&e))?;
-    tokio::task::spawn_blocking(move || candidate.check(&password))
-        .await
-        .map_err(|e| failed(&e))
-}
-
 fn locked(seconds: i64) -> LoginResult {
     LoginResult::TooManyRequests(
         Json(Problem::new(
@@ -179,7 +143,7 @@ impl SessionApi {
                 Ok(candidate) => candidate,
                 Err(seconds) => return Ok(locked(seconds)),
             };
-            let matched = check_password(candidate, password).await?;
+            let matched = password_work(move || candidate.check(&password)).await?;
             let outcome = writing_on_pool(&state, move |c| -> DbResult<Outcome> {
                 let account = match matched {
                     Some(matched) => accounts::may_log_in(c, matched, today())?,
@@ -225,7 +189,7 @@ impl SessionApi {
     async fn logout(&self, state: Data<&AppState>, auth: AnyAccess) -> Done {
         respond(async {
             let session = auth.0.session;
-            writing_on_pool(&state, move |c| sessions::end_session(c, session)).await?;
+            writing(&state, move |c| sessions::end_session(c, session)).await?;
             state.tokens.forget_session(session);
             Ok(Done::NoContent)
         })
@@ -259,26 +223,39 @@ impl SessionApi {
     ) -> Done {
         respond(async {
             let caller = auth.0;
-            let change = body.0;
-            writing_on_pool(&state, move |c| {
-                let me = accounts::get_account(c, caller.account)?;
-                let change = change.validated(&me.username)?;
-                accounts::change_own_password(
-                    c,
-                    caller.account,
-                    &change.current_password,
-                    &change.new_password,
-                    caller.session,
-                )
+            let account = caller.account;
+            // Three steps, so the password work (two hashes' worth of CPU)
+            // holds no pooled connection.
+            let (username, candidate) = reading(&state, move |c| {
+                let me = accounts::get_account(c, account)?;
+                Ok((
+                    me.username,
+                    accounts::LoginCandidate::of_account(c, account)?,
+                ))
             })
-            .await
-            // A wrong current password or a weak new one is a bad request,
-            // not a conflict with stored data.
-            .map_err(|WriteFailure(e)| match e {
-                DbError::Invalid(rule) => ApiError::from(rule),
-                other => ApiError::from(other),
-            })?;
-            state.tokens.forget_account(caller.account);
+            .await?;
+            let change = body.0.validated(&username)?;
+            let checked = password_work(move || -> DbResult<_> {
+                let Some(matched) = candidate.check(&change.current_password) else {
+                    return Ok(None);
+                };
+                Ok(Some((matched, NewHash::of(&change.new_password)?)))
+            })
+            .await??;
+            // A wrong current password is a bad request, not a conflict
+            // with stored data.
+            let Some((matched, hash)) = checked else {
+                return Err(ApiError::field(
+                    "current_password",
+                    "is not the current password",
+                ));
+            };
+            let session = caller.session;
+            writing(&state, move |c| {
+                accounts::change_checked_password(c, &matched, &hash, session)
+            })
+            .await?;
+            state.tokens.forget_account(account);
             Ok(Done::NoContent)
         })
         .await

@@ -93,9 +93,8 @@ where
     on_pool(state, f).await.map_err(ReadFailure)
 }
 
-/// Runs a write on the pool rather than the SQLite writer: for writes that
-/// must not hold up the others (they hash a password first), or that must
-/// commit at once on their own (a login).
+/// Runs a write on the pool rather than the SQLite writer: for a login's
+/// failure count and session, which commit at once on their own.
 pub async fn writing_on_pool<T, F>(state: &AppState, f: F) -> Result<T, WriteFailure>
 where
     T: Send + 'static,

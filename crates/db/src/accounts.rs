@@ -1,6 +1,7 @@
 //! Roles with their permissions, and login accounts with their roles.
 
 use crate::connection::MultiBackend;
+use crate::passwords::NewHash;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
 use crate::{
@@ -437,13 +438,24 @@ fn check_roles_exist(conn: &mut DbConnection, role_ids: &[RoleId]) -> DbResult<(
     }
 }
 
-/// Creates an account with its roles; the password is hashed here.
+/// Creates an account with its roles; the password is hashed here (see
+/// [`create_account_with`] to hash it first, away from the connection).
 pub fn create_account(
     conn: &mut DbConnection,
     new: &NewAccount,
     actor: Actor,
 ) -> DbResult<Account> {
-    let hash = passwords::hash(&new.password)?;
+    create_account_with(conn, new, &NewHash::of(&new.password)?, actor)
+}
+
+/// Creates an account with its roles and `hash`, made from `new.password`.
+pub fn create_account_with(
+    conn: &mut DbConnection,
+    new: &NewAccount,
+    hash: &NewHash,
+    actor: Actor,
+) -> DbResult<Account> {
+    let hash = &hash.0;
     let at = now();
     let by = actor.map(|a| a.0);
     let uid = Uuid::new_v4().to_string();
@@ -645,6 +657,18 @@ impl LoginCandidate {
         Ok(Self(found.map(|(id, hash)| (AccountId(id), hash))))
     }
 
+    /// The account's stored hash, to check its current password (a
+    /// password change).
+    pub fn of_account(conn: &mut DbConnection, id: AccountId) -> DbResult<Self> {
+        let hash: String = accounts::table
+            .find(id.0)
+            .select(accounts::password_hash)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| DbError::not_found("account", id))?;
+        Ok(Self(Some((id, hash))))
+    }
+
     /// The account, if `password` is its password: CPU work only, for a
     /// blocking thread without a connection. A hash stored with outdated
     /// parameters gets its replacement made here too (a second hash, once
@@ -661,11 +685,17 @@ impl LoginCandidate {
                 }
                 let upgrade = if passwords::outdated(&hash) {
                     // Not fatal: the login stands on the old hash.
-                    passwords::hash(password).ok().map(|new| (hash, new))
+                    passwords::hash(password)
+                        .ok()
+                        .map(|new| (hash.clone(), new))
                 } else {
                     None
                 };
-                Some(PasswordMatch { id, upgrade })
+                Some(PasswordMatch {
+                    id,
+                    checked: hash,
+                    upgrade,
+                })
             }
         }
     }
@@ -675,6 +705,8 @@ impl LoginCandidate {
 /// when the stored one is outdated. Neither hash leaves this crate.
 pub struct PasswordMatch {
     id: AccountId,
+    /// The hash the password matched.
+    checked: String,
     upgrade: Option<(String, String)>,
 }
 
@@ -715,9 +747,53 @@ pub fn set_password(
     keep_session: Option<i32>,
     actor: Actor,
 ) -> DbResult<()> {
-    let hash = passwords::hash(password)?;
+    store_password(conn, id, &NewHash::of(password)?, None, keep_session, actor)
+}
+
+/// Changes one's own password in two steps around the CPU work: the
+/// caller reads [`LoginCandidate::of_account`], checks the current
+/// password and hashes the new one away from the connection, then stores
+/// it here, unless the password changed meanwhile (then the current
+/// password checked is no longer the current one: 409). Other sessions
+/// end; the caller's stays.
+pub fn change_checked_password(
+    conn: &mut DbConnection,
+    matched: &PasswordMatch,
+    hash: &NewHash,
+    session: i32,
+) -> DbResult<()> {
+    store_password(
+        conn,
+        matched.id,
+        hash,
+        Some(&matched.checked),
+        Some(session),
+        Some(matched.id),
+    )
+}
+
+fn store_password(
+    conn: &mut DbConnection,
+    id: AccountId,
+    hash: &NewHash,
+    unless_changed_from: Option<&str>,
+    keep_session: Option<i32>,
+    actor: Actor,
+) -> DbResult<()> {
+    let hash = &hash.0;
     crate::write_transaction(conn, |conn| {
         account_row(conn, id)?;
+        if let Some(checked) = unless_changed_from {
+            let stored: String = accounts::table
+                .find(id.0)
+                .select(accounts::password_hash)
+                .first(conn)?;
+            if stored != checked {
+                return Err(DbError::blocked(
+                    "the password changed while this request was checked; try again",
+                ));
+            }
+        }
         let at = now();
         diesel::update(accounts::table.find(id.0))
             .set((
@@ -733,27 +809,6 @@ pub fn set_password(
     })
 }
 
-/// Changes one's own password: the current one must be right. Other
-/// sessions end; the caller's stays.
-pub fn change_own_password(
-    conn: &mut DbConnection,
-    id: AccountId,
-    current_password: &str,
-    new_password: &str,
-    session: i32,
-) -> DbResult<()> {
-    let stored: String = accounts::table
-        .find(id.0)
-        .select(accounts::password_hash)
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| DbError::not_found("account", id))?;
-    if !passwords::verify(current_password, &stored) {
-        return Err(DomainError::field("current_password", "is not the current password").into());
-    }
-    set_password(conn, id, new_password, Some(session), Some(id))
-}
-
 /// An administrator's change to an account (username, staff member,
 /// password). A new password ends every session of the account but
 /// `keep_session` (the caller's own, when the account is theirs, as a
@@ -767,9 +822,32 @@ pub fn update_account(
     keep_session: Option<i32>,
 ) -> DbResult<Account> {
     let hash = match patch.password.as_set() {
-        Some(password) => Some(passwords::hash(password)?),
+        Some(password) => Some(NewHash::of(password)?),
         None => None,
     };
+    update_account_with(
+        conn,
+        id,
+        expected_version,
+        patch,
+        hash.as_ref(),
+        actor,
+        keep_session,
+    )
+}
+
+/// [`update_account`] with the new password, if the patch sets one,
+/// hashed first (`hash`, made from `patch.password`).
+pub fn update_account_with(
+    conn: &mut DbConnection,
+    id: AccountId,
+    expected_version: Option<i32>,
+    patch: &AccountPatch,
+    hash: Option<&NewHash>,
+    actor: Actor,
+    keep_session: Option<i32>,
+) -> DbResult<Account> {
+    let hash = hash.map(|h| &h.0);
     crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;
@@ -795,7 +873,7 @@ pub fn update_account(
                 .clone()
                 .into_nullable()
                 .map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
-            hash.as_ref().map(|h| accounts::password_hash.eq(h.clone())),
+            hash.as_ref().map(|h| accounts::password_hash.eq(*h)),
             hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
             accounts::updated_at.eq(at),
             accounts::updated_by.eq(actor.map(|a| a.0)),
@@ -913,7 +991,7 @@ pub fn may_log_in(
     matched: PasswordMatch,
     today: chrono::NaiveDate,
 ) -> DbResult<Option<Account>> {
-    let PasswordMatch { id, upgrade } = matched;
+    let PasswordMatch { id, upgrade, .. } = matched;
     let account = match get_account(conn, id) {
         Ok(account) => account,
         // Deleted while its password was being checked.

@@ -272,3 +272,52 @@ fn an_upgrade_never_undoes_a_password_change_made_meanwhile() {
     assert!(logs_in(&mut conn, "a newer passphrase"));
     assert!(!logs_in(&mut conn, "a long passphrase"));
 }
+
+/// A password change checks the current password away from the database
+/// (no connection held); if an administrator sets a new password in that
+/// time, the change is refused rather than undo it, and the other sessions
+/// end only when it goes through.
+#[test]
+fn a_password_change_checked_against_a_replaced_password_is_refused() {
+    use directory_db::passwords::NewHash;
+    let (_db, mut conn, _, account) = setup();
+    let keep = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
+    let matched = accounts::LoginCandidate::of_account(&mut conn, account)
+        .unwrap()
+        .check("a long passphrase")
+        .unwrap();
+    let hash = NewHash::of("my own new passphrase").unwrap();
+    assert!(!format!("{hash:?}").contains('$'), "{hash:?}");
+    let session = |conn: &mut DbConnection, token: &str| {
+        sessions::authenticate(conn, token, today())
+            .unwrap()
+            .unwrap()
+            .session
+    };
+    let kept = session(&mut conn, &keep.token);
+    accounts::set_password(&mut conn, account, "set by an administrator", None, None).unwrap();
+    let refused = accounts::change_checked_password(&mut conn, &matched, &hash, kept);
+    assert!(
+        matches!(refused, Err(directory_db::DbError::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert!(logs_in(&mut conn, "set by an administrator"));
+
+    // Checked against the password in force, it goes through.
+    let keep = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
+    let other = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
+    let matched = accounts::LoginCandidate::of_account(&mut conn, account)
+        .unwrap()
+        .check("set by an administrator")
+        .unwrap();
+    let kept = session(&mut conn, &keep.token);
+    accounts::change_checked_password(&mut conn, &matched, &hash, kept).unwrap();
+    assert!(logs_in(&mut conn, "my own new passphrase"));
+    let alive = |conn: &mut DbConnection, token: &str| {
+        sessions::authenticate(conn, token, today())
+            .unwrap()
+            .is_some()
+    };
+    assert!(alive(&mut conn, &keep.token));
+    assert!(!alive(&mut conn, &other.token));
+}
