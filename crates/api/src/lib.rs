@@ -40,6 +40,8 @@ pub struct HttpOptions {
     pub body_limit: usize,
     /// Origins allowed to call the API from a browser; empty means none.
     pub cors_origins: Vec<String>,
+    /// How long a request's body may take to arrive after its headers.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for HttpOptions {
@@ -47,6 +49,7 @@ impl Default for HttpOptions {
         Self {
             body_limit: 1024 * 1024,
             cors_origins: Vec::new(),
+            body_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -151,7 +154,7 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
                 .body(document)
         }
     };
-    let body_limit = options.body_limit;
+    let (body_limit, body_timeout) = (options.body_limit, options.body_timeout);
     let mut cors = Cors::new();
     for origin in &options.cors_origins {
         cors = cors.allow_origin(origin.as_str());
@@ -168,7 +171,7 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
             })),
         )
         .with(cors)
-        .around(move |next, req| limits::limit_body(next, req, body_limit))
+        .around(move |next, req| limits::limit_body(next, req, body_limit, body_timeout))
         .around(problem::check_if_match)
         .data(state)
         // Every error below this point leaves as problem+json.

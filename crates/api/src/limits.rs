@@ -1,11 +1,20 @@
-//! The request body limit. poem's `SizeLimit` refuses every request without
-//! a Content-Length (even a GET); this one checks the declared length and
-//! reads a chunked body only up to the limit.
+//! The request body's limits. poem's `SizeLimit` refuses every request
+//! without a Content-Length (even a GET); this one checks the declared
+//! length, reads a chunked body only up to the limit, and reads any body
+//! within `timeout` of its headers (408 otherwise), so a client that sends
+//! its body slowly cannot hold one of the server's places for requests in
+//! flight.
 
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, Error, IntoResponse, Request, Response, Result};
+use std::time::Duration;
 
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) -> Result<Response> {
+pub async fn limit_body<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Response> {
     let too_large = || {
         Error::from_string(
             format!("the request body is larger than {limit} bytes"),
@@ -17,18 +26,25 @@ pub async fn limit_body<E: Endpoint>(next: E, mut req: Request, limit: usize) ->
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    match declared {
+    let has_body = match declared {
         Some(length) if length > limit => return Err(too_large()),
-        Some(_) => {}
-        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
-            let body = req
-                .take_body()
-                .into_bytes_limit(limit)
-                .await
-                .map_err(|_| too_large())?;
-            req.set_body(body);
-        }
-        None => {}
+        Some(length) => length > 0,
+        None => req.headers().contains_key(header::TRANSFER_ENCODING),
+    };
+    if has_body {
+        let body = tokio::time::timeout(timeout, req.take_body().into_bytes_limit(limit))
+            .await
+            .map_err(|_| {
+                Error::from_string(
+                    format!(
+                        "the request body did not arrive within {} s of its headers",
+                        timeout.as_secs()
+                    ),
+                    StatusCode::REQUEST_TIMEOUT,
+                )
+            })?
+            .map_err(|_| too_large())?;
+        req.set_body(body);
     }
     Ok(next.call(req).await?.into_response())
 }

@@ -5,8 +5,8 @@
 //! it: a burst of account changes stalled unrelated requests for seconds.
 
 use directory_db::DbError;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use tokio::sync::Semaphore;
 
 /// Password work that may wait, per core, before more is answered 503 at
@@ -22,8 +22,8 @@ where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
-    static RUNNING: LazyLock<Semaphore> =
-        LazyLock::new(|| Semaphore::new(directory_db::passwords::at_once()));
+    static RUNNING: LazyLock<Arc<Semaphore>> =
+        LazyLock::new(|| Arc::new(Semaphore::new(directory_db::passwords::at_once())));
     static IN_LINE: AtomicUsize = AtomicUsize::new(0);
     /// Counts one piece of work in line until it is done.
     struct InLine;
@@ -33,14 +33,23 @@ where
         }
     }
     let most = directory_db::passwords::at_once() * (WAITING_PER_CORE + 1);
-    let _in_line = InLine;
+    let in_line = InLine;
     if IN_LINE.fetch_add(1, Ordering::AcqRel) >= most {
         return Err(DbError::Busy);
     }
     let failed =
         |e: &dyn std::fmt::Display| DbError::Internal(format!("password work failed: {e}"));
-    let _permit = RUNNING.acquire().await.map_err(|e| failed(&e))?;
-    tokio::task::spawn_blocking(work)
+    let permit = RUNNING
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| failed(&e))
+        .map_err(|e| failed(&e))?;
+    // The place in line and the permit go with the work: if the request is
+    // dropped while it runs, they are freed when it ends, not before.
+    tokio::task::spawn_blocking(move || {
+        let _held = (in_line, permit);
+        work()
+    })
+    .await
+    .map_err(|e| failed(&e))
 }

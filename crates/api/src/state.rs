@@ -74,6 +74,15 @@ async fn answer_of<T>(
     mut answered: oneshot::Receiver<Result<T, DbError>>,
     lost: &'static str,
 ) -> Result<T, DbError> {
+    /// Gives the work up if the request goes before it starts (its client
+    /// left, or hyper dropped it): no dead work stays in the queue.
+    struct GiveUpIfDropped<'a>(&'a Ticket);
+    impl Drop for GiveUpIfDropped<'_> {
+        fn drop(&mut self) {
+            self.0.abandon();
+        }
+    }
+    let _give_up = GiveUpIfDropped(ticket);
     let answer = match tokio::time::timeout(wait, &mut answered).await {
         Ok(answer) => answer,
         Err(_) if ticket.abandon() => return Err(DbError::Busy),

@@ -182,40 +182,43 @@ pub fn sqlite_path(url: &str) -> String {
 }
 
 /// A URL fit for logs and error messages: the password replaced, whether
-/// in the user part (`user:secret@host`) or in the query (`?password=`,
-/// `sslpassword=`, which libpq takes too).
+/// in the user part (`user:secret@host`, whatever characters the secret
+/// holds) or in the query (`?password=`, `sslpassword=`, which libpq takes
+/// too).
 pub fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
     };
-    let base = match base.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-            match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
-                    let masked = if userinfo.contains(':') { ":***" } else { "" };
-                    format!("{scheme}://{user}{masked}@{host}/{path}")
-                }
-                None => base.to_owned(),
-            }
+    // The user part ends at the last `@` before the path: a password may
+    // hold `?`, `#` or `@`, never an unencoded `/`.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (user, after) = match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let masked = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***@"),
+                None => format!("{userinfo}@"),
+            };
+            (masked, &rest[at + 1..])
         }
-        None => base.to_owned(),
+        None => (String::new(), rest),
     };
-    let Some(query) = query else {
-        return base;
+    let after = match after.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => after.to_owned(),
     };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
-                format!("{key}=***")
-            }
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{base}?{}", query.join("&"))
+    format!("{scheme}://{user}{after}")
 }
 
 /// r2d2's view of [`DbConnection::open`].
@@ -401,6 +404,15 @@ mod tests {
             redact_url("postgresql://db/dir?user=app&PASSWORD=x&sslpassword=y"),
             "postgresql://db/dir?user=app&PASSWORD=***&sslpassword=***"
         );
+        for url in [
+            "postgres://app:s3?cret@db/dir",
+            "postgres://app:s3#c@ret@db:5432/dir?sslmode=require",
+            "postgres://app:s3?cret@db",
+        ] {
+            let shown = redact_url(url);
+            assert!(!shown.contains("s3"), "{shown}");
+            assert!(shown.starts_with("postgres://app:***@db"), "{shown}");
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //!
 //! The queue is bounded in time, not length: each job carries a
 //! [`Ticket`], and the caller gives up on a job that has not started within
-//! its wait (the server answers 503), so a job runs entirely or not at all
-//! and the queue never holds more than the requests still waiting. While
+//! its wait (the server answers 503) or when the request goes, so a job
+//! runs entirely or not at all and what is queued is only what requests
+//! still wait for. While
 //! [`Health`] says the database is unreachable, jobs fail at once instead
 //! of each waiting for a connection that cannot come.
 
@@ -142,7 +143,12 @@ fn work(pool: &Pool, jobs: &crossbeam_channel::Receiver<(Ticket, Job)>, health: 
             }
             Err(e) => {
                 let cause = e.to_string();
-                if let Some(health) = health {
+                // r2d2 names the last failed attempt to connect, if any; a
+                // wait that only found every connection in use (the
+                // sweeper holding one) is no sign of an outage.
+                if let Some(health) = health
+                    && cause.contains("timed out waiting for connection: ")
+                {
                     health.report_unreachable(&cause);
                 }
                 job(Err(DbError::Unavailable(cause)))

@@ -144,6 +144,10 @@ pub struct ServerConfig {
     /// after its first byte is cut off (slow clients cannot hold
     /// connections).
     pub header_timeout_secs: u64,
+    /// A request still in flight this long after its headers (a body that
+    /// never comes, an answer the client never reads) loses its
+    /// connection: it holds one of `max_in_flight`'s places no longer.
+    pub request_timeout_secs: u64,
     /// A keep-alive connection idle this long between requests is closed.
     /// Longer than a load balancer's own idle timeout (60 s on most), so
     /// the balancer, not the server, closes it first.
@@ -240,6 +244,7 @@ impl Default for Config {
                 cors_origins: Vec::new(),
                 shutdown_grace_secs: 20,
                 header_timeout_secs: 10,
+                request_timeout_secs: 60,
                 keep_alive_secs: 75,
                 max_connections: 4096,
                 max_in_flight: 256,
@@ -445,12 +450,13 @@ impl Config {
             ));
         }
         if self.server.header_timeout_secs == 0
+            || self.server.request_timeout_secs == 0
             || self.server.keep_alive_secs == 0
             || self.server.max_connections == 0
             || self.server.max_in_flight == 0
         {
             return Err(ConfigError(
-                "server.header_timeout_secs, server.keep_alive_secs, server.max_connections and server.max_in_flight must be at least 1"
+                "server.header_timeout_secs, server.request_timeout_secs, server.keep_alive_secs, server.max_connections and server.max_in_flight must be at least 1"
                     .into(),
             ));
         }

@@ -245,6 +245,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let options = HttpOptions {
         body_limit: config.server.body_limit,
         cors_origins: config.server.cors_origins.clone(),
+        body_timeout: Duration::from_secs(config.server.header_timeout_secs),
     };
     spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
     let url = database_url(&config);
@@ -265,6 +266,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         grace: Duration::from_secs(config.server.shutdown_grace_secs),
         header_timeout: Duration::from_secs(config.server.header_timeout_secs),
         idle_timeout: Duration::from_secs(config.server.keep_alive_secs),
+        request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         max_connections: connection_limit(&config),
         max_in_flight: config.server.max_in_flight,
     };

@@ -63,6 +63,10 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Between one response and the next request's first byte.
     pub idle_timeout: Duration,
+    /// From a request's headers to the end of its answer: a body that
+    /// never comes, or an answer the client never reads, holds its place
+    /// no longer.
+    pub request_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
     /// Requests being answered at once; more are answered 503 before they
@@ -77,9 +81,9 @@ enum Phase {
     Idle(Instant),
     /// Reading a request's headers, since its first byte.
     Head(Instant),
-    /// This many requests being answered.
-    Busy(usize),
-    /// Chosen to make room; closes as soon as it sees it.
+    /// This many requests being answered, the first since then.
+    Busy(usize, Instant),
+    /// Chosen to make room: told to finish and close.
     Closing,
 }
 
@@ -109,8 +113,13 @@ impl Tracked {
         self.phase.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Bytes arrived: an idle connection starts a request.
+    /// Bytes arrived: an idle connection starts a request. (Not on HTTP/2,
+    /// whose idle connections carry frames of their own, pings and window
+    /// updates, between requests.)
     fn bytes_arrived(&self) {
+        if self.http2.load(Ordering::Relaxed) {
+            return;
+        }
         let mut phase = self.phase();
         if let Phase::Idle(_) = *phase {
             *phase = Phase::Head(Instant::now());
@@ -122,30 +131,42 @@ impl Tracked {
     /// [`Answering`] guard goes.
     fn answering(self: &Arc<Self>) -> Answering {
         let mut phase = self.phase();
+        // A request on a connection chosen to make room is answered all
+        // the same (the connection was told to finish, not to drop it).
         *phase = match *phase {
-            Phase::Busy(n) => Phase::Busy(n + 1),
-            Phase::Closing => Phase::Closing,
-            Phase::Idle(_) | Phase::Head(_) => Phase::Busy(1),
+            Phase::Busy(n, since) => Phase::Busy(n + 1, since),
+            Phase::Idle(_) | Phase::Head(_) | Phase::Closing => Phase::Busy(1, Instant::now()),
         };
         self.changed.notify_one();
         Answering(self.clone())
     }
 
-    /// When the watchdog should look again, if the phase has a deadline.
-    fn deadline(&self, options: &ServeOptions, draining: bool) -> Option<Instant> {
+    /// When the watchdog should look again, and what is due then.
+    fn deadline(&self, options: &ServeOptions, draining: bool) -> Option<(Instant, Due)> {
         match *self.phase() {
-            Phase::Idle(since) if draining => Some(since + DRAIN_IDLE),
-            Phase::Idle(since) => Some(since + options.idle_timeout),
-            Phase::Head(since) => Some(since + options.header_timeout),
-            Phase::Busy(_) => None,
-            Phase::Closing => Some(Instant::now()),
+            Phase::Idle(since) if draining => Some((since + DRAIN_IDLE, Due::Finish)),
+            Phase::Idle(since) => Some((since + options.idle_timeout, Due::Finish)),
+            Phase::Head(since) => Some((since + options.header_timeout, Due::Drop)),
+            Phase::Busy(_, since) => Some((since + options.request_timeout, Due::Drop)),
+            Phase::Closing => None,
         }
     }
-
-    fn is_idle(&self) -> bool {
-        matches!(*self.phase(), Phase::Idle(_) | Phase::Closing)
-    }
 }
+
+/// What a connection past its deadline gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// Told to finish: hyper flushes what it has queued (the end of the
+    /// last answer may still be on its way) and closes.
+    Finish,
+    /// Dropped: half a request's headers, or a request in flight for
+    /// `request_timeout` (a body that never comes, an answer never read).
+    Drop,
+}
+
+/// How long a connection told to finish gets to flush and close before it
+/// is dropped.
+const FINISH_WITHIN: Duration = Duration::from_secs(1);
 
 /// Held while a request is answered: from its headers to the end of its
 /// response body (or the connection's end).
@@ -155,7 +176,7 @@ impl Drop for Answering {
     fn drop(&mut self) {
         let mut phase = self.0.phase();
         *phase = match *phase {
-            Phase::Busy(n) if n > 1 => Phase::Busy(n - 1),
+            Phase::Busy(n, since) if n > 1 => Phase::Busy(n - 1, since),
             Phase::Closing => Phase::Closing,
             _ => Phase::Idle(Instant::now()),
         };
@@ -164,7 +185,8 @@ impl Drop for Answering {
 }
 
 /// A response body that keeps its request counted as in flight until
-/// hyper has sent it all.
+/// hyper has taken its last frame (it may still be writing it: a
+/// connection that then idles is told to finish, never dropped).
 struct TrackedBody<B> {
     inner: B,
     _answering: Answering,
@@ -415,8 +437,8 @@ where
                     "connection limit reached and none idle: new connections are answered 503 (said once until it passes)"
                 )
             });
-            if registry.refusing.load(Ordering::Acquire) < MOST_REFUSING {
-                tokio::spawn(refuse(stream, registry.clone(), options.header_timeout));
+            if let Some(counted) = Refusing::count(&registry) {
+                tokio::spawn(refuse(stream, counted, options.header_timeout));
             }
             continue;
         }
@@ -530,25 +552,33 @@ struct Connection {
 }
 
 impl Connection {
-    /// Runs the connection until it ends, or its watchdog closes it;
-    /// `go_away` starts an HTTP/2 connection's graceful end.
-    async fn watch<C>(mut self, serving: C, mut go_away: impl FnMut(Pin<&mut C>))
+    /// Runs the connection until it ends, or its watchdog ends it;
+    /// `finish` starts its graceful end (HTTP/1: close once the answer in
+    /// hand is written; HTTP/2: GOAWAY).
+    async fn watch<C>(mut self, serving: C, mut finish: impl FnMut(Pin<&mut C>))
     where
         C: Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>>,
     {
         tokio::pin!(serving);
+        // Set once told to finish: dropped if still open by then.
+        let mut finishing: Option<Instant> = None;
         let mut told_to_go_away = false;
         loop {
             let draining = *self.draining.borrow();
             if draining && !told_to_go_away && self.tracked.http2.load(Ordering::Relaxed) {
                 // HTTP/2 has its own way to say it: GOAWAY.
-                go_away(serving.as_mut());
+                finish(serving.as_mut());
                 told_to_go_away = true;
             }
-            let deadline = self.tracked.deadline(&self.options, draining);
+            let due = self.tracked.deadline(&self.options, draining);
+            let next = match (due, finishing) {
+                (Some((at, _)), Some(by)) => Some(at.min(by)),
+                (Some((at, _)), None) => Some(at),
+                (None, by) => by,
+            };
             let timer = async {
-                match deadline {
-                    Some(deadline) => tokio::time::sleep_until(deadline).await,
+                match next {
+                    Some(at) => tokio::time::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
             };
@@ -560,19 +590,24 @@ impl Connection {
                     break;
                 }
                 () = timer => {
-                    // Past its deadline and still in the same phase:
-                    // dropping the connection closes the socket.
-                    let still_due = self
-                        .tracked
-                        .deadline(&self.options, draining)
-                        .is_some_and(|due| due <= Instant::now());
-                    if still_due {
+                    let now = Instant::now();
+                    if finishing.is_some_and(|by| by <= now) {
                         break;
+                    }
+                    // Still in the phase the deadline was for?
+                    match self.tracked.deadline(&self.options, draining) {
+                        Some((at, Due::Drop)) if at <= now => break,
+                        Some((at, Due::Finish)) if at <= now && finishing.is_none() => {
+                            finish(serving.as_mut());
+                            finishing = Some(now + FINISH_WITHIN);
+                        }
+                        _ => {}
                     }
                 }
                 () = self.tracked.evict.notified() => {
-                    if self.tracked.is_idle() {
-                        break;
+                    if finishing.is_none() && matches!(*self.tracked.phase(), Phase::Closing) {
+                        finish(serving.as_mut());
+                        finishing = Some(Instant::now() + FINISH_WITHIN);
                     }
                 }
                 // A new phase, a new deadline: look again.
@@ -584,16 +619,26 @@ impl Connection {
     }
 }
 
-/// Answers a connection over the limit with 503 and closes it.
-async fn refuse(stream: TcpStream, registry: Arc<Registry>, header_timeout: Duration) {
-    struct Counted(Arc<Registry>);
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.refusing.fetch_sub(1, Ordering::AcqRel);
-        }
+/// One of the [`MOST_REFUSING`] connections being answered 503, counted
+/// from the accept (not from when its task runs) until it is done.
+struct Refusing(Arc<Registry>);
+
+impl Refusing {
+    fn count(registry: &Arc<Registry>) -> Option<Self> {
+        let before = registry.refusing.fetch_add(1, Ordering::AcqRel);
+        let counted = Self(registry.clone());
+        (before < MOST_REFUSING).then_some(counted)
     }
-    registry.refusing.fetch_add(1, Ordering::AcqRel);
-    let _counted = Counted(registry);
+}
+
+impl Drop for Refusing {
+    fn drop(&mut self) {
+        self.0.refusing.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Answers a connection over the limit with 503 and closes it.
+async fn refuse(stream: TcpStream, _counted: Refusing, header_timeout: Duration) {
     let service = hyper::service::service_fn(|_request: hyper::Request<Incoming>| async {
         let problem = directory_api::problem::Problem::new(
             poem::http::StatusCode::SERVICE_UNAVAILABLE,

@@ -339,3 +339,35 @@ fn requests_past_the_in_flight_limit_get_503_at_once_and_probes_still_answer() {
     // In again: the token check answers (there is none).
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
 }
+
+/// A body that does not arrive within the header timeout of its headers is
+/// answered 408 and its place for requests in flight is free again.
+#[test]
+fn a_body_that_does_not_arrive_in_time_is_a_408() {
+    let s = started_with(&[
+        ("DIRECTORY_SERVER__HEADER_TIMEOUT_SECS", "1"),
+        ("DIRECTORY_SERVER__MAX_IN_FLIGHT", "1"),
+    ]);
+    let mut slow = TcpStream::connect(addr(&s)).unwrap();
+    let started = Instant::now();
+    let head = exchange(
+        &mut slow,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{\"user",
+    )
+    .unwrap();
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(head.contains("application/problem+json"), "{head}");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+    // Its place is free: the next request is served.
+    let mut next = TcpStream::connect(addr(&s)).unwrap();
+    let head = exchange(
+        &mut next,
+        "GET /api/v1/departments HTTP/1.1\r\nHost: test\r\n\r\n",
+    )
+    .unwrap();
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+}
