@@ -139,3 +139,28 @@ fn migrations_go_up_down_and_up_again() {
     assert!(status.iter().all(|m| m.applied));
     assert!(status[0].name.ends_with("_organisation"), "{:?}", status[0]);
 }
+
+/// The diesel CLI finds the schema and a migration set where diesel.toml
+/// says, so `diesel migration run --locked-schema` checks the real files.
+#[test]
+fn diesel_toml_points_at_the_schema_and_the_migrations() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let config = std::fs::read_to_string(format!("{root}/diesel.toml")).unwrap();
+    let value_of = |key: &str| {
+        config
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{key} = ")))
+            .map(|value| value.trim_matches('"').to_owned())
+            .unwrap_or_else(|| panic!("diesel.toml has no {key}"))
+    };
+    let schema = value_of("file");
+    assert_eq!(schema, "crates/db/src/schema.rs");
+    assert!(std::path::Path::new(&format!("{root}/{schema}")).is_file());
+    let migrations = value_of("dir");
+    let dir = std::path::Path::new(root).join(&migrations);
+    let sets = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().join("up.sql").is_file())
+        .count();
+    assert!(sets >= 10, "{migrations} holds {sets} migrations");
+}
