@@ -32,7 +32,7 @@ pub struct AccountsApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Accounts")]
 impl AccountsApi {
     /// List accounts
-    #[oai(path = "/accounts", method = "get")]
+    #[oai(path = "/accounts", method = "get", operation_id = "listAccounts")]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per query parameter"
@@ -50,8 +50,11 @@ impl AccountsApi {
         /// `username`, `created_at`, `last_login_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(username|created_at|last_login_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only the account of this staff member.
         staff_id: Query<Option<StaffId>>,
+        /// Only accounts that have this role.
         role_id: Query<Option<RoleId>>,
+        /// Only active (`true`) or inactive (`false`) accounts.
         active: Query<Option<bool>>,
         /// Case-insensitive search in the username.
         q: Query<Option<Search>>,
@@ -75,11 +78,12 @@ impl AccountsApi {
     }
 
     /// Get an account
-    #[oai(path = "/accounts/:id", method = "get")]
+    #[oai(path = "/accounts/:id", method = "get", operation_id = "getAccount")]
     async fn get_account(
         &self,
         state: Data<&AppState>,
         _auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
     ) -> Fetched<Account> {
         respond(async {
@@ -96,7 +100,7 @@ impl AccountsApi {
     /// as an argon2id hash and never returned. A password equal to the
     /// username, ignoring case, fits the schema and is refused with 400
     /// naming `password`.
-    #[oai(path = "/accounts", method = "post")]
+    #[oai(path = "/accounts", method = "post", operation_id = "createAccount")]
     async fn create_account(
         &self,
         state: Data<&AppState>,
@@ -128,11 +132,16 @@ impl AccountsApi {
     /// A new `password` (8 to 256 characters, not the username: 400 naming
     /// `password` otherwise) ends every session of the account, except the
     /// caller's own when the account is theirs.
-    #[oai(path = "/accounts/:id", method = "patch")]
+    #[oai(
+        path = "/accounts/:id",
+        method = "patch",
+        operation_id = "updateAccount"
+    )]
     async fn update_account(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<AccountPatch>,
@@ -176,11 +185,16 @@ impl AccountsApi {
     /// Its role links and sessions go with it. Deactivating is the everyday
     /// path. Refused (409) for one's own account, and for the last active
     /// account with `accounts:manage`.
-    #[oai(path = "/accounts/:id", method = "delete")]
+    #[oai(
+        path = "/accounts/:id",
+        method = "delete",
+        operation_id = "deleteAccount"
+    )]
     async fn delete_account(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -199,11 +213,16 @@ impl AccountsApi {
     /// Its tokens stop working at once; who and when are recorded. Refused
     /// (409) for one's own account, and for the last active account with
     /// `accounts:manage`.
-    #[oai(path = "/accounts/:id/deactivate", method = "post")]
+    #[oai(
+        path = "/accounts/:id/deactivate",
+        method = "post",
+        operation_id = "deactivateAccount"
+    )]
     async fn deactivate_account(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
     ) -> Acted<Account> {
         respond(async {
@@ -221,11 +240,16 @@ impl AccountsApi {
     }
 
     /// Reactivate an account
-    #[oai(path = "/accounts/:id/reactivate", method = "post")]
+    #[oai(
+        path = "/accounts/:id/reactivate",
+        method = "post",
+        operation_id = "reactivateAccount"
+    )]
     async fn reactivate_account(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
     ) -> Acted<Account> {
         respond(async {
@@ -241,12 +265,18 @@ impl AccountsApi {
     }
 
     /// Give an account a role
-    #[oai(path = "/accounts/:id/roles/:role_id", method = "put")]
+    #[oai(
+        path = "/accounts/:id/roles/:role_id",
+        method = "put",
+        operation_id = "putAccountRole"
+    )]
     async fn put_account_role(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
+        /// The role's id.
         role_id: Path<RoleId>,
     ) -> Linked {
         respond(async {
@@ -265,12 +295,18 @@ impl AccountsApi {
     ///
     /// Refused (409) when it would leave no account that can log in with
     /// `accounts:manage`: nobody could then give it back.
-    #[oai(path = "/accounts/:id/roles/:role_id", method = "delete")]
+    #[oai(
+        path = "/accounts/:id/roles/:role_id",
+        method = "delete",
+        operation_id = "deleteAccountRole"
+    )]
     async fn delete_account_role(
         &self,
         state: Data<&AppState>,
         _auth: ManageAccess,
+        /// The account's id.
         id: Path<AccountId>,
+        /// The role's id.
         role_id: Path<RoleId>,
     ) -> RoleTaken {
         respond(async {

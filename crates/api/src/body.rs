@@ -159,7 +159,16 @@ fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
 
 fn resolve<'a>(registry: &'a Registry, schema: &'a MetaSchemaRef) -> Option<&'a MetaSchema> {
     match schema {
-        MetaSchemaRef::Inline(schema) => Some(schema),
+        // A described field of a type with its own schema (an enum) is
+        // `allOf: [its $ref, {description}]`: the rules are the $ref's.
+        MetaSchemaRef::Inline(inline) => match inline
+            .all_of
+            .iter()
+            .find(|member| matches!(member, MetaSchemaRef::Reference(_)))
+        {
+            Some(reference) => resolve(registry, reference),
+            None => Some(inline),
+        },
         MetaSchemaRef::Reference(name) => registry.schemas.get(name),
     }
 }

@@ -22,7 +22,7 @@ pub struct CadresApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Cadres")]
 impl CadresApi {
     /// List cadres
-    #[oai(path = "/cadres", method = "get")]
+    #[oai(path = "/cadres", method = "get", operation_id = "listCadres")]
     async fn list_cadres(
         &self,
         state: Data<&AppState>,
@@ -52,11 +52,12 @@ impl CadresApi {
     }
 
     /// Get a cadre
-    #[oai(path = "/cadres/:id", method = "get")]
+    #[oai(path = "/cadres/:id", method = "get", operation_id = "getCadre")]
     async fn get_cadre(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The cadre's id.
         id: Path<CadreId>,
     ) -> Fetched<Cadre> {
         respond(async {
@@ -68,7 +69,7 @@ impl CadresApi {
     }
 
     /// Create a cadre
-    #[oai(path = "/cadres", method = "post")]
+    #[oai(path = "/cadres", method = "post", operation_id = "createCadre")]
     async fn create_cadre(
         &self,
         state: Data<&AppState>,
@@ -91,11 +92,12 @@ impl CadresApi {
     }
 
     /// Update a cadre
-    #[oai(path = "/cadres/:id", method = "patch")]
+    #[oai(path = "/cadres/:id", method = "patch", operation_id = "updateCadre")]
     async fn update_cadre(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The cadre's id.
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<CadrePatch>,
@@ -116,11 +118,12 @@ impl CadresApi {
     /// Delete a cadre
     ///
     /// Refused (409) while designations belong to it.
-    #[oai(path = "/cadres/:id", method = "delete")]
+    #[oai(path = "/cadres/:id", method = "delete", operation_id = "deleteCadre")]
     async fn delete_cadre(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The cadre's id.
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -133,14 +136,23 @@ impl CadresApi {
     }
 
     /// List a cadre's designations
-    #[oai(path = "/cadres/:id/designations", method = "get")]
+    #[oai(
+        path = "/cadres/:id/designations",
+        method = "get",
+        operation_id = "listCadreDesignations"
+    )]
     async fn list_cadre_designations(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The cadre's id.
         id: Path<CadreId>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
-        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]
         sort: Query<Option<String>>,
@@ -168,7 +180,11 @@ pub struct DesignationsApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Designations")]
 impl DesignationsApi {
     /// List designations
-    #[oai(path = "/designations", method = "get")]
+    #[oai(
+        path = "/designations",
+        method = "get",
+        operation_id = "listDesignations"
+    )]
     async fn list_designations(
         &self,
         state: Data<&AppState>,
@@ -182,6 +198,7 @@ impl DesignationsApi {
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only designations in this cadre.
         cadre_id: Query<Option<CadreId>>,
         /// Case-insensitive search in the name.
         q: Query<Option<Search>>,
@@ -203,11 +220,16 @@ impl DesignationsApi {
     }
 
     /// Get a designation
-    #[oai(path = "/designations/:id", method = "get")]
+    #[oai(
+        path = "/designations/:id",
+        method = "get",
+        operation_id = "getDesignation"
+    )]
     async fn get_designation(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The designation's id.
         id: Path<DesignationId>,
     ) -> Fetched<Designation> {
         respond(async {
@@ -219,7 +241,11 @@ impl DesignationsApi {
     }
 
     /// Create a designation in a cadre
-    #[oai(path = "/designations", method = "post")]
+    #[oai(
+        path = "/designations",
+        method = "post",
+        operation_id = "createDesignation"
+    )]
     async fn create_designation(
         &self,
         state: Data<&AppState>,
@@ -244,11 +270,16 @@ impl DesignationsApi {
     /// Update a designation
     ///
     /// A designation may move to another cadre; its holders' cadre follows.
-    #[oai(path = "/designations/:id", method = "patch")]
+    #[oai(
+        path = "/designations/:id",
+        method = "patch",
+        operation_id = "updateDesignation"
+    )]
     async fn update_designation(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The designation's id.
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<DesignationPatch>,
@@ -269,11 +300,16 @@ impl DesignationsApi {
     /// Delete a designation
     ///
     /// Refused (409) while staff hold it.
-    #[oai(path = "/designations/:id", method = "delete")]
+    #[oai(
+        path = "/designations/:id",
+        method = "delete",
+        operation_id = "deleteDesignation"
+    )]
     async fn delete_designation(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The designation's id.
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

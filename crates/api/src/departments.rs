@@ -85,7 +85,11 @@ impl DepartmentsApi {
     ///
     /// Sort by `name`, `kind`, `created_at` or `updated_at` (prefix `-` for
     /// descending); `expand=units,heads` embeds those relations.
-    #[oai(path = "/departments", method = "get")]
+    #[oai(
+        path = "/departments",
+        method = "get",
+        operation_id = "listDepartments"
+    )]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per query parameter"
@@ -103,7 +107,9 @@ impl DepartmentsApi {
         /// `name`, `kind`, `created_at`, `updated_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|kind|created_at|updated_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only departments of this kind.
         kind: Query<Option<DepartmentKind>>,
+        /// Only active (`true`) or inactive (`false`) departments.
         active: Query<Option<bool>>,
         /// Case-insensitive search in the name.
         q: Query<Option<Search>>,
@@ -131,11 +137,16 @@ impl DepartmentsApi {
     }
 
     /// Get a department
-    #[oai(path = "/departments/:id", method = "get")]
+    #[oai(
+        path = "/departments/:id",
+        method = "get",
+        operation_id = "getDepartment"
+    )]
     async fn get_department(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
         /// Relations to embed: `units`, `heads`.
         #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
@@ -155,7 +166,11 @@ impl DepartmentsApi {
     }
 
     /// Create a department
-    #[oai(path = "/departments", method = "post")]
+    #[oai(
+        path = "/departments",
+        method = "post",
+        operation_id = "createDepartment"
+    )]
     async fn create_department(
         &self,
         state: Data<&AppState>,
@@ -181,11 +196,16 @@ impl DepartmentsApi {
     ///
     /// Only the fields present change; `null` clears an optional field.
     /// Send `If-Match` with the ETag you read to be sure nobody changed it since.
-    #[oai(path = "/departments/:id", method = "patch")]
+    #[oai(
+        path = "/departments/:id",
+        method = "patch",
+        operation_id = "updateDepartment"
+    )]
     async fn update_department(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<DepartmentPatch>,
@@ -206,11 +226,16 @@ impl DepartmentsApi {
     /// Delete a department
     ///
     /// Refused (409) while units or staff belong to it: deactivate it instead.
-    #[oai(path = "/departments/:id", method = "delete")]
+    #[oai(
+        path = "/departments/:id",
+        method = "delete",
+        operation_id = "deleteDepartment"
+    )]
     async fn delete_department(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -223,14 +248,23 @@ impl DepartmentsApi {
     }
 
     /// List a department's units
-    #[oai(path = "/departments/:id/units", method = "get")]
+    #[oai(
+        path = "/departments/:id/units",
+        method = "get",
+        operation_id = "listDepartmentUnits"
+    )]
     async fn list_department_units(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
-        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
         /// `name`, `department_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|department_id|created_at))?$"))]
         sort: Query<Option<String>>,
@@ -253,11 +287,16 @@ impl DepartmentsApi {
     }
 
     /// List a department's heads
-    #[oai(path = "/departments/:id/heads", method = "get")]
+    #[oai(
+        path = "/departments/:id/heads",
+        method = "get",
+        operation_id = "listDepartmentHeads"
+    )]
     async fn list_department_heads(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
     ) -> ListedUnder<StaffRef> {
         respond(async {
@@ -274,12 +313,18 @@ impl DepartmentsApi {
     }
 
     /// Make a staff member a head of the department
-    #[oai(path = "/departments/:id/heads/:staff_id", method = "put")]
+    #[oai(
+        path = "/departments/:id/heads/:staff_id",
+        method = "put",
+        operation_id = "putDepartmentHead"
+    )]
     async fn put_department_head(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
+        /// The head's staff id.
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
@@ -293,12 +338,18 @@ impl DepartmentsApi {
     }
 
     /// Remove a head of the department
-    #[oai(path = "/departments/:id/heads/:staff_id", method = "delete")]
+    #[oai(
+        path = "/departments/:id/heads/:staff_id",
+        method = "delete",
+        operation_id = "deleteDepartmentHead"
+    )]
     async fn delete_department_head(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The department's id.
         id: Path<DepartmentId>,
+        /// The head's staff id.
         staff_id: Path<StaffId>,
     ) -> Unlinked {
         respond(async {

@@ -7,6 +7,13 @@
 use directory_domain::limits;
 use serde_json::{Map, Value, json};
 
+/// What the docs page's Authorize dialog shows: every security scheme type
+/// derives its own copy of the scheme, and Swagger UI adds `Bearer ` itself.
+const BEARER: &str = "Paste the `access_token` from `POST /api/v1/auth/login` alone, without `Bearer ` \
+     (the page adds it). Reads need the `directory:read` permission, directory changes \
+     `directory:write`, accounts and roles `accounts:manage`. The page keeps it across reloads \
+     until you log out or it expires.";
+
 /// Adds the domain's limits and nullability to a generated document.
 pub fn enrich(spec: &str) -> String {
     let Ok(mut document) = serde_json::from_str::<Value>(spec) else {
@@ -25,6 +32,14 @@ pub fn enrich(spec: &str) -> String {
                 }
             }
         }
+    }
+    for (name, example) in request_examples() {
+        if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
+            schema["example"] = example;
+        }
+    }
+    if let Some(bearer) = document.pointer_mut("/components/securitySchemes/bearer") {
+        bearer["description"] = json!(BEARER);
     }
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut().filter_map(Value::as_object_mut) {
@@ -49,6 +64,52 @@ pub fn enrich(spec: &str) -> String {
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| spec.to_owned())
 }
 
+/// Every request body's example (the domain's, see its `examples` module),
+/// serialised by serde: poem-openapi's own `example` leaves out `writeOnly`
+/// fields, which would drop the login's password. Absent fields are left
+/// out rather than written as `null`.
+fn request_examples() -> Vec<(&'static str, Value)> {
+    use directory_domain::*;
+    use poem_openapi::types::Example;
+    macro_rules! examples {
+        ($($ty:ident),* $(,)?) => {
+            vec![$((stringify!($ty), without_nulls(serde_json::to_value($ty::example()))),)*]
+        };
+    }
+    examples!(
+        LoginRequest,
+        PasswordChange,
+        NewDepartment,
+        DepartmentPatch,
+        NewUnit,
+        UnitPatch,
+        NewCadre,
+        CadrePatch,
+        NewDesignation,
+        DesignationPatch,
+        NewStaff,
+        StaffPatch,
+        NewRole,
+        RolePatch,
+        NewAccount,
+        AccountPatch,
+        NewBuilding,
+        BuildingPatch,
+        NewFloor,
+        FloorPatch,
+        NewOperatingTheatre,
+        OperatingTheatrePatch,
+    )
+}
+
+fn without_nulls(value: serde_json::Result<Value>) -> Value {
+    let mut value = value.unwrap_or(Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        object.retain(|_, field| !field.is_null());
+    }
+    value
+}
+
 /// Request body schemas: the API's commands.
 fn is_request_body(name: &str) -> bool {
     name.starts_with("New")
@@ -70,6 +131,7 @@ fn enrich_schema(schema: &mut Value) {
         return;
     };
     for (name, property) in properties.iter_mut() {
+        drop_described_copies(property);
         let optional = !required.contains(name);
         let nullable = optional && limits::nullable(name);
         if let Some(reference) = property.get("$ref").cloned() {
@@ -89,6 +151,22 @@ fn enrich_schema(schema: &mut Value) {
             object.insert("format".into(), json!("date"));
         }
         add_limits(name, object);
+    }
+}
+
+/// A described field of a type with its own schema comes from poem-openapi
+/// as `allOf: [{$ref}, {description}]` beside the same description: the
+/// second member makes openapi-python-client drop the model (and every
+/// model using it), so only `allOf: [{$ref}]` and the description stay.
+fn drop_described_copies(property: &mut Value) {
+    if let Some(members) = property.get_mut("allOf").and_then(Value::as_array_mut)
+        && members.iter().any(|m| m.get("$ref").is_some())
+    {
+        members.retain(|m| {
+            m.get("$ref").is_some()
+                || m.as_object()
+                    .is_some_and(|o| o.keys().any(|k| k != "description"))
+        });
     }
 }
 

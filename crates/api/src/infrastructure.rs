@@ -61,7 +61,7 @@ pub struct BuildingsApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Buildings")]
 impl BuildingsApi {
     /// List buildings
-    #[oai(path = "/buildings", method = "get")]
+    #[oai(path = "/buildings", method = "get", operation_id = "listBuildings")]
     async fn list_buildings(
         &self,
         state: Data<&AppState>,
@@ -97,11 +97,12 @@ impl BuildingsApi {
     }
 
     /// Get a building
-    #[oai(path = "/buildings/:id", method = "get")]
+    #[oai(path = "/buildings/:id", method = "get", operation_id = "getBuilding")]
     async fn get_building(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The building's id.
         id: Path<BuildingId>,
         /// Relations to embed: `floors`.
         #[oai(validator(pattern = r"^((floors)(,(floors))*)?$"))]
@@ -121,7 +122,7 @@ impl BuildingsApi {
     }
 
     /// Create a building
-    #[oai(path = "/buildings", method = "post")]
+    #[oai(path = "/buildings", method = "post", operation_id = "createBuilding")]
     async fn create_building(
         &self,
         state: Data<&AppState>,
@@ -144,11 +145,16 @@ impl BuildingsApi {
     }
 
     /// Update a building
-    #[oai(path = "/buildings/:id", method = "patch")]
+    #[oai(
+        path = "/buildings/:id",
+        method = "patch",
+        operation_id = "updateBuilding"
+    )]
     async fn update_building(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The building's id.
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<BuildingPatch>,
@@ -169,11 +175,16 @@ impl BuildingsApi {
     /// Delete a building
     ///
     /// Refused (409) while it has floors.
-    #[oai(path = "/buildings/:id", method = "delete")]
+    #[oai(
+        path = "/buildings/:id",
+        method = "delete",
+        operation_id = "deleteBuilding"
+    )]
     async fn delete_building(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The building's id.
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -186,14 +197,23 @@ impl BuildingsApi {
     }
 
     /// List a building's floors
-    #[oai(path = "/buildings/:id/floors", method = "get")]
+    #[oai(
+        path = "/buildings/:id/floors",
+        method = "get",
+        operation_id = "listBuildingFloors"
+    )]
     async fn list_building_floors(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The building's id.
         id: Path<BuildingId>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
-        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|level|building_id|created_at))?$"))]
         sort: Query<Option<String>>,
@@ -224,7 +244,7 @@ pub struct FloorsApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Floors")]
 impl FloorsApi {
     /// List floors
-    #[oai(path = "/floors", method = "get")]
+    #[oai(path = "/floors", method = "get", operation_id = "listFloors")]
     async fn list_floors(
         &self,
         state: Data<&AppState>,
@@ -238,6 +258,7 @@ impl FloorsApi {
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|level|building_id|created_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only floors of this building.
         building_id: Query<Option<BuildingId>>,
     ) -> Listed<Floor> {
         respond(async {
@@ -254,11 +275,12 @@ impl FloorsApi {
     }
 
     /// Get a floor
-    #[oai(path = "/floors/:id", method = "get")]
+    #[oai(path = "/floors/:id", method = "get", operation_id = "getFloor")]
     async fn get_floor(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The floor's id.
         id: Path<FloorId>,
     ) -> Fetched<Floor> {
         respond(async {
@@ -270,7 +292,7 @@ impl FloorsApi {
     }
 
     /// Create a floor in a building
-    #[oai(path = "/floors", method = "post")]
+    #[oai(path = "/floors", method = "post", operation_id = "createFloor")]
     async fn create_floor(
         &self,
         state: Data<&AppState>,
@@ -293,11 +315,12 @@ impl FloorsApi {
     }
 
     /// Update a floor
-    #[oai(path = "/floors/:id", method = "patch")]
+    #[oai(path = "/floors/:id", method = "patch", operation_id = "updateFloor")]
     async fn update_floor(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The floor's id.
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<FloorPatch>,
@@ -318,11 +341,12 @@ impl FloorsApi {
     /// Delete a floor
     ///
     /// Refused (409) while it has operating theatres.
-    #[oai(path = "/floors/:id", method = "delete")]
+    #[oai(path = "/floors/:id", method = "delete", operation_id = "deleteFloor")]
     async fn delete_floor(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The floor's id.
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -335,14 +359,23 @@ impl FloorsApi {
     }
 
     /// List a floor's operating theatres
-    #[oai(path = "/floors/:id/operating-theatres", method = "get")]
-    async fn list_floor_theatres(
+    #[oai(
+        path = "/floors/:id/operating-theatres",
+        method = "get",
+        operation_id = "listFloorOperatingTheatres"
+    )]
+    async fn list_floor_operating_theatres(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The floor's id.
         id: Path<FloorId>,
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<i64>>,
-        #[oai(validator(minimum(value = "0")))] offset: Query<Option<i64>>,
+        /// Page size, 1 to 200.
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<i64>>,
+        /// Rows to skip.
+        #[oai(validator(minimum(value = "0")))]
+        offset: Query<Option<i64>>,
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|floor_id|table_count|created_at))?$"))]
         sort: Query<Option<String>>,
@@ -373,8 +406,12 @@ pub struct TheatresApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::OperatingTheatres")]
 impl TheatresApi {
     /// List operating theatres
-    #[oai(path = "/operating-theatres", method = "get")]
-    async fn list_theatres(
+    #[oai(
+        path = "/operating-theatres",
+        method = "get",
+        operation_id = "listOperatingTheatres"
+    )]
+    async fn list_operating_theatres(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
@@ -387,6 +424,7 @@ impl TheatresApi {
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|floor_id|table_count|created_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only operating theatres on this floor.
         floor_id: Query<Option<FloorId>>,
     ) -> Listed<OperatingTheatre> {
         respond(async {
@@ -405,11 +443,16 @@ impl TheatresApi {
     }
 
     /// Get an operating theatre
-    #[oai(path = "/operating-theatres/:id", method = "get")]
-    async fn get_theatre(
+    #[oai(
+        path = "/operating-theatres/:id",
+        method = "get",
+        operation_id = "getOperatingTheatre"
+    )]
+    async fn get_operating_theatre(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The operating theatre's id.
         id: Path<OperatingTheatreId>,
     ) -> Fetched<OperatingTheatre> {
         respond(async {
@@ -421,8 +464,12 @@ impl TheatresApi {
     }
 
     /// Create an operating theatre on a floor
-    #[oai(path = "/operating-theatres", method = "post")]
-    async fn create_theatre(
+    #[oai(
+        path = "/operating-theatres",
+        method = "post",
+        operation_id = "createOperatingTheatre"
+    )]
+    async fn create_operating_theatre(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
@@ -444,11 +491,16 @@ impl TheatresApi {
     }
 
     /// Update an operating theatre
-    #[oai(path = "/operating-theatres/:id", method = "patch")]
-    async fn update_theatre(
+    #[oai(
+        path = "/operating-theatres/:id",
+        method = "patch",
+        operation_id = "updateOperatingTheatre"
+    )]
+    async fn update_operating_theatre(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The operating theatre's id.
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<OperatingTheatrePatch>,
@@ -467,11 +519,16 @@ impl TheatresApi {
     }
 
     /// Delete an operating theatre
-    #[oai(path = "/operating-theatres/:id", method = "delete")]
-    async fn delete_theatre(
+    #[oai(
+        path = "/operating-theatres/:id",
+        method = "delete",
+        operation_id = "deleteOperatingTheatre"
+    )]
+    async fn delete_operating_theatre(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The operating theatre's id.
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

@@ -77,6 +77,7 @@ pub enum Tag {
     /// Floors and their operating theatres.
     Floors,
     /// Operating theatres and their tables.
+    #[oai(rename = "Operating theatres")]
     OperatingTheatres,
     /// Log in and out; the caller's own account and password.
     Auth,
@@ -130,6 +131,28 @@ pub fn spec_json() -> String {
     document::enrich(&api_service().spec())
 }
 
+/// A small icon in the page itself, so a browser asks for no
+/// `/favicon.ico` and its console stays clean.
+const FAVICON: &str = r#"<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='%23c62828' d='M6 1h4v5h5v4h-5v5H6v-5H1V6h5z'/%3E%3C/svg%3E">"#;
+
+/// poem-openapi's Swagger UI page with the served document, a title, the
+/// icon, and the authorization kept across reloads (Swagger UI keeps it in
+/// the browser's local storage), so a reload does not ask for a new login.
+fn docs_page(html: &str, raw: &str, document: &str) -> Vec<u8> {
+    html.replacen(raw, document, 1)
+        .replacen(
+            "<title>Swagger UI</title>",
+            &format!("<title>{TITLE} API</title>\n    {FAVICON}"),
+            1,
+        )
+        .replacen(
+            "deepLinking: true,",
+            "deepLinking: true,\n        persistAuthorization: true,",
+            1,
+        )
+        .into_bytes()
+}
+
 /// The whole HTTP service.
 pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Response> + use<> {
     let service = api_service();
@@ -137,13 +160,8 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
     let document = document::enrich(&raw);
     // Both pages are built once and shared by every response (a clone is
     // a reference count, not a 2 MB copy), at their exact size.
-    let docs_html = Bytes::from(
-        service
-            .swagger_ui_html()
-            .replace(&raw, &document)
-            .into_bytes()
-            .into_boxed_slice(),
-    );
+    let docs_html =
+        Bytes::from(docs_page(&service.swagger_ui_html(), &raw, &document).into_boxed_slice());
     let allowed = std::sync::Arc::new(problem::AllowedMethods::from_document(&document));
     let document = Bytes::from(document.into_bytes().into_boxed_slice());
     let spec = move |_: poem::Request| {

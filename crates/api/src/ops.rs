@@ -11,6 +11,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 #[derive(Tags)]
 enum OpsTags {
     /// Liveness and readiness.
+    #[oai(rename = "Health")]
     Ops,
 }
 
@@ -44,8 +45,13 @@ pub enum ReadyResponse {
 #[OpenApi]
 impl OpsApi {
     /// The process is up.
-    #[oai(path = "/healthz", method = "get", tag = "OpsTags::Ops")]
-    async fn healthz(&self) -> Json<Health> {
+    #[oai(
+        path = "/healthz",
+        method = "get",
+        operation_id = "getHealth",
+        tag = "OpsTags::Ops"
+    )]
+    async fn get_health(&self) -> Json<Health> {
         Json(Health {
             status: "ok".into(),
         })
@@ -56,8 +62,13 @@ impl OpsApi {
     /// Answered at once from the last look of a thread that asks the
     /// database every second on a connection of its own, never from behind
     /// the requests waiting for it.
-    #[oai(path = "/readyz", method = "get", tag = "OpsTags::Ops")]
-    async fn readyz(&self, state: Data<&AppState>) -> ReadyResponse {
+    #[oai(
+        path = "/readyz",
+        method = "get",
+        operation_id = "getReadiness",
+        tag = "OpsTags::Ops"
+    )]
+    async fn get_readiness(&self, state: Data<&AppState>) -> ReadyResponse {
         let Some(health) = state.db.health() else {
             return ready_by_asking(&state).await;
         };

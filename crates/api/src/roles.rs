@@ -17,7 +17,7 @@ pub struct RolesApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Roles")]
 impl RolesApi {
     /// List roles
-    #[oai(path = "/roles", method = "get")]
+    #[oai(path = "/roles", method = "get", operation_id = "listRoles")]
     async fn list_roles(
         &self,
         state: Data<&AppState>,
@@ -47,11 +47,12 @@ impl RolesApi {
     }
 
     /// Get a role
-    #[oai(path = "/roles/:id", method = "get")]
+    #[oai(path = "/roles/:id", method = "get", operation_id = "getRole")]
     async fn get_role(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The role's id.
         id: Path<RoleId>,
     ) -> Fetched<Role> {
         respond(async {
@@ -63,7 +64,7 @@ impl RolesApi {
     }
 
     /// Create a role
-    #[oai(path = "/roles", method = "post")]
+    #[oai(path = "/roles", method = "post", operation_id = "createRole")]
     async fn create_role(
         &self,
         state: Data<&AppState>,
@@ -90,11 +91,12 @@ impl RolesApi {
     /// `permissions`, when present, replaces the whole set; refused (409)
     /// when that would leave no account that can log in with
     /// `accounts:manage`.
-    #[oai(path = "/roles/:id", method = "patch")]
+    #[oai(path = "/roles/:id", method = "patch", operation_id = "updateRole")]
     async fn update_role(
         &self,
         state: Data<&AppState>,
         auth: ManageAccess,
+        /// The role's id.
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<RolePatch>,
@@ -116,11 +118,12 @@ impl RolesApi {
     /// Delete a role
     ///
     /// Refused (409) while accounts have it.
-    #[oai(path = "/roles/:id", method = "delete")]
+    #[oai(path = "/roles/:id", method = "delete", operation_id = "deleteRole")]
     async fn delete_role(
         &self,
         state: Data<&AppState>,
         _auth: ManageAccess,
+        /// The role's id.
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {

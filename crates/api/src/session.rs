@@ -113,7 +113,7 @@ impl SessionApi {
     /// Exchanges a username and password for a bearer token. After repeated
     /// failures for one username, or from one address, further attempts get
     /// 429 until the cooling-off period ends.
-    #[oai(path = "/auth/login", method = "post")]
+    #[oai(path = "/auth/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         state: Data<&AppState>,
@@ -185,7 +185,7 @@ impl SessionApi {
     /// Log out
     ///
     /// The token stops working at once.
-    #[oai(path = "/auth/logout", method = "post")]
+    #[oai(path = "/auth/logout", method = "post", operation_id = "logout")]
     async fn logout(&self, state: Data<&AppState>, auth: AnyAccess) -> Done {
         respond(async {
             let session = auth.0.session;
@@ -199,8 +199,8 @@ impl SessionApi {
     /// Who am I
     ///
     /// The caller's account, its roles' names and its permissions.
-    #[oai(path = "/auth/me", method = "get")]
-    async fn me(&self, state: Data<&AppState>, auth: AnyAccess) -> Fetched<Me> {
+    #[oai(path = "/auth/me", method = "get", operation_id = "getMe")]
+    async fn get_me(&self, state: Data<&AppState>, auth: AnyAccess) -> Fetched<Me> {
         respond(async {
             let account = auth.0.account;
             let me = reading(&state, move |c| accounts::me(c, account)).await?;
@@ -214,7 +214,11 @@ impl SessionApi {
     ///
     /// Needs the current password. Every other session of the account ends;
     /// this one goes on.
-    #[oai(path = "/auth/password", method = "post")]
+    #[oai(
+        path = "/auth/password",
+        method = "post",
+        operation_id = "changePassword"
+    )]
     async fn change_password(
         &self,
         state: Data<&AppState>,

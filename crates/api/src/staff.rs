@@ -64,7 +64,7 @@ impl StaffApi {
     /// Each comes with the names of their department, unit, designation and
     /// cadre. Filters combine with AND; `q` searches name, email and employee
     /// id, ignoring case.
-    #[oai(path = "/staff", method = "get")]
+    #[oai(path = "/staff", method = "get", operation_id = "listStaff")]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per query parameter"
@@ -91,10 +91,15 @@ impl StaffApi {
             pattern = r"^([+-]?(full_name|employee_id|email|department_id|end_date|created_at|updated_at))?$"
         ))]
         sort: Query<Option<String>>,
+        /// Only staff members of this department.
         department_id: Query<Option<DepartmentId>>,
+        /// Only staff members of this unit.
         unit_id: Query<Option<UnitId>>,
+        /// Only staff members with this designation.
         designation_id: Query<Option<DesignationId>>,
+        /// Only staff members whose designation is in this cadre.
         cadre_id: Query<Option<CadreId>>,
+        /// Only active (`true`) or inactive (`false`) staff members.
         active: Query<Option<bool>>,
         /// Case-insensitive search in name, email and employee id.
         q: Query<Option<Search>>,
@@ -126,11 +131,12 @@ impl StaffApi {
     }
 
     /// Get a staff member
-    #[oai(path = "/staff/:id", method = "get")]
+    #[oai(path = "/staff/:id", method = "get", operation_id = "getStaff")]
     async fn get_staff(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
         /// Relations to embed: `works_in`.
         #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
@@ -153,7 +159,7 @@ impl StaffApi {
     ///
     /// The unit, if given, must belong to the department; the supervisor must
     /// exist. Every broken rule is listed in `errors`.
-    #[oai(path = "/staff", method = "post")]
+    #[oai(path = "/staff", method = "post", operation_id = "createStaff")]
     async fn create_staff(
         &self,
         state: Data<&AppState>,
@@ -182,11 +188,12 @@ impl StaffApi {
     /// past is refused (409) when the staff member's account is the last
     /// that can log in with `accounts:manage`. Send `If-Match` with the
     /// ETag you read: a stale one gets 412 and changes nothing.
-    #[oai(path = "/staff/:id", method = "patch")]
+    #[oai(path = "/staff/:id", method = "patch", operation_id = "updateStaff")]
     async fn update_staff(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<StaffPatch>,
@@ -214,11 +221,12 @@ impl StaffApi {
     /// Refused (409) while they have accounts. Their head and works-in links
     /// go; their supervisees are left without a supervisor. Deactivating is
     /// the everyday path; delete is for mistakes.
-    #[oai(path = "/staff/:id", method = "delete")]
+    #[oai(path = "/staff/:id", method = "delete", operation_id = "deleteStaff")]
     async fn delete_staff(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -233,11 +241,16 @@ impl StaffApi {
     /// Deactivate a staff member
     ///
     /// Records who and when; a member already inactive is left as is.
-    #[oai(path = "/staff/:id/deactivate", method = "post")]
+    #[oai(
+        path = "/staff/:id/deactivate",
+        method = "post",
+        operation_id = "deactivateStaff"
+    )]
     async fn deactivate_staff(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
     ) -> Acted<Staff> {
         respond(async {
@@ -252,11 +265,16 @@ impl StaffApi {
     }
 
     /// Reactivate a staff member
-    #[oai(path = "/staff/:id/reactivate", method = "post")]
+    #[oai(
+        path = "/staff/:id/reactivate",
+        method = "post",
+        operation_id = "reactivateStaff"
+    )]
     async fn reactivate_staff(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
     ) -> Acted<Staff> {
         respond(async {
@@ -271,11 +289,16 @@ impl StaffApi {
     }
 
     /// List the departments a staff member also works in
-    #[oai(path = "/staff/:id/works-in", method = "get")]
-    async fn list_works_in(
+    #[oai(
+        path = "/staff/:id/works-in",
+        method = "get",
+        operation_id = "listStaffWorksIn"
+    )]
+    async fn list_staff_works_in(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
     ) -> ListedUnder<DepartmentRef> {
         respond(async {
@@ -292,12 +315,18 @@ impl StaffApi {
     }
 
     /// Add a department the staff member also works in
-    #[oai(path = "/staff/:id/works-in/:department_id", method = "put")]
-    async fn put_works_in(
+    #[oai(
+        path = "/staff/:id/works-in/:department_id",
+        method = "put",
+        operation_id = "putStaffWorksIn"
+    )]
+    async fn put_staff_works_in(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
+        /// The other department's id.
         department_id: Path<DepartmentId>,
     ) -> Linked {
         respond(async {
@@ -311,12 +340,18 @@ impl StaffApi {
     }
 
     /// Remove a department the staff member also works in
-    #[oai(path = "/staff/:id/works-in/:department_id", method = "delete")]
-    async fn delete_works_in(
+    #[oai(
+        path = "/staff/:id/works-in/:department_id",
+        method = "delete",
+        operation_id = "deleteStaffWorksIn"
+    )]
+    async fn delete_staff_works_in(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The staff member's id.
         id: Path<StaffId>,
+        /// The other department's id.
         department_id: Path<DepartmentId>,
     ) -> Unlinked {
         respond(async {

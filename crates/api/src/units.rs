@@ -57,7 +57,7 @@ pub struct UnitsApi;
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Units")]
 impl UnitsApi {
     /// List units
-    #[oai(path = "/units", method = "get")]
+    #[oai(path = "/units", method = "get", operation_id = "listUnits")]
     #[allow(
         clippy::too_many_arguments,
         reason = "one argument per query parameter"
@@ -75,6 +75,7 @@ impl UnitsApi {
         /// `name`, `department_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|department_id|created_at))?$"))]
         sort: Query<Option<String>>,
+        /// Only units of this department.
         department_id: Query<Option<DepartmentId>>,
         /// Case-insensitive search in the name.
         q: Query<Option<Search>>,
@@ -101,11 +102,12 @@ impl UnitsApi {
     }
 
     /// Get a unit
-    #[oai(path = "/units/:id", method = "get")]
+    #[oai(path = "/units/:id", method = "get", operation_id = "getUnit")]
     async fn get_unit(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The unit's id.
         id: Path<UnitId>,
         /// Relations to embed: `heads`.
         #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
@@ -125,7 +127,7 @@ impl UnitsApi {
     }
 
     /// Create a unit in a department
-    #[oai(path = "/units", method = "post")]
+    #[oai(path = "/units", method = "post", operation_id = "createUnit")]
     async fn create_unit(
         &self,
         state: Data<&AppState>,
@@ -150,11 +152,12 @@ impl UnitsApi {
     /// Update a unit
     ///
     /// A unit cannot move to another department.
-    #[oai(path = "/units/:id", method = "patch")]
+    #[oai(path = "/units/:id", method = "patch", operation_id = "updateUnit")]
     async fn update_unit(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The unit's id.
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
         body: JsonBody<UnitPatch>,
@@ -175,11 +178,12 @@ impl UnitsApi {
     /// Delete a unit
     ///
     /// Its staff stay in the department without a unit; its head links go.
-    #[oai(path = "/units/:id", method = "delete")]
+    #[oai(path = "/units/:id", method = "delete", operation_id = "deleteUnit")]
     async fn delete_unit(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The unit's id.
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
@@ -192,11 +196,16 @@ impl UnitsApi {
     }
 
     /// List a unit's heads
-    #[oai(path = "/units/:id/heads", method = "get")]
+    #[oai(
+        path = "/units/:id/heads",
+        method = "get",
+        operation_id = "listUnitHeads"
+    )]
     async fn list_unit_heads(
         &self,
         state: Data<&AppState>,
         _auth: ReadAccess,
+        /// The unit's id.
         id: Path<UnitId>,
     ) -> ListedUnder<StaffRef> {
         respond(async {
@@ -213,12 +222,18 @@ impl UnitsApi {
     }
 
     /// Make a staff member a head of the unit
-    #[oai(path = "/units/:id/heads/:staff_id", method = "put")]
+    #[oai(
+        path = "/units/:id/heads/:staff_id",
+        method = "put",
+        operation_id = "putUnitHead"
+    )]
     async fn put_unit_head(
         &self,
         state: Data<&AppState>,
         auth: WriteAccess,
+        /// The unit's id.
         id: Path<UnitId>,
+        /// The head's staff id.
         staff_id: Path<StaffId>,
     ) -> Linked {
         respond(async {
@@ -232,12 +247,18 @@ impl UnitsApi {
     }
 
     /// Remove a head of the unit
-    #[oai(path = "/units/:id/heads/:staff_id", method = "delete")]
+    #[oai(
+        path = "/units/:id/heads/:staff_id",
+        method = "delete",
+        operation_id = "deleteUnitHead"
+    )]
     async fn delete_unit_head(
         &self,
         state: Data<&AppState>,
         _auth: WriteAccess,
+        /// The unit's id.
         id: Path<UnitId>,
+        /// The head's staff id.
         staff_id: Path<StaffId>,
     ) -> Unlinked {
         respond(async {

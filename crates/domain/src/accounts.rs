@@ -28,12 +28,14 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission.
     pub const ALL: [Self; 3] = [
         Self::DirectoryRead,
         Self::DirectoryWrite,
         Self::AccountsManage,
     ];
 
+    /// The name in JSON and in the database (`directory:read`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::DirectoryRead => "directory:read",
@@ -60,32 +62,44 @@ impl FromStr for Permission {
     }
 }
 
+/// A functional role: a named set of permissions that accounts hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Role {
+    /// The role's id.
     pub id: RoleId,
+    /// The name, unique among roles whatever the case.
     pub name: String,
+    /// What the role is for, if said; may span several lines.
     pub description: Option<String>,
+    /// What the role allows, sorted, each once.
     pub permissions: Vec<Permission>,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
+/// A request to create a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
+    /// The name, unique among roles whatever the case.
     pub name: String,
+    /// What the role is for, if said; may span several lines.
     #[serde(default)]
     pub description: Option<String>,
+    /// What the role allows; none if left out. Repeats are dropped.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", oai(default))]
     pub permissions: Vec<Permission>,
 }
 
 impl NewRole {
+    /// Tidies the fields, sorts the permissions and drops repeats, and checks
+    /// every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let name = c.text("name", &self.name, NAME_MAX);
@@ -100,13 +114,17 @@ impl NewRole {
     }
 }
 
+/// A change to a role: a field left out stays as it is, a value replaces it,
+/// and `null` removes it (only `description`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct RolePatch {
+    /// Renames the role.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes what the role is said to be for.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub description: Patch<String>,
     /// Replaces the whole set.
@@ -115,6 +133,8 @@ pub struct RolePatch {
 }
 
 impl RolePatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let patch = Self {
@@ -148,6 +168,7 @@ pub enum DeactivationReason {
 }
 
 impl DeactivationReason {
+    /// The name in JSON and in the database (`end_date`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Manual => "manual",
@@ -155,6 +176,7 @@ impl DeactivationReason {
         }
     }
 
+    /// Reads a name [`as_str`](Self::as_str) wrote; `None` for any other text.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "manual" => Some(Self::Manual),
@@ -168,17 +190,27 @@ impl DeactivationReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Account {
+    /// The account's id.
     pub id: AccountId,
     /// Stable public identifier for other applications.
     pub uid: Uuid,
+    /// The name to log in with, unique whatever the case.
     pub username: String,
+    /// The staff member the account belongs to, if any.
     pub staff_id: Option<StaffId>,
+    /// Whether the account can log in.
     pub active: bool,
+    /// When the account was deactivated, if it is inactive.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The account that deactivated it; none if active or if the system did.
     pub deactivated_by: Option<AccountId>,
+    /// Why the account is inactive, if it is.
     pub deactivation_reason: Option<DeactivationReason>,
+    /// When the account last logged in; none if never.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The roles the account holds.
     pub roles: Vec<RoleId>,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
@@ -190,10 +222,16 @@ pub struct Account {
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
+    /// The name to log in with: ASCII letters, digits and `. _ - @`, unique
+    /// whatever the case.
     pub username: String,
+    /// At least 8 characters and not the username; spaces count and are
+    /// kept.
     pub password: String,
+    /// The staff member the account belongs to, if any.
     #[serde(default)]
     pub staff_id: Option<StaffId>,
+    /// The roles the account holds; none if left out.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", oai(default))]
     pub roles: Vec<RoleId>,
@@ -211,6 +249,8 @@ impl fmt::Debug for NewAccount {
 }
 
 impl NewAccount {
+    /// Trims the username and checks it, the password and the role ids; the
+    /// error lists every broken rule.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let username = check_username(&mut c, &self.username);
@@ -225,15 +265,21 @@ impl NewAccount {
 
 /// An administrator's change to an account. A new password here ends the
 /// account's sessions.
+///
+/// A field left out stays as it is, a value replaces it, and `null` removes
+/// it (only `staff_id`).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
+    /// Renames the account.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub username: Patch<String>,
+    /// Changes the staff member the account belongs to.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub staff_id: Patch<StaffId>,
+    /// Sets a new password (the rules of a new account apply).
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     #[cfg_attr(feature = "openapi", oai(write_only))]
     pub password: Patch<String>,
@@ -283,7 +329,9 @@ impl AccountPatch {
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The account's username, whatever the case.
     pub username: String,
+    /// The account's password.
     #[cfg_attr(feature = "openapi", oai(write_only))]
     pub password: String,
 }
@@ -317,7 +365,9 @@ pub struct LoginResponse {
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: String,
+    /// When the token stops working; log in again after that.
     pub expires_at: DateTime<Utc>,
+    /// The account that logged in, with its roles and permissions.
     pub account: Me,
 }
 
@@ -335,6 +385,7 @@ impl fmt::Debug for LoginResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Me {
+    /// The account itself.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub account: Account,
@@ -350,8 +401,11 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    /// The password in use now.
     #[cfg_attr(feature = "openapi", oai(write_only))]
     pub current_password: String,
+    /// The new password: at least 8 characters, not the username, and not
+    /// the current password.
     #[cfg_attr(feature = "openapi", oai(write_only))]
     pub new_password: String,
 }
@@ -363,6 +417,8 @@ impl fmt::Debug for PasswordChange {
 }
 
 impl PasswordChange {
+    /// Checks the new password against the rules; `username` is the account's,
+    /// which the password must not be.
     pub fn validated(self, username: &str) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         check_password(&mut c, "new_password", &self.new_password, username);

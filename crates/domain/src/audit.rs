@@ -5,15 +5,21 @@ use crate::AccountId;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
+/// Who created and last changed a row, when, and its version; flattened into
+/// every entity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Audit {
+    /// When the row was created.
     #[serde(serialize_with = "serialize_utc")]
     pub created_at: DateTime<Utc>,
     /// The account that created the row; `None` for seed data and the system.
     pub created_by: Option<AccountId>,
+    /// When the row was last changed.
     #[serde(serialize_with = "serialize_utc")]
     pub updated_at: DateTime<Utc>,
+    /// The account that last changed the row; none for seed data and the
+    /// system.
     pub updated_by: Option<AccountId>,
     /// Starts at 1 and grows by one on every change.
     pub version: i32,

@@ -6,11 +6,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct FieldError {
+    /// The field that broke the rule, by its name in the request body.
     pub field: String,
+    /// What is wrong with it, to read after the field's name ("must not be
+    /// empty").
     pub message: String,
 }
 
 impl FieldError {
+    /// The rule `message` broken by `field`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -19,6 +23,7 @@ impl FieldError {
     }
 }
 
+/// Why the domain refused a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     /// Input that can never be valid, whatever the database holds.
@@ -27,10 +32,12 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// A validation error of one broken rule.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// Every broken rule, in the order the checks found them.
     pub fn errors(&self) -> &[FieldError] {
         match self {
             Self::Validation(errors) => errors,

@@ -26,14 +26,24 @@ macro_rules! id_type {
 }
 
 id_type!(
+    /// A department's id.
     DepartmentId,
+    /// A unit's id.
     UnitId,
+    /// A cadre's id.
     CadreId,
+    /// A designation's id.
     DesignationId,
+    /// A staff member's id.
     StaffId,
+    /// An account's id.
     AccountId,
+    /// A role's id.
     RoleId,
+    /// A building's id.
     BuildingId,
+    /// A floor's id.
     FloorId,
+    /// An operating theatre's id.
     OperatingTheatreId,
 );

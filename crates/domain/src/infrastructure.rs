@@ -7,28 +7,38 @@ use crate::validate::Checker;
 use crate::{Audit, BuildingId, DomainError, FloorId, OperatingTheatreId, Patch};
 use serde::{Deserialize, Serialize};
 
+/// A building of the hospital, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Building {
+    /// The building's id.
     pub id: BuildingId,
+    /// The name, unique among buildings whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     pub abbr: Option<String>,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
+/// A request to create a building.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewBuilding {
+    /// The name, unique among buildings whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     #[serde(default)]
     pub abbr: Option<String>,
 }
 
 impl NewBuilding {
+    /// Tidies the fields (white space trimmed and folded, a blank optional
+    /// field dropped) and checks every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let name = c.text("name", &self.name, NAME_MAX);
@@ -38,18 +48,24 @@ impl NewBuilding {
     }
 }
 
+/// A change to a building: a field left out stays as it is, a value replaces
+/// it, and `null` removes it (only `abbr`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct BuildingPatch {
+    /// Renames the building.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes the short form of the name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub abbr: Patch<String>,
 }
 
 impl BuildingPatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let patch = Self {
@@ -61,33 +77,46 @@ impl BuildingPatch {
     }
 }
 
+/// A floor of a building, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Floor {
+    /// The floor's id.
     pub id: FloorId,
+    /// The building the floor is in; it never changes.
     pub building_id: BuildingId,
+    /// The name, unique within the building whatever the case.
     pub name: String,
+    /// A short form of the name (`1F`), if any.
     pub abbr: Option<String>,
     /// 0 is the ground floor, negative levels are basements.
     pub level: i32,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
+/// A request to create a floor in a building.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewFloor {
+    /// The building the floor is in, for good.
     pub building_id: BuildingId,
+    /// The name, unique within the building whatever the case.
     pub name: String,
+    /// A short form of the name (`1F`), if any.
     #[serde(default)]
     pub abbr: Option<String>,
+    /// 0 is the ground floor, negative levels are basements.
     pub level: i32,
 }
 
 impl NewFloor {
+    /// Tidies the fields (white space trimmed and folded, a blank optional
+    /// field dropped) and checks every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         c.positive_id("building_id", self.building_id.0);
@@ -99,20 +128,28 @@ impl NewFloor {
     }
 }
 
+/// A change to a floor, which stays in its building: a field left out stays
+/// as it is, a value replaces it, and `null` removes it (only `abbr`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct FloorPatch {
+    /// Renames the floor.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes the short form of the name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub abbr: Patch<String>,
+    /// Changes the level: 0 is the ground floor, negative levels are
+    /// basements.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub level: Patch<i32>,
 }
 
 impl FloorPatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let level = c.patch_required("level", &self.level);
@@ -129,29 +166,40 @@ impl FloorPatch {
     }
 }
 
+/// An operating theatre on a floor, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct OperatingTheatre {
+    /// The theatre's id.
     pub id: OperatingTheatreId,
+    /// The floor the theatre is on; it never changes.
     pub floor_id: FloorId,
+    /// The name, unique on the floor whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     pub abbr: Option<String>,
     /// Operating tables in the theatre; at least one.
     pub table_count: i32,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
+/// A request to create an operating theatre on a floor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewOperatingTheatre {
+    /// The floor the theatre is on, for good.
     pub floor_id: FloorId,
+    /// The name, unique on the floor whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     #[serde(default)]
     pub abbr: Option<String>,
+    /// Operating tables in the theatre; 1 if left out.
     #[serde(default = "one")]
     #[cfg_attr(feature = "openapi", oai(default = "one"))]
     pub table_count: i32,
@@ -162,6 +210,8 @@ fn one() -> i32 {
 }
 
 impl NewOperatingTheatre {
+    /// Tidies the fields (white space trimmed and folded, a blank optional
+    /// field dropped) and checks every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         c.positive_id("floor_id", self.floor_id.0);
@@ -178,20 +228,28 @@ impl NewOperatingTheatre {
     }
 }
 
+/// A change to an operating theatre, which stays on its floor: a field left
+/// out stays as it is, a value replaces it, and `null` removes it (only
+/// `abbr`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct OperatingTheatrePatch {
+    /// Renames the theatre.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes the short form of the name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub abbr: Patch<String>,
+    /// Changes the number of operating tables.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub table_count: Patch<i32>,
 }
 
 impl OperatingTheatrePatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let table_count = c.patch_required("table_count", &self.table_count);

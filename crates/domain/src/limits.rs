@@ -4,35 +4,53 @@
 /// Names of departments, units, cadres, designations, roles, buildings,
 /// floors and theatres.
 pub const NAME_MAX: usize = 120;
+/// Abbreviations (`abbr`) of departments, units, designations, buildings,
+/// floors and theatres.
 pub const ABBR_MAX: usize = 20;
+/// A staff member's full name.
 pub const FULL_NAME_MAX: usize = 150;
+/// A staff member's employee id.
 pub const EMPLOYEE_ID_MAX: usize = 32;
 /// RFC 5321's limit on a forward path.
 pub const EMAIL_MAX: usize = 254;
 /// E.164 allows 15 digits; a leading `+` makes 16, and stored numbers are
 /// normalised (no spaces or dashes), so 20 leaves room.
 pub const MOBILE_MAX: usize = 20;
+/// The fewest digits a phone number may have, separators aside.
 pub const MOBILE_DIGITS_MIN: usize = 7;
+/// The most digits a phone number may have: E.164's limit.
 pub const MOBILE_DIGITS_MAX: usize = 15;
+/// A staff member's office address, line breaks included.
 pub const OFFICE_ADDRESS_MAX: usize = 500;
+/// A role's description, line breaks included.
 pub const DESCRIPTION_MAX: usize = 500;
+/// An account's username; the shortest is 3 characters.
 pub const USERNAME_MAX: usize = 64;
+/// The shortest password accepted.
 pub const PASSWORD_MIN: usize = 8;
 /// Long enough for passphrases and password managers; argon2 does not care.
 pub const PASSWORD_MAX: usize = 256;
 /// Room for a PHC-format argon2id string.
 pub const PASSWORD_HASH_MAX: usize = 255;
+/// An account's `uid`: a UUID in its hyphenated form.
 pub const UID_LEN: usize = 36;
+/// A department's kind as stored (`department`, `centre` or `facility`).
 pub const DEPARTMENT_KIND_MAX: usize = 20;
+/// A permission as stored (`directory:read`).
 pub const PERMISSION_MAX: usize = 40;
 /// Hex SHA-256 of a bearer token.
 pub const TOKEN_HASH_LEN: usize = 64;
 /// `u:<username>` or `a:<client address>`.
 pub const ATTEMPT_KEY_MAX: usize = 200;
+/// Why an account is inactive, as stored (`manual` or `end_date`).
 pub const DEACTIVATION_REASON_MAX: usize = 20;
+/// The fewest operating tables a theatre may have.
 pub const TABLE_COUNT_MIN: i32 = 1;
+/// The most operating tables a theatre may have.
 pub const TABLE_COUNT_MAX: i32 = 50;
+/// The lowest floor level; basements are below 0.
 pub const FLOOR_LEVEL_MIN: i32 = -20;
+/// The highest floor level.
 pub const FLOOR_LEVEL_MAX: i32 = 200;
 
 /// The longest text a field of this name may hold, wherever it appears: the

@@ -13,14 +13,19 @@ use std::str::FromStr;
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
 #[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
 pub enum DepartmentKind {
+    /// A department, such as Anaesthesiology.
     Department,
+    /// A centre, such as the RP Centre.
     Centre,
+    /// A facility serving other departments, such as a blood bank.
     Facility,
 }
 
 impl DepartmentKind {
+    /// Every kind.
     pub const ALL: [Self; 3] = [Self::Department, Self::Centre, Self::Facility];
 
+    /// The name in JSON and in the database (`centre`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Department => "department",
@@ -47,15 +52,21 @@ impl FromStr for DepartmentKind {
     }
 }
 
+/// A department, centre or facility, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Department {
+    /// The department's id.
     pub id: DepartmentId,
+    /// The name, unique among departments whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     pub abbr: Option<String>,
+    /// What sort of body it is.
     pub kind: DepartmentKind,
     /// Departments are deactivated rather than deleted once in use.
     pub active: bool,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
@@ -65,22 +76,30 @@ pub struct Department {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct DepartmentRef {
+    /// The department's id.
     pub id: DepartmentId,
+    /// The department's name.
     pub name: String,
 }
 
+/// A request to create a department.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
+    /// The name, unique among departments whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     #[serde(default)]
     pub abbr: Option<String>,
+    /// What sort of body it is.
     pub kind: DepartmentKind,
 }
 
 impl NewDepartment {
+    /// Tidies the fields (white space trimmed and folded, a blank optional
+    /// field dropped) and checks every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let name = c.text("name", &self.name, NAME_MAX);
@@ -90,22 +109,30 @@ impl NewDepartment {
     }
 }
 
+/// A change to a department: a field left out stays as it is, a value replaces
+/// it, and `null` removes it (only `abbr`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentPatch {
+    /// Renames the department.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes the short form of the name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub abbr: Patch<String>,
+    /// Changes what sort of body it is.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub kind: Patch<DepartmentKind>,
+    /// Deactivates (`false`) or reactivates (`true`) the department.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub active: Patch<bool>,
 }
 
 impl DepartmentPatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let patch = Self {
@@ -119,30 +146,42 @@ impl DepartmentPatch {
     }
 }
 
+/// A unit inside a department, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Unit {
+    /// The unit's id.
     pub id: UnitId,
+    /// The department the unit belongs to; it never changes.
     pub department_id: DepartmentId,
+    /// The name, unique within the department whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     pub abbr: Option<String>,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
 }
 
+/// A request to create a unit in a department.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewUnit {
+    /// The department the unit belongs to, for good.
     pub department_id: DepartmentId,
+    /// The name, unique within the department whatever the case.
     pub name: String,
+    /// A short form of the name, if any.
     #[serde(default)]
     pub abbr: Option<String>,
 }
 
 impl NewUnit {
+    /// Tidies the fields (white space trimmed and folded, a blank optional
+    /// field dropped) and checks every rule; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         c.positive_id("department_id", self.department_id.0);
@@ -155,18 +194,25 @@ impl NewUnit {
 
 /// A unit stays in its department: moving it would strand the staff whose
 /// unit must belong to their department. Make a new unit instead.
+///
+/// A field left out stays as it is, a value replaces it, and `null` removes
+/// it (only `abbr`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct UnitPatch {
+    /// Renames the unit.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub name: Patch<String>,
+    /// Changes the short form of the name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub abbr: Patch<String>,
 }
 
 impl UnitPatch {
+    /// Tidies the fields given and checks every rule, refusing `null` for a
+    /// required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let patch = Self {

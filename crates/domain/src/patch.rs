@@ -3,15 +3,22 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// One field of a partial update (the `...Patch` commands): left out of the
+/// JSON it leaves the stored value alone, `null` clears it, a value replaces
+/// it. Each command's `validated` refuses `null` for a value that is required.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Patch<T> {
+    /// Left out: the value stays as it is.
     #[default]
     Unchanged,
+    /// `null`: the value is removed.
     Clear,
+    /// The new value.
     Set(T),
 }
 
 impl<T> Patch<T> {
+    /// Whether the field was left out.
     pub fn is_unchanged(&self) -> bool {
         matches!(self, Self::Unchanged)
     }
@@ -25,6 +32,7 @@ impl<T> Patch<T> {
         }
     }
 
+    /// The new value, if there is one.
     pub fn as_set(&self) -> Option<&T> {
         match self {
             Self::Set(value) => Some(value),
@@ -32,6 +40,7 @@ impl<T> Patch<T> {
         }
     }
 
+    /// Converts the new value, if there is one.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
         match self {
             Self::Unchanged => Patch::Unchanged,

@@ -15,31 +15,53 @@ use std::collections::HashSet;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct Staff {
+    /// The staff member's id.
     pub id: StaffId,
+    /// The name as the directory shows it (`Dr Asha Rao`).
     pub full_name: String,
+    /// The hospital's employee number, unique to the staff member.
     pub employee_id: String,
+    /// The main email address, unique whatever the case.
     pub email: String,
+    /// The main phone number, as digits with an optional leading `+`.
     pub mobile: String,
+    /// A second email address, if any.
     pub email2: Option<String>,
+    /// A third email address, if any.
     pub email3: Option<String>,
+    /// A second phone number, if any.
     pub mobile2: Option<String>,
+    /// A third phone number, if any.
     pub mobile3: Option<String>,
+    /// Where to find them, if recorded; may span several lines.
     pub office_address: Option<String>,
+    /// The department they belong to.
     pub department_id: DepartmentId,
+    /// The department's name.
     pub department_name: String,
+    /// Their unit within that department, if any.
     pub unit_id: Option<UnitId>,
+    /// The unit's name, if they have a unit.
     pub unit_name: Option<String>,
+    /// Their designation: the post they hold.
     pub designation_id: DesignationId,
+    /// The designation's name.
     pub designation_name: String,
     /// Always the designation's cadre; not stored on the staff member.
     pub cadre_id: CadreId,
+    /// The cadre's name.
     pub cadre_name: String,
+    /// The staff member they report to, if any.
     pub supervisor_id: Option<StaffId>,
     /// Last working day; the accounts stop working the day after.
     pub end_date: Option<NaiveDate>,
+    /// Whether they are current; inactive staff are kept, not deleted.
     pub active: bool,
+    /// When they were deactivated, if they are inactive.
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// The account that deactivated them, if any.
     pub deactivated_by: Option<AccountId>,
+    /// Who created and last changed it, and when; flattened into the object.
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", oai(flatten))]
     pub audit: Audit,
@@ -49,41 +71,64 @@ pub struct Staff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 pub struct StaffRef {
+    /// The staff member's id.
     pub id: StaffId,
+    /// Their full name.
     pub full_name: String,
+    /// Their designation's name.
     pub designation_name: String,
 }
 
+/// A request to add a staff member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct NewStaff {
+    /// The name as the directory shows it (`Dr Asha Rao`).
     pub full_name: String,
+    /// The hospital's employee number, unique to the staff member.
     pub employee_id: String,
+    /// The main email address, unique whatever the case.
     pub email: String,
+    /// The main phone number: 7 to 15 digits with an optional leading `+`;
+    /// spaces, dashes, dots and brackets are dropped.
     pub mobile: String,
+    /// A second email address, if any.
     #[serde(default)]
     pub email2: Option<String>,
+    /// A third email address, if any.
     #[serde(default)]
     pub email3: Option<String>,
+    /// A second phone number, if any.
     #[serde(default)]
     pub mobile2: Option<String>,
+    /// A third phone number, if any.
     #[serde(default)]
     pub mobile3: Option<String>,
+    /// Where to find them, if recorded; may span several lines.
     #[serde(default)]
     pub office_address: Option<String>,
+    /// The department they belong to.
     pub department_id: DepartmentId,
+    /// Their unit, which must be one of the department's, if any.
     #[serde(default)]
     pub unit_id: Option<UnitId>,
+    /// Their designation: the post they hold.
     pub designation_id: DesignationId,
+    /// The staff member they report to, if any.
     #[serde(default)]
     pub supervisor_id: Option<StaffId>,
+    /// Last working day, if known; the accounts stop working the day after.
     #[serde(default)]
     pub end_date: Option<NaiveDate>,
 }
 
 impl NewStaff {
+    /// Tidies the fields (names trimmed and folded, emails trimmed, phone
+    /// numbers normalised, a blank optional field dropped) and checks every
+    /// rule; the error lists each broken one. The rules that need the
+    /// database are [`check_unit_department`] and [`check_supervisor`].
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let staff = Self {
@@ -114,42 +159,62 @@ impl NewStaff {
 
 /// A partial update; `active` changes only through deactivate/reactivate,
 /// which record who and when.
+///
+/// A field left out stays as it is and a value replaces it; `null` removes
+/// an optional value (`email2`, `email3`, `mobile2`, `mobile3`,
+/// `office_address`, `unit_id`, `supervisor_id`, `end_date`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
 #[cfg_attr(feature = "openapi", oai(deny_unknown_fields))]
 #[serde(deny_unknown_fields)]
 pub struct StaffPatch {
+    /// Changes the full name.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub full_name: Patch<String>,
+    /// Changes the employee number.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub employee_id: Patch<String>,
+    /// Changes the main email address.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub email: Patch<String>,
+    /// Changes the main phone number.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub mobile: Patch<String>,
+    /// Changes the second email address.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub email2: Patch<String>,
+    /// Changes the third email address.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub email3: Patch<String>,
+    /// Changes the second phone number.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub mobile2: Patch<String>,
+    /// Changes the third phone number.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub mobile3: Patch<String>,
+    /// Changes the office address.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub office_address: Patch<String>,
+    /// Moves them to another department.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub department_id: Patch<DepartmentId>,
+    /// Changes their unit, which must be one of the department's.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub unit_id: Patch<UnitId>,
+    /// Changes their designation.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub designation_id: Patch<DesignationId>,
+    /// Changes whom they report to; refused if that would make a cycle.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub supervisor_id: Patch<StaffId>,
+    /// Changes their last working day.
     #[serde(default, skip_serializing_if = "Patch::is_unchanged")]
     pub end_date: Patch<NaiveDate>,
 }
 
 impl StaffPatch {
+    /// Tidies and checks the fields given as [`NewStaff::validated`] does,
+    /// refusing `null` for a required value; the error lists each broken one.
     pub fn validated(self) -> Result<Self, DomainError> {
         let mut c = Checker::new();
         let email = match &self.email {

@@ -2,7 +2,7 @@
 //! fields through a [`Checker`], which trims and collects every broken rule
 //! so a client learns about all of them in one response.
 
-use crate::limits::{MOBILE_DIGITS_MAX, MOBILE_DIGITS_MIN};
+use crate::limits::{MOBILE_DIGITS_MAX, MOBILE_DIGITS_MIN, MOBILE_MAX};
 use crate::{DomainError, FieldError, Patch};
 
 /// The case-insensitive key a name is unique by. The database keeps it in a
@@ -26,11 +26,14 @@ pub fn tidy(value: &str) -> String {
 /// ([`pattern`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Characters {
+    /// Names, ids, emails, phone numbers and usernames: no control characters.
     SingleLine,
+    /// Addresses and descriptions: tabs and line breaks are allowed.
     FreeText,
 }
 
 impl Characters {
+    /// Whether a field of this kind may hold `c`.
     pub fn allows(self, c: char) -> bool {
         !c.is_control() || (self == Self::FreeText && matches!(c, '\t' | '\n' | '\r'))
     }
@@ -72,6 +75,20 @@ macro_rules! single_line {
     };
 }
 
+/// An email address as `is_email` takes it.
+macro_rules! mailbox {
+    () => {
+        r"(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+    };
+}
+
+/// A phone number as `normalise_mobile` takes it.
+macro_rules! phone {
+    () => {
+        r"\+?[ ().-]*([0-9][ ().-]*){7,15}"
+    };
+}
+
 /// Regular expressions (ECMA and Python alike) for what the checks accept,
 /// by field name, for the OpenAPI document; `None` where no rule applies.
 pub fn pattern(field: &str) -> Option<&'static str> {
@@ -83,21 +100,12 @@ pub fn pattern(field: &str) -> Option<&'static str> {
         "abbr" => concat!("^", single_line!(), "*$"),
         "office_address" | "description" => r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$",
         // A plain mailbox with a dotted domain (`is_email`).
-        "email" | "email2" | "email3" => concat!(
-            "^",
-            blank!(),
-            r"*(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+",
-            blank!(),
-            "*$"
-        ),
+        "email" => concat!("^", blank!(), "*", mailbox!(), blank!(), "*$"),
         // 7 to 15 digits, an optional leading +, the usual separators.
-        "mobile" | "mobile2" | "mobile3" => concat!(
-            "^",
-            blank!(),
-            r"*\+?[ ().-]*([0-9][ ().-]*){7,15}",
-            blank!(),
-            "*$"
-        ),
+        "mobile" => concat!("^", blank!(), "*", phone!(), blank!(), "*$"),
+        // The optional ones may also be blank, which means none.
+        "email2" | "email3" => concat!("^", blank!(), "*(", mailbox!(), blank!(), "*)?$"),
+        "mobile2" | "mobile3" => concat!("^", blank!(), "*(", phone!(), blank!(), "*)?$"),
         "username" => concat!("^", blank!(), "*[A-Za-z0-9._@-]{3,64}", blank!(), "*$"),
         _ => return None,
     })
@@ -106,20 +114,35 @@ pub fn pattern(field: &str) -> Option<&'static str> {
 /// A search text (`q`): anything but control characters.
 pub const SEARCH_PATTERN: &str = concat!("^", single_line!(), "*$");
 
+/// Checks a command's fields one by one, returning each value tidied, and
+/// collects every broken rule; [`finish`](Self::finish) reports them.
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<FieldError>,
 }
 
 impl Checker {
+    /// A checker with no broken rules yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Records that `field` broke a rule.
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
         self.errors.push(FieldError::new(field, message));
     }
 
+    /// The document's `maxLength`, counted on the value as sent (blank
+    /// included): true when it fits.
+    fn at_most(&mut self, field: &str, value: &str, max: usize) -> bool {
+        let fits = value.chars().count() <= max;
+        if !fits {
+            self.fail(field, format!("must be at most {max} characters"));
+        }
+        fits
+    }
+
+    /// `Ok` if no rule was broken, else every broken rule in the order found.
     pub fn finish(self) -> Result<(), DomainError> {
         if self.errors.is_empty() {
             Ok(())
@@ -243,6 +266,8 @@ impl Checker {
         value.clone()
     }
 
+    /// A required email address: trimmed, at most `max` characters, a plain
+    /// mailbox such as `name@example.org`.
     pub fn email(&mut self, field: &str, value: &str, max: usize) -> String {
         let too_long = value.chars().count() > max;
         if !self.characters(field, value, Characters::SingleLine) {
@@ -259,16 +284,22 @@ impl Checker {
         value
     }
 
+    /// An optional email address: blank means absent.
     pub fn opt_email(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
         let value = value?;
         if value.trim().is_empty() && self.characters(field, value, Characters::SingleLine) {
+            self.at_most(field, value, max);
             return None;
         }
         Some(self.email(field, value, max))
     }
 
+    /// A required phone number, normalised to its digits with an optional
+    /// leading `+` ([`normalise_mobile`]).
     pub fn mobile(&mut self, field: &str, value: &str) -> String {
-        if !self.characters(field, value, Characters::SingleLine) {
+        if !self.characters(field, value, Characters::SingleLine)
+            || !self.at_most(field, value, MOBILE_MAX)
+        {
             return value.to_owned();
         }
         match normalise_mobile(value) {
@@ -285,20 +316,24 @@ impl Checker {
         }
     }
 
+    /// An optional phone number: blank means absent.
     pub fn opt_mobile(&mut self, field: &str, value: Option<&str>) -> Option<String> {
         let value = value?;
         if value.trim().is_empty() && self.characters(field, value, Characters::SingleLine) {
+            self.at_most(field, value, MOBILE_MAX);
             return None;
         }
         Some(self.mobile(field, value))
     }
 
+    /// An integer from `min` to `max`, both included.
     pub fn range(&mut self, field: &str, value: i32, min: i32, max: i32) {
         if value < min || value > max {
             self.fail(field, format!("must be between {min} and {max}"));
         }
     }
 
+    /// An id, which is never below 1.
     pub fn positive_id(&mut self, field: &str, value: i32) {
         if value < 1 {
             self.fail(field, "must be a positive id");
@@ -372,6 +407,19 @@ mod tests {
         for bad in ["", "a", "a@b", "A <a@b.org>", "a b@c.org", "@b.org", "a@"] {
             assert!(!is_email(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn phones_and_emails_keep_the_documented_length_even_when_blank() {
+        let mut c = Checker::new();
+        // 15 digits, but 21 characters as sent: over the document's maxLength.
+        c.mobile("mobile", "+91 (981) 001-2345 67");
+        c.opt_mobile("mobile2", Some(&"\u{a0}".repeat(21)));
+        c.opt_email("email2", Some(&" ".repeat(300)), 254);
+        assert_eq!(c.opt_mobile("mobile3", Some("   ")), None);
+        let errors = c.finish().unwrap_err();
+        let fields: Vec<_> = errors.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["mobile", "mobile2", "email2"]);
     }
 
     #[test]

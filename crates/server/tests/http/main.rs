@@ -7,6 +7,7 @@ mod auth;
 mod cadres;
 mod concurrency;
 mod connections;
+mod document;
 mod errors;
 mod faults;
 mod infrastructure;
