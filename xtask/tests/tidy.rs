@@ -1,6 +1,7 @@
 //! Architecture invariants, checked as plain tests (docs/ARCHITECTURE.md):
-//! the domain crate depends on no database, runtime or HTTP crate, and only
-//! the api and server crates know HTTP.
+//! the domain crate depends on no database, runtime or HTTP crate, only the
+//! api, server and client crates know HTTP, and the client carries none of
+//! the server's crates nor OpenSSL.
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
@@ -64,6 +65,24 @@ fn the_domain_knows_no_database_runtime_or_http() {
 fn only_api_and_server_know_http() {
     assert_free_of("directory-db", &["postgres", "mysql"], &HTTP);
     assert_free_of("directory-seed", &[], &HTTP);
+}
+
+#[test]
+fn the_client_knows_no_database_server_or_openssl() {
+    assert_free_of(
+        "directory-client",
+        &[],
+        &[
+            "directory-db",
+            "directory-api",
+            "diesel",
+            "libsqlite3-sys",
+            "poem",
+            "poem-openapi",
+            "openssl-sys",
+            "native-tls",
+        ],
+    );
 }
 
 /// Every source file under `dir` (recursively), with its text.

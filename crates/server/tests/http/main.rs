@@ -5,6 +5,7 @@
 
 mod auth;
 mod cadres;
+mod client;
 mod concurrency;
 mod connections;
 mod document;
