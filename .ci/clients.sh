@@ -15,15 +15,8 @@ base="http://127.0.0.1:$port"
 pid=
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-DIRECTORY_PROFILE=development DIRECTORY_CONFIG_DIR="$root/config" \
-  DIRECTORY_ADMIN_PASSWORD="$password" DIRECTORY_SERVER__BIND="127.0.0.1:$port" \
-  DIRECTORY_DATABASE__URL="sqlite://$dir/clients.db" DIRECTORY_LOG__LEVEL=warn \
-  "$server" >"$dir/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  curl -sf "$base/readyz" >/dev/null && break
-  sleep 0.2
-done
+. .ci/serve.sh
+serve clients
 
 echo "-- generated Python client"
 # No formatter hooks: the generated code is used as generated.
@@ -61,6 +54,6 @@ echo "$listing" | tail -1
 echo "$listing" | grep -q '^PY0002	Python Client 2	'
 echo "$listing" | tail -1 | grep -qx '3 active staff in Dr RP Centre for Ophthalmic Sciences'
 
-if grep -q 'ERROR\|panicked' "$dir/server.log"; then
-  echo "the server logged an error or a panic:"; cat "$dir/server.log"; exit 1
+if grep -q 'ERROR\|panicked' "$dir/clients.log"; then
+  echo "the server logged an error or a panic:"; cat "$dir/clients.log"; exit 1
 fi

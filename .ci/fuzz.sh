@@ -14,17 +14,9 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 # A fresh server on a fresh database, named for its log. The fuzzer checks
 # the contract, not load: on a busy machine work may wait its turn longer
 # than the default queue timeout without the server being overloaded.
+. .ci/serve.sh
 start() {
-  DIRECTORY_PROFILE=development DIRECTORY_CONFIG_DIR="$PWD/config" \
-    DIRECTORY_ADMIN_PASSWORD="$password" DIRECTORY_SERVER__BIND="127.0.0.1:$port" \
-    DIRECTORY_DATABASE__URL="sqlite://$dir/$1.db" DIRECTORY_LOG__LEVEL=warn \
-    DIRECTORY_DATABASE__QUEUE_TIMEOUT_MS=10000 \
-    "$server" >"$dir/$1.log" 2>&1 &
-  pid=$!
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 0.2
-  done
+  serve "$1" DIRECTORY_DATABASE__QUEUE_TIMEOUT_MS=10000
 }
 
 stop() {

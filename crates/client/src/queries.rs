@@ -29,13 +29,12 @@ fn advance_by_offset<T>(offset: &mut Option<i64>, page: &Page<T>) -> bool {
     !page.items.is_empty() && next < page.total
 }
 
-macro_rules! queries {
-    ($(
+/// A query struct: the paging every list takes, then its own filters.
+macro_rules! query_struct {
+    (
         $(#[$meta:meta])*
-        $name:ident => $item:ty, $path:literal {
-            $($(#[$field_meta:meta])* $field:ident: $ty:ty,)*
-        }
-    )*) => {$(
+        $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }
+    ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         pub struct $name {
@@ -55,6 +54,16 @@ macro_rules! queries {
                 pub $field: Option<$ty>,
             )*
         }
+    };
+}
+
+/// Query structs of lists paged by offset.
+macro_rules! queries {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident => $item:ty, $path:literal { $($fields:tt)* }
+    )*) => {$(
+        query_struct! { $(#[$meta])* $name { $($fields)* } }
 
         impl ListQuery for $name {
             type Item = $item;
@@ -129,40 +138,24 @@ queries! {
     }
 }
 
-/// `listStaff`: filters combine with AND.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StaffQuery {
-    /// Page size, 1 to 200; the server's default (50) when `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Rows to skip.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// Only staff with a greater id: keyset paging in the default order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<StaffId>,
-    /// `full_name`, `employee_id`, `email`, `department_id`, `end_date`,
-    /// `created_at`, `updated_at`; `-` before it for descending.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
-    /// Only staff members of this department.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub department_id: Option<DepartmentId>,
-    /// Only staff members of this unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unit_id: Option<UnitId>,
-    /// Only staff members with this designation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub designation_id: Option<DesignationId>,
-    /// Only staff members whose designation is in this cadre.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cadre_id: Option<CadreId>,
-    /// Only active (`true`) or inactive (`false`) staff members.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// A case-insensitive search in name, email and employee id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub q: Option<String>,
+query_struct! {
+    /// `listStaff`: filters combine with AND.
+    StaffQuery {
+        /// Only staff with a greater id: keyset paging in the default order.
+        after: StaffId,
+        /// Only staff members of this department.
+        department_id: DepartmentId,
+        /// Only staff members of this unit.
+        unit_id: UnitId,
+        /// Only staff members with this designation.
+        designation_id: DesignationId,
+        /// Only staff members whose designation is in this cadre.
+        cadre_id: CadreId,
+        /// Only active (`true`) or inactive (`false`) staff members.
+        active: bool,
+        /// A case-insensitive search in name, email and employee id.
+        q: String,
+    }
 }
 
 impl ListQuery for StaffQuery {
@@ -184,17 +177,8 @@ impl ListQuery for StaffQuery {
     }
 }
 
-/// The paging of a list below one record (a department's units, a floor's
-/// theatres).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct PageQuery {
-    /// Page size, 1 to 200; the server's default (50) when `None`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-    /// Rows to skip.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<i64>,
-    /// A field to sort by, `-` before it for descending.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sort: Option<String>,
+query_struct! {
+    /// The paging of a list below one record (a department's units, a
+    /// floor's theatres).
+    PageQuery {}
 }
