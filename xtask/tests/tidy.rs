@@ -85,6 +85,67 @@ fn the_client_knows_no_database_server_or_openssl() {
     );
 }
 
+/// What `cargo tree` prints for a package, one entry per line.
+fn tree(package: &str, features: &[&str], args: &[&str]) -> Vec<String> {
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(["tree", "--quiet", "--prefix", "none", "-p", package])
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let output = command.output().expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A release of the server compiles no test fixture and no schema
+/// introspection, and none of the crates it ships names tempfile (poem
+/// itself still pulls it in, through poem-openapi's default poem features).
+#[test]
+fn the_server_ships_no_test_support() {
+    let backends = ["postgres", "mysql"];
+    let features = tree(
+        "directory-server",
+        &backends,
+        &["-e", "normal,features", "-i", "directory-db"],
+    );
+    for feature in ["test-support", "introspect"] {
+        let line = format!("directory-db feature \"{feature}\"");
+        assert!(
+            !features.iter().any(|l| l.starts_with(&line)),
+            "a server build turns on {line}"
+        );
+    }
+    assert!(
+        features
+            .iter()
+            .any(|l| l.starts_with("directory-db feature \"postgres\""))
+    );
+    for package in [
+        "directory-server",
+        "directory-api",
+        "directory-db",
+        "directory-seed",
+        "directory-domain",
+        "directory-auth",
+    ] {
+        let direct = tree(package, &[], &["-e", "normal", "--depth", "1"]);
+        assert!(
+            !direct.iter().any(|l| l.starts_with("tempfile ")),
+            "{package} depends on tempfile"
+        );
+    }
+}
+
 /// Every source file under `dir` (recursively), with its text.
 fn sources(dir: &std::path::Path) -> Vec<(std::path::PathBuf, String)> {
     let mut found = Vec::new();

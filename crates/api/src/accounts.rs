@@ -11,9 +11,9 @@ use crate::responses::{
     Acted, Created, Deleted, Fetched, Linked, Listed, RoleTaken, Updated, etag, if_match, respond,
 };
 use crate::{AppState, Tag, reading, writing};
+use directory_auth::passwords::NewHash;
 use directory_db::DbError;
 use directory_db::accounts::{self, AccountFilter, AccountSort};
-use directory_db::passwords::NewHash;
 use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
 use poem::web::Data;
 use poem_openapi::OpenApi;

@@ -161,7 +161,7 @@ async fn authorize(
         return Err(fail(AuthFailure::Unchecked(ApiError::internal())));
     };
     let ttl = state.auth.token_cache;
-    let hash = sessions::hash_token(&bearer.token);
+    let hash = directory_auth::tokens::hash_token(&bearer.token);
     let cached = if ttl.is_zero() {
         None
     } else {

@@ -217,6 +217,14 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<directory_auth::passwords::HashError> for ApiError {
+    /// A password could not be hashed: logged, and a plain 500.
+    fn from(error: directory_auth::passwords::HashError) -> Self {
+        tracing::error!(%error, "password hashing");
+        Self::internal()
+    }
+}
+
 impl From<WriteFailure> for ApiError {
     fn from(WriteFailure(error): WriteFailure) -> Self {
         Self::from(error)

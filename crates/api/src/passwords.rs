@@ -23,7 +23,7 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     static RUNNING: LazyLock<Arc<Semaphore>> =
-        LazyLock::new(|| Arc::new(Semaphore::new(directory_db::passwords::at_once())));
+        LazyLock::new(|| Arc::new(Semaphore::new(directory_auth::passwords::at_once())));
     static IN_LINE: AtomicUsize = AtomicUsize::new(0);
     /// Counts one piece of work in line until it is done.
     struct InLine;
@@ -32,7 +32,7 @@ where
             IN_LINE.fetch_sub(1, Ordering::AcqRel);
         }
     }
-    let most = directory_db::passwords::at_once() * (WAITING_PER_CORE + 1);
+    let most = directory_auth::passwords::at_once() * (WAITING_PER_CORE + 1);
     let in_line = InLine;
     if IN_LINE.fetch_add(1, Ordering::AcqRel) >= most {
         return Err(DbError::Busy);

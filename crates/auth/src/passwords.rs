@@ -1,12 +1,16 @@
-//! Password hashing. Hashes are made and checked here and never leave this
-//! crate: no function returns one.
+//! Password hashing. Hashes are made and checked here; the only way to
+//! read one is [`NewHash::stored`], for the db crate to store it.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand_core::OsRng;
 use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
-use crate::DbError;
+/// Hashing failed (argon2 refused its input or parameters): the server's
+/// fault, never the user's.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
 
 /// argon2id at one of OWASP's equivalent minimums (Password Storage Cheat
 /// Sheet lists 19 MiB x 2 passes, 12 MiB x 3, 9 MiB x 4 and 7 MiB x 5 as
@@ -77,14 +81,19 @@ impl Drop for Permit<'_> {
 /// A hash made for a new password, ready to store. It is made before the
 /// database work that stores it (`NewHash::of`, CPU only: the api runs it
 /// on a blocking thread, not on a database thread holding a connection),
-/// and cannot be read outside this crate.
+/// and shown by no `Debug`.
 #[derive(Clone)]
-pub struct NewHash(pub(crate) String);
+pub struct NewHash(String);
 
 impl NewHash {
     /// Hashes `password` (argon2id, ~10 ms of a core).
-    pub fn of(password: &str) -> Result<Self, DbError> {
+    pub fn of(password: &str) -> Result<Self, HashError> {
         hash(password).map(Self)
+    }
+
+    /// The PHC string, for the store to keep; nothing else reads it.
+    pub fn stored(&self) -> &str {
+        &self.0
     }
 }
 
@@ -94,17 +103,18 @@ impl std::fmt::Debug for NewHash {
     }
 }
 
-pub(crate) fn hash(password: &str) -> Result<String, DbError> {
+/// A new hash of `password` in PHC format, with a fresh salt.
+pub fn hash(password: &str) -> Result<String, HashError> {
     let salt = SaltString::generate(&mut OsRng);
     let _permit = PERMITS.acquire();
     hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|e| DbError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| HashError(e.to_string()))
 }
 
 /// Checks a password against a stored hash; a malformed hash never matches.
-pub(crate) fn verify(password: &str, stored: &str) -> bool {
+pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|parsed| {
             let _permit = PERMITS.acquire();
@@ -121,7 +131,7 @@ pub(crate) fn verify(password: &str, stored: &str) -> bool {
 /// password is at hand (as Django does): a cost raised later then reaches
 /// every account that logs in, and one lowered (19 MiB to 7 MiB) stops
 /// costing its old memory at every login.
-pub(crate) fn outdated(stored: &str) -> bool {
+pub fn outdated(stored: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return true;
     };
@@ -138,7 +148,7 @@ pub(crate) fn outdated(stored: &str) -> bool {
 
 /// Burns the same time as a real check, so an unknown username takes as long
 /// to refuse as a wrong password.
-pub(crate) fn verify_dummy(password: &str) {
+pub fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let stored = DUMMY.get_or_init(|| hash("timing equaliser").unwrap_or_default());
     let _ = verify(password, stored);

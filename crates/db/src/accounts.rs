@@ -1,15 +1,15 @@
 //! Roles with their permissions, and login accounts with their roles.
 
 use crate::connection::MultiBackend;
-use crate::passwords::NewHash;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, passwords, stale, utc, version_is,
+    now, stale, utc, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use directory_auth::passwords::{self, NewHash};
 use directory_domain::validate::unique_key;
 use directory_domain::{
     Account, AccountId, AccountPatch, DeactivationReason, DomainError, Me, NewAccount, NewRole,
@@ -455,7 +455,7 @@ pub fn create_account_with(
     hash: &NewHash,
     actor: Actor,
 ) -> DbResult<Account> {
-    let hash = &hash.0;
+    let hash = hash.stored();
     let at = now();
     let by = actor.map(|a| a.0);
     let uid = Uuid::new_v4().to_string();
@@ -780,7 +780,7 @@ fn store_password(
     keep_session: Option<i32>,
     actor: Actor,
 ) -> DbResult<()> {
-    let hash = &hash.0;
+    let hash = hash.stored();
     crate::write_transaction(conn, |conn| {
         account_row(conn, id)?;
         if let Some(checked) = unless_changed_from {
@@ -847,7 +847,7 @@ pub fn update_account_with(
     actor: Actor,
     keep_session: Option<i32>,
 ) -> DbResult<Account> {
-    let hash = hash.map(|h| &h.0);
+    let hash = hash.map(NewHash::stored);
     crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
         check_version("account", id.0, current.version, expected_version)?;

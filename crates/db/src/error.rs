@@ -102,6 +102,13 @@ impl From<DieselError> for DbError {
     }
 }
 
+impl From<directory_auth::passwords::HashError> for DbError {
+    /// Hashing a password to store it failed: the server's fault.
+    fn from(error: directory_auth::passwords::HashError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
 fn from_database_error(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformation) -> DbError {
     let message = info.message();
     match kind {

@@ -12,15 +12,16 @@ pub mod connection;
 pub mod error;
 pub mod health;
 pub mod infrastructure;
+#[cfg(feature = "introspect")]
 pub mod introspect;
 pub mod migrations;
 pub mod organisation;
-pub mod passwords;
 pub mod query;
 pub mod schema;
 pub mod sessions;
 pub mod staff;
 mod stamp;
+#[cfg(feature = "test-support")]
 pub mod testing;
 pub mod threads;
 pub mod writer;

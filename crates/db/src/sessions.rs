@@ -1,26 +1,13 @@
-//! Login sessions (bearer tokens) and the failed-login counters.
-//!
-//! A token is 32 random bytes (256 bits) from the OS, shown to the client
-//! once; the database keeps only its SHA-256, so a leaked table does not
-//! leak live tokens. SHA-256 (not argon2) is right here: the token is
-//! random, not a guessable password, and it is checked on every request.
+//! Login sessions (bearer tokens) and the failed-login counters. The
+//! tokens are made and hashed by `directory_auth::tokens`; only their
+//! hashes are stored.
 
 use crate::schema::{accounts, login_attempts, sessions, staff};
 use crate::{DbConnection, DbError, DbResult, now};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use directory_auth::tokens::{has_our_prefix, hash_token, new_token};
 use directory_domain::{AccountId, Permission};
-use rand_core::{OsRng, RngCore};
-use sha2::{Digest, Sha256};
-
-/// Tokens carry a prefix so they are recognisable in a leak scan.
-const TOKEN_PREFIX: &str = "hd_";
-
-pub fn hash_token(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
 
 /// A new session: the token (shown once) and when it expires.
 #[derive(Clone)]
@@ -44,9 +31,7 @@ pub fn create_session(
     account: AccountId,
     lifetime: Duration,
 ) -> DbResult<NewSession> {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = new_token();
     let at = now();
     let expires_at = at + lifetime;
     crate::write_transaction(conn, |conn| {
@@ -94,7 +79,7 @@ pub fn authenticate(
     token: &str,
     today: NaiveDate,
 ) -> DbResult<Option<Caller>> {
-    if !token.starts_with(TOKEN_PREFIX) {
+    if !has_our_prefix(token) {
         return Ok(None);
     }
     let found: Option<(i32, i32)> = sessions::table
@@ -227,17 +212,4 @@ pub fn clear_failures(conn: &mut DbConnection, keys: &[String]) -> DbResult<()> 
     diesel::delete(login_attempts::table.filter(login_attempts::attempt_key.eq_any(keys)))
         .execute(conn)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_hash_to_hex_sha256() {
-        let hash = hash_token("hd_example");
-        assert_eq!(hash.len(), 64);
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(hash, hash_token("hd_example2"));
-    }
 }

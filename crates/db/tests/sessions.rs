@@ -203,7 +203,7 @@ fn store_older_hash(conn: &mut DbConnection, account: AccountId, password: &str)
     let hash = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password(
             password.as_bytes(),
-            &SaltString::generate(&mut rand_core::OsRng),
+            &SaltString::generate(&mut argon2::password_hash::rand_core::OsRng),
         )
         .unwrap()
         .to_string();
@@ -279,7 +279,7 @@ fn an_upgrade_never_undoes_a_password_change_made_meanwhile() {
 /// end only when it goes through.
 #[test]
 fn a_password_change_checked_against_a_replaced_password_is_refused() {
-    use directory_db::passwords::NewHash;
+    use directory_auth::passwords::NewHash;
     let (_db, mut conn, _, account) = setup();
     let keep = sessions::create_session(&mut conn, account, Duration::hours(1)).unwrap();
     let matched = accounts::LoginCandidate::of_account(&mut conn, account)

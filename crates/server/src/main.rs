@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     // and runs the start-up and the periodic sweep.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(directory_db::passwords::at_once() + 2)
+        .max_blocking_threads(directory_auth::passwords::at_once() + 2)
         .build();
     let runtime = match runtime {
         Ok(runtime) => runtime,
