@@ -99,33 +99,36 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod buildings;
 pub mod cadres;
+pub mod departments;
+pub mod designations;
 pub mod error;
 #[cfg(feature = "openapi")]
 mod examples;
+pub mod floors;
 pub mod ids;
-pub mod infrastructure;
 pub mod limits;
-pub mod organisation;
+pub mod operating_theatres;
 pub mod patch;
+pub mod roles;
+pub mod sessions;
 pub mod staff;
+pub mod units;
 pub mod validate;
 
-pub use accounts::{
-    Account, AccountPatch, DeactivationReason, LoginRequest, LoginResponse, Me, NewAccount,
-    NewRole, PasswordChange, Permission, Role, RolePatch,
-};
+pub use accounts::{Account, AccountPatch, DeactivationReason, NewAccount};
 pub use audit::Audit;
-pub use cadres::{Cadre, CadrePatch, Designation, DesignationPatch, NewCadre, NewDesignation};
+pub use buildings::{Building, BuildingPatch, NewBuilding};
+pub use cadres::{Cadre, CadrePatch, NewCadre};
+pub use departments::{Department, DepartmentKind, DepartmentPatch, DepartmentRef, NewDepartment};
+pub use designations::{Designation, DesignationPatch, NewDesignation};
 pub use error::{DomainError, FieldError};
+pub use floors::{Floor, FloorPatch, NewFloor};
 pub use ids::*;
-pub use infrastructure::{
-    Building, BuildingPatch, Floor, FloorPatch, NewBuilding, NewFloor, NewOperatingTheatre,
-    OperatingTheatre, OperatingTheatrePatch,
-};
-pub use organisation::{
-    Department, DepartmentKind, DepartmentPatch, DepartmentRef, NewDepartment, NewUnit, Unit,
-    UnitPatch,
-};
+pub use operating_theatres::{NewOperatingTheatre, OperatingTheatre, OperatingTheatrePatch};
 pub use patch::Patch;
+pub use roles::{NewRole, Permission, Role, RolePatch};
+pub use sessions::{LoginRequest, LoginResponse, Me, PasswordChange};
 pub use staff::{NewStaff, Staff, StaffPatch, StaffRef};
+pub use units::{NewUnit, Unit, UnitPatch};
