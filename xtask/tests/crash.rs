@@ -26,7 +26,7 @@ fn a_killed_demo_load_leaves_all_or_nothing() {
     let started = Instant::now();
     let mut conn = db.connect().unwrap();
     loop {
-        let roles = directory_db::accounts::list_roles(&mut conn, None, None, Page::default());
+        let roles = directory_db::roles::list_roles(&mut conn, None, None, Page::default());
         if roles.is_ok_and(|r| r.total > 0) {
             break;
         }

@@ -36,7 +36,7 @@ fn text(bytes: &[u8]) -> String {
 
 fn logs_in(conn: &mut DbConnection, username: &str, password: &str) -> bool {
     let today = chrono::Utc::now().date_naive();
-    accounts::check_login(conn, username, password, today)
+    directory_db::sessions::check_login(conn, username, password, today)
         .unwrap()
         .is_some()
 }
@@ -52,7 +52,7 @@ fn a_hospital_locked_out_of_account_management_gets_back_in() {
         .id;
     let first = AdminPassword::Given("first admin passphrase".into());
     directory_seed::seed(conn, &SeedData::reference().unwrap(), &first).unwrap();
-    let admin_role = accounts::find_role_by_name(conn, "Administrator")
+    let admin_role = directory_db::roles::find_role_by_name(conn, "Administrator")
         .unwrap()
         .unwrap()
         .id;
@@ -93,7 +93,8 @@ fn a_hospital_locked_out_of_account_management_gets_back_in() {
         "{}",
         text(&out.stderr)
     );
-    let unchanged = accounts::verify_credentials(conn, "head.of.it", "head of it passphrase");
+    let unchanged =
+        directory_db::sessions::verify_credentials(conn, "head.of.it", "head of it passphrase");
     assert!(unchanged.unwrap().is_some());
     // Nor an unknown account or role, nor a password against the rules
     // (named by its rule, never echoed); each changes nothing.

@@ -85,6 +85,43 @@ fn the_client_knows_no_database_server_or_openssl() {
     );
 }
 
+/// The directory's nouns: each is one module, of the same name, in the
+/// domain, db and api crates, so a behaviour is two hops from its name.
+const NOUNS: [&str; 11] = [
+    "departments",
+    "units",
+    "cadres",
+    "designations",
+    "staff",
+    "accounts",
+    "roles",
+    "sessions",
+    "buildings",
+    "floors",
+    "operating_theatres",
+];
+
+#[test]
+fn one_noun_one_module_in_every_layer() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    for layer in ["domain", "db", "api"] {
+        let dir = root.join("crates").join(layer).join("src");
+        for noun in NOUNS {
+            assert!(
+                dir.join(format!("{noun}.rs")).is_file(),
+                "crates/{layer}/src has no {noun}.rs"
+            );
+        }
+        // The old umbrella names, which hid a noun behind another word.
+        for umbrella in ["organisation", "infrastructure", "session"] {
+            assert!(
+                !dir.join(format!("{umbrella}.rs")).exists(),
+                "crates/{layer}/src/{umbrella}.rs: name the noun instead"
+            );
+        }
+    }
+}
+
 /// What `cargo tree` prints for a package, one entry per line.
 fn tree(package: &str, features: &[&str], args: &[&str]) -> Vec<String> {
     let mut command = Command::new(env!("CARGO"));

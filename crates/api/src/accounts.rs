@@ -13,7 +13,9 @@ use crate::responses::{
 use crate::{AppState, Tag, reading, writing};
 use directory_auth::passwords::NewHash;
 use directory_db::DbError;
-use directory_db::accounts::{self, AccountFilter, AccountSort};
+use directory_db::accounts;
+use directory_db::accounts::AccountFilter;
+use directory_db::accounts::AccountSort;
 use directory_domain::{Account, AccountId, AccountPatch, NewAccount, RoleId, StaffId};
 use poem::web::Data;
 use poem_openapi::OpenApi;

@@ -1,4 +1,4 @@
-//! `/cadres` and `/designations`.
+//! `/cadres`.
 
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::JsonBody;
@@ -8,11 +8,11 @@ use crate::responses::{
     Created, Deleted, Fetched, Listed, ListedUnder, Updated, etag, if_match, respond,
 };
 use crate::{AppState, Tag, reading, writing};
-use directory_db::cadres::{self, CadreSort, DesignationFilter, DesignationSort};
-use directory_domain::{
-    Cadre, CadreId, CadrePatch, Designation, DesignationId, DesignationPatch, NewCadre,
-    NewDesignation,
-};
+use directory_db::cadres::CadreSort;
+use directory_db::designations::DesignationFilter;
+use directory_db::designations::DesignationSort;
+use directory_db::{cadres, designations};
+use directory_domain::{Cadre, CadreId, CadrePatch, Designation, NewCadre};
 use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
@@ -166,160 +166,10 @@ impl CadresApi {
                     cadre_id: Some(id.0),
                     q: None,
                 };
-                cadres::list_designations(c, &filter, sort, page)
+                designations::list_designations(c, &filter, sort, page)
             })
             .await?;
             Ok(ListedUnder::page(found.items, found.total, page))
-        })
-        .await
-    }
-}
-
-pub struct DesignationsApi;
-
-#[OpenApi(prefix_path = "/api/v1", tag = "Tag::Designations")]
-impl DesignationsApi {
-    /// List designations
-    #[oai(
-        path = "/designations",
-        method = "get",
-        operation_id = "listDesignations"
-    )]
-    async fn list_designations(
-        &self,
-        state: Data<&AppState>,
-        _auth: ReadAccess,
-        /// Page size, 1 to 200.
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
-        limit: Query<Option<i64>>,
-        /// Rows to skip.
-        #[oai(validator(minimum(value = "0")))]
-        offset: Query<Option<i64>>,
-        /// `name`, `cadre_id`, `created_at`; `-` for descending.
-        #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]
-        sort: Query<Option<String>>,
-        /// Only designations in this cadre.
-        cadre_id: Query<Option<CadreId>>,
-        /// Case-insensitive search in the name.
-        q: Query<Option<Search>>,
-    ) -> Listed<Designation> {
-        respond(async {
-            let page = parse_page(limit.0, offset.0)?;
-            let sort = parse_sort::<DesignationSort>(sort.0.as_deref())?;
-            let filter = DesignationFilter {
-                cadre_id: cadre_id.0,
-                q: q.0.map(|q| q.0),
-            };
-            let found = reading(&state, move |c| {
-                cadres::list_designations(c, &filter, sort, page)
-            })
-            .await?;
-            Ok(Listed::page(found.items, found.total, page))
-        })
-        .await
-    }
-
-    /// Get a designation
-    #[oai(
-        path = "/designations/:id",
-        method = "get",
-        operation_id = "getDesignation"
-    )]
-    async fn get_designation(
-        &self,
-        state: Data<&AppState>,
-        _auth: ReadAccess,
-        /// The designation's id.
-        id: Path<DesignationId>,
-    ) -> Fetched<Designation> {
-        respond(async {
-            let designation = reading(&state, move |c| cadres::get_designation(c, id.0)).await?;
-            let tag = etag(designation.audit.version);
-            Ok(Fetched::Ok(Json(designation), tag))
-        })
-        .await
-    }
-
-    /// Create a designation in a cadre
-    #[oai(
-        path = "/designations",
-        method = "post",
-        operation_id = "createDesignation"
-    )]
-    async fn create_designation(
-        &self,
-        state: Data<&AppState>,
-        auth: WriteAccess,
-        body: JsonBody<NewDesignation>,
-    ) -> Created<Designation> {
-        respond(async {
-            let new = body.0.validated()?;
-            let created = writing(&state, move |c| {
-                cadres::create_designation(c, &new, Some(auth.0.account))
-            })
-            .await?;
-            Ok(Created::Created(
-                Json(created.clone()),
-                location("designations", created.id),
-                etag(created.audit.version),
-            ))
-        })
-        .await
-    }
-
-    /// Update a designation
-    ///
-    /// A designation may move to another cadre; its holders' cadre follows.
-    #[oai(
-        path = "/designations/:id",
-        method = "patch",
-        operation_id = "updateDesignation"
-    )]
-    async fn update_designation(
-        &self,
-        state: Data<&AppState>,
-        auth: WriteAccess,
-        /// The designation's id.
-        id: Path<DesignationId>,
-        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-        body: JsonBody<DesignationPatch>,
-    ) -> Updated<Designation> {
-        respond(async {
-            let expected = if_match(if_match_header.0.as_deref())?;
-            let patch = body.0.validated()?;
-            let updated = writing(&state, move |c| {
-                cadres::update_designation(c, id.0, expected, &patch, Some(auth.0.account))
-            })
-            .await?;
-            let tag = etag(updated.audit.version);
-            Ok(Updated::Ok(Json(updated), tag))
-        })
-        .await
-    }
-
-    /// Delete a designation
-    ///
-    /// Refused (409) while staff hold it.
-    #[oai(
-        path = "/designations/:id",
-        method = "delete",
-        operation_id = "deleteDesignation"
-    )]
-    async fn delete_designation(
-        &self,
-        state: Data<&AppState>,
-        _auth: WriteAccess,
-        /// The designation's id.
-        id: Path<DesignationId>,
-        #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
-    ) -> Deleted {
-        respond(async {
-            let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| {
-                cadres::delete_designation(c, id.0, expected)
-            })
-            .await?;
-            Ok(Deleted::NoContent)
         })
         .await
     }

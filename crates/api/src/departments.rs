@@ -9,9 +9,11 @@ use crate::responses::{
     respond,
 };
 use crate::{AppState, Tag, reading, writing};
-use directory_db::organisation::{
-    self as org, DepartmentFilter, DepartmentSort, UnitFilter, UnitSort,
-};
+use directory_db::departments::DepartmentFilter;
+use directory_db::departments::DepartmentSort;
+use directory_db::units::UnitFilter;
+use directory_db::units::UnitSort;
+use directory_db::{departments, units};
 use directory_domain::{
     Department, DepartmentId, DepartmentKind, DepartmentPatch, NewDepartment, StaffId, StaffRef,
     Unit,
@@ -48,12 +50,12 @@ fn expand_departments(
 ) -> directory_db::DbResult<Vec<DepartmentView>> {
     let ids: Vec<DepartmentId> = departments.iter().map(|d| d.id).collect();
     let units = if wanted.iter().any(|w| w == "units") {
-        Some(org::units_of_departments(conn, &ids)?)
+        Some(units::units_of_departments(conn, &ids)?)
     } else {
         None
     };
     let heads = if wanted.iter().any(|w| w == "heads") {
-        Some(org::heads_of_departments(conn, &ids)?)
+        Some(departments::heads_of_departments(conn, &ids)?)
     } else {
         None
     };
@@ -127,7 +129,7 @@ impl DepartmentsApi {
                 q: q.0.map(|q| q.0),
             };
             let (items, total) = reading(&state, move |c| {
-                let found = org::list_departments(c, &filter, sort, page)?;
+                let found = departments::list_departments(c, &filter, sort, page)?;
                 Ok((expand_departments(c, found.items, &wanted)?, found.total))
             })
             .await?;
@@ -155,7 +157,7 @@ impl DepartmentsApi {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
             let view = reading(&state, move |c| {
-                let department = org::get_department(c, id.0)?;
+                let department = departments::get_department(c, id.0)?;
                 Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
             })
             .await?;
@@ -180,7 +182,7 @@ impl DepartmentsApi {
         respond(async {
             let new = body.0.validated()?;
             let created = writing(&state, move |c| {
-                org::create_department(c, &new, Some(auth.0.account))
+                departments::create_department(c, &new, Some(auth.0.account))
             })
             .await?;
             Ok(Created::Created(
@@ -214,7 +216,7 @@ impl DepartmentsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = writing(&state, move |c| {
-                org::update_department(c, id.0, expected, &patch, Some(auth.0.account))
+                departments::update_department(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -241,7 +243,10 @@ impl DepartmentsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| org::delete_department(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                departments::delete_department(c, id.0, expected)
+            })
+            .await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -273,12 +278,12 @@ impl DepartmentsApi {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
             let found = reading(&state, move |c| {
-                org::department_exists(c, id.0)?;
+                departments::department_exists(c, id.0)?;
                 let filter = UnitFilter {
                     department_id: Some(id.0),
                     q: None,
                 };
-                org::list_units(c, &filter, sort, page)
+                units::list_units(c, &filter, sort, page)
             })
             .await?;
             Ok(ListedUnder::page(found.items, found.total, page))
@@ -301,8 +306,8 @@ impl DepartmentsApi {
     ) -> ListedUnder<StaffRef> {
         respond(async {
             let heads = reading(&state, move |c| {
-                org::department_exists(c, id.0)?;
-                org::heads_of_departments(c, &[id.0])
+                departments::department_exists(c, id.0)?;
+                departments::heads_of_departments(c, &[id.0])
             })
             .await?;
             Ok(ListedUnder::all(
@@ -329,7 +334,7 @@ impl DepartmentsApi {
     ) -> Linked {
         respond(async {
             let created = writing(&state, move |c| {
-                org::put_department_head(c, id.0, staff_id.0, Some(auth.0.account))
+                departments::put_department_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Linked::new(created))
@@ -354,7 +359,7 @@ impl DepartmentsApi {
     ) -> Unlinked {
         respond(async {
             writing(&state, move |c| {
-                org::remove_department_head(c, id.0, staff_id.0)
+                departments::remove_department_head(c, id.0, staff_id.0)
             })
             .await?;
             Ok(Unlinked::NoContent)

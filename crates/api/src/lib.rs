@@ -8,20 +8,23 @@
 pub mod accounts;
 pub mod auth;
 pub mod body;
+pub mod buildings;
 pub mod cadres;
 mod common;
 pub mod departments;
+pub mod designations;
 pub mod document;
 pub mod error;
-pub mod infrastructure;
+pub mod floors;
 mod limits;
+pub mod operating_theatres;
 pub mod ops;
 pub mod passwords;
 pub mod payload;
 pub mod problem;
 pub mod responses;
 pub mod roles;
-pub mod session;
+pub mod sessions;
 pub mod staff;
 mod state;
 pub mod units;
@@ -87,33 +90,33 @@ pub enum Tag {
 
 type Apis = (
     ops::OpsApi,
-    session::SessionApi,
+    sessions::SessionApi,
     accounts::AccountsApi,
     departments::DepartmentsApi,
     units::UnitsApi,
     cadres::CadresApi,
-    cadres::DesignationsApi,
+    designations::DesignationsApi,
     staff::StaffApi,
     roles::RolesApi,
-    infrastructure::BuildingsApi,
-    infrastructure::FloorsApi,
-    infrastructure::TheatresApi,
+    buildings::BuildingsApi,
+    floors::FloorsApi,
+    operating_theatres::TheatresApi,
 );
 
 fn apis() -> Apis {
     (
         ops::OpsApi,
-        session::SessionApi,
+        sessions::SessionApi,
         accounts::AccountsApi,
         departments::DepartmentsApi,
         units::UnitsApi,
         cadres::CadresApi,
-        cadres::DesignationsApi,
+        designations::DesignationsApi,
         staff::StaffApi,
         roles::RolesApi,
-        infrastructure::BuildingsApi,
-        infrastructure::FloorsApi,
-        infrastructure::TheatresApi,
+        buildings::BuildingsApi,
+        floors::FloorsApi,
+        operating_theatres::TheatresApi,
     )
 }
 

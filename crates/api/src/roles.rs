@@ -6,7 +6,8 @@ use crate::common::{Search, location, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{Created, Deleted, Fetched, Listed, Updated, etag, if_match, respond};
 use crate::{AppState, Tag, reading, writing};
-use directory_db::accounts::{self, RoleSort};
+use directory_db::roles;
+use directory_db::roles::RoleSort;
 use directory_domain::{NewRole, Role, RoleId, RolePatch};
 use poem::web::Data;
 use poem_openapi::OpenApi;
@@ -38,7 +39,7 @@ impl RolesApi {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<RoleSort>(sort.0.as_deref())?;
             let found = reading(&state, move |c| {
-                accounts::list_roles(c, q.0.as_ref().map(|q| q.0.as_str()), sort, page)
+                roles::list_roles(c, q.0.as_ref().map(|q| q.0.as_str()), sort, page)
             })
             .await?;
             Ok(Listed::page(found.items, found.total, page))
@@ -56,7 +57,7 @@ impl RolesApi {
         id: Path<RoleId>,
     ) -> Fetched<Role> {
         respond(async {
-            let role = reading(&state, move |c| accounts::get_role(c, id.0)).await?;
+            let role = reading(&state, move |c| roles::get_role(c, id.0)).await?;
             let tag = etag(role.audit.version);
             Ok(Fetched::Ok(Json(role), tag))
         })
@@ -74,7 +75,7 @@ impl RolesApi {
         respond(async {
             let new = body.0.validated()?;
             let created = writing(&state, move |c| {
-                accounts::create_role(c, &new, Some(auth.0.account))
+                roles::create_role(c, &new, Some(auth.0.account))
             })
             .await?;
             Ok(Created::Created(
@@ -105,7 +106,7 @@ impl RolesApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = writing(&state, move |c| {
-                accounts::update_role(c, id.0, expected, &patch, Some(auth.0.account))
+                roles::update_role(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             state.tokens.clear();
@@ -129,7 +130,7 @@ impl RolesApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| accounts::delete_role(c, id.0, expected)).await?;
+            writing(&state, move |c| roles::delete_role(c, id.0, expected)).await?;
             state.tokens.clear();
             Ok(Deleted::NoContent)
         })

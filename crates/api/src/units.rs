@@ -9,7 +9,9 @@ use crate::responses::{
     respond,
 };
 use crate::{AppState, Tag, reading, writing};
-use directory_db::organisation::{self as org, UnitFilter, UnitSort};
+use directory_db::units;
+use directory_db::units::UnitFilter;
+use directory_db::units::UnitSort;
 use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -34,7 +36,7 @@ fn expand_units(
 ) -> directory_db::DbResult<Vec<UnitView>> {
     let heads = if wanted.iter().any(|w| w == "heads") {
         let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        Some(org::heads_of_units(conn, &ids)?)
+        Some(units::heads_of_units(conn, &ids)?)
     } else {
         None
     };
@@ -92,7 +94,7 @@ impl UnitsApi {
                 q: q.0.map(|q| q.0),
             };
             let (items, total) = reading(&state, move |c| {
-                let found = org::list_units(c, &filter, sort, page)?;
+                let found = units::list_units(c, &filter, sort, page)?;
                 Ok((expand_units(c, found.items, &wanted)?, found.total))
             })
             .await?;
@@ -116,7 +118,7 @@ impl UnitsApi {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
             let view = reading(&state, move |c| {
-                let unit = org::get_unit(c, id.0)?;
+                let unit = units::get_unit(c, id.0)?;
                 Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
             })
             .await?;
@@ -137,7 +139,7 @@ impl UnitsApi {
         respond(async {
             let new = body.0.validated()?;
             let created = writing(&state, move |c| {
-                org::create_unit(c, &new, Some(auth.0.account))
+                units::create_unit(c, &new, Some(auth.0.account))
             })
             .await?;
             Ok(Created::Created(
@@ -166,7 +168,7 @@ impl UnitsApi {
             let expected = if_match(if_match_header.0.as_deref())?;
             let patch = body.0.validated()?;
             let updated = writing(&state, move |c| {
-                org::update_unit(c, id.0, expected, &patch, Some(auth.0.account))
+                units::update_unit(c, id.0, expected, &patch, Some(auth.0.account))
             })
             .await?;
             let tag = etag(updated.audit.version);
@@ -189,7 +191,7 @@ impl UnitsApi {
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| org::delete_unit(c, id.0, expected)).await?;
+            writing(&state, move |c| units::delete_unit(c, id.0, expected)).await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -210,8 +212,8 @@ impl UnitsApi {
     ) -> ListedUnder<StaffRef> {
         respond(async {
             let heads = reading(&state, move |c| {
-                org::get_unit(c, id.0)?;
-                org::heads_of_units(c, &[id.0])
+                units::get_unit(c, id.0)?;
+                units::heads_of_units(c, &[id.0])
             })
             .await?;
             Ok(ListedUnder::all(
@@ -238,7 +240,7 @@ impl UnitsApi {
     ) -> Linked {
         respond(async {
             let created = writing(&state, move |c| {
-                org::put_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
+                units::put_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Linked::new(created))
@@ -262,7 +264,10 @@ impl UnitsApi {
         staff_id: Path<StaffId>,
     ) -> Unlinked {
         respond(async {
-            writing(&state, move |c| org::remove_unit_head(c, id.0, staff_id.0)).await?;
+            writing(&state, move |c| {
+                units::remove_unit_head(c, id.0, staff_id.0)
+            })
+            .await?;
             Ok(Unlinked::NoContent)
         })
         .await

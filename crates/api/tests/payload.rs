@@ -9,15 +9,18 @@
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
 use chrono::{DateTime, SecondsFormat};
+use directory_api::buildings::BuildingView;
 use directory_api::departments::DepartmentView;
-use directory_api::infrastructure::BuildingView;
 use directory_api::payload::{Body, render};
 use directory_api::problem::{FieldProblem, Problem};
 use directory_api::responses::ListPage;
 use directory_api::staff::StaffView;
 use directory_api::units::UnitView;
 use directory_db::testing::TestDatabase;
-use directory_db::{accounts, cadres, infrastructure, organisation, staff};
+use directory_db::{
+    accounts, buildings, cadres, departments, designations, floors, operating_theatres, roles,
+    staff, units,
+};
 use directory_domain::{
     AccountId, BuildingId, CadreId, DeactivationReason, DepartmentId, DepartmentRef, DesignationId,
     FloorId, LoginResponse, Me, OperatingTheatreId, Permission, RoleId, StaffId, StaffRef, UnitId,
@@ -96,8 +99,8 @@ fn serde_renders_every_response_body_as_documented() {
         full_name: member.full_name.clone(),
         designation_name: member.designation_name.clone(),
     };
-    let department = organisation::get_department(c, DepartmentId(1)).unwrap();
-    let unit = organisation::get_unit(c, UnitId(1)).unwrap();
+    let department = departments::get_department(c, DepartmentId(1)).unwrap();
+    let unit = units::get_unit(c, UnitId(1)).unwrap();
     same(&department);
     same(&unit);
     for (units, heads) in [
@@ -118,9 +121,9 @@ fn serde_renders_every_response_body_as_documented() {
     }
 
     same(&cadres::get_cadre(c, CadreId(1)).unwrap());
-    same(&cadres::get_designation(c, DesignationId(1)).unwrap());
-    let building = infrastructure::get_building(c, BuildingId(1)).unwrap();
-    let floor = infrastructure::get_floor(c, FloorId(1)).unwrap();
+    same(&designations::get_designation(c, DesignationId(1)).unwrap());
+    let building = buildings::get_building(c, BuildingId(1)).unwrap();
+    let floor = floors::get_floor(c, FloorId(1)).unwrap();
     for floors in [None, Some(vec![floor.clone()])] {
         same(&BuildingView {
             building: building.clone(),
@@ -128,8 +131,8 @@ fn serde_renders_every_response_body_as_documented() {
         });
     }
     same(&floor);
-    same(&infrastructure::get_theatre(c, OperatingTheatreId(1)).unwrap());
-    same(&accounts::get_role(c, RoleId(1)).unwrap());
+    same(&operating_theatres::get_theatre(c, OperatingTheatreId(1)).unwrap());
+    same(&roles::get_role(c, RoleId(1)).unwrap());
 
     let mut account = accounts::get_account(c, AccountId(1)).unwrap();
     same(&account);

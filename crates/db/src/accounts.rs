@@ -1,7 +1,10 @@
-//! Roles with their permissions, and login accounts with their roles.
+//! Login accounts, their roles and passwords, and the rule that one account
+//! must always be able to manage accounts.
 
+use crate::account_managers::keeping_an_account_manager;
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
+use crate::roles::role_row;
 use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
@@ -12,305 +15,11 @@ use diesel::prelude::*;
 use directory_auth::passwords::{self, NewHash};
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Account, AccountId, AccountPatch, DeactivationReason, DomainError, Me, NewAccount, NewRole,
-    Patch, Permission, Role, RoleId, RolePatch, StaffId,
+    Account, AccountId, AccountPatch, DeactivationReason, DomainError, NewAccount, Patch,
+    Permission, RoleId, StaffId,
 };
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-// ---- roles -----------------------------------------------------------------
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = roles)]
-struct RoleRow {
-    id: i32,
-    name: String,
-    description: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
-}
-
-sort_fields!(
-    /// How role lists may be ordered.
-    RoleSort { Name => "name", CreatedAt => "created_at" }
-);
-
-fn role_row(conn: &mut DbConnection, id: RoleId) -> DbResult<RoleRow> {
-    roles::table
-        .find(id.0)
-        .select(RoleRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| DbError::not_found("role", id))
-}
-
-/// Turns rows into roles, loading all their permissions in one query.
-fn with_permissions(conn: &mut DbConnection, rows: Vec<RoleRow>) -> DbResult<Vec<Role>> {
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let pairs: Vec<(i32, String)> = role_permissions::table
-        .filter(role_permissions::role_id.eq_any(ids))
-        .select((role_permissions::role_id, role_permissions::permission))
-        .load(conn)?;
-    let mut by_role: BTreeMap<i32, Vec<Permission>> = BTreeMap::new();
-    for (role, permission) in pairs {
-        // An unknown permission (from a newer version) is skipped, not fatal.
-        if let Ok(permission) = permission.parse() {
-            by_role.entry(role).or_default().push(permission);
-        }
-    }
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let mut permissions = by_role.remove(&row.id).unwrap_or_default();
-            permissions.sort();
-            Role {
-                id: RoleId(row.id),
-                name: row.name,
-                description: row.description,
-                permissions,
-                audit: audit(
-                    row.created_at,
-                    row.created_by,
-                    row.updated_at,
-                    row.updated_by,
-                    row.version,
-                ),
-            }
-        })
-        .collect())
-}
-
-pub fn get_role(conn: &mut DbConnection, id: RoleId) -> DbResult<Role> {
-    let row = role_row(conn, id)?;
-    Ok(with_permissions(conn, vec![row])?.remove(0))
-}
-
-pub fn find_role_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<Role>> {
-    let row = roles::table
-        .filter(roles::name_key.eq(unique_key(name)))
-        .select(RoleRow::as_select())
-        .first(conn)
-        .optional()?;
-    match row {
-        Some(row) => Ok(with_permissions(conn, vec![row])?.pop()),
-        None => Ok(None),
-    }
-}
-
-fn replace_permissions(
-    conn: &mut DbConnection,
-    role: i32,
-    permissions: &[Permission],
-) -> DbResult<()> {
-    diesel::delete(role_permissions::table.filter(role_permissions::role_id.eq(role)))
-        .execute(conn)?;
-    for permission in permissions {
-        diesel::insert_into(role_permissions::table)
-            .values((
-                role_permissions::role_id.eq(role),
-                role_permissions::permission.eq(permission.as_str()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-pub fn create_role(conn: &mut DbConnection, new: &NewRole, actor: Actor) -> DbResult<Role> {
-    let at = now();
-    let key = unique_key(&new.name);
-    let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
-        diesel::insert_into(roles::table)
-            .values((
-                roles::name.eq(&new.name),
-                roles::name_key.eq(&key),
-                roles::description.eq(new.description.as_deref()),
-                roles::created_at.eq(at),
-                roles::created_by.eq(by),
-                roles::updated_at.eq(at),
-                roles::updated_by.eq(by),
-                roles::version.eq(1),
-            ))
-            .execute(conn)?;
-        let id: i32 = roles::table
-            .filter(roles::name_key.eq(&key))
-            .select(roles::id)
-            .first(conn)?;
-        replace_permissions(conn, id, &new.permissions)?;
-        get_role(conn, RoleId(id))
-    })
-}
-
-fn filtered_roles(q: Option<&str>) -> roles::BoxedQuery<'static, MultiBackend> {
-    let mut query = roles::table.into_boxed();
-    if let Some(q) = q {
-        query = query.filter(roles::name_key.like(like_pattern(q)));
-    }
-    query
-}
-
-pub fn list_roles(
-    conn: &mut DbConnection,
-    q: Option<&str>,
-    sort: Option<Sort<RoleSort>>,
-    page: Page,
-) -> DbResult<Paged<Role>> {
-    let total = filtered_roles(q).count().get_result(conn)?;
-    let rows: Vec<RoleRow> = apply_sort!(filtered_roles(q), sort, roles::id, {
-        RoleSort::Name => roles::name_key,
-        RoleSort::CreatedAt => roles::created_at,
-    })
-    .select(RoleRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: with_permissions(conn, rows)?,
-        total,
-    })
-}
-
-pub fn update_role(
-    conn: &mut DbConnection,
-    id: RoleId,
-    expected_version: Option<i32>,
-    patch: &RolePatch,
-    actor: Actor,
-) -> DbResult<Role> {
-    crate::write_transaction(conn, |conn| {
-        if patch.permissions.as_set().is_some() {
-            keeping_an_account_manager(conn, |conn| {
-                change_role(conn, id, expected_version, patch, actor)
-            })
-        } else {
-            change_role(conn, id, expected_version, patch, actor)
-        }
-    })
-}
-
-fn change_role(
-    conn: &mut DbConnection,
-    id: RoleId,
-    expected_version: Option<i32>,
-    patch: &RolePatch,
-    actor: Actor,
-) -> DbResult<Role> {
-    let current = role_row(conn, id)?;
-    check_version("role", id.0, current.version, expected_version)?;
-    let name = patch.name.as_set();
-    let updated = diesel::update(roles::table.find(id.0).filter(version_is(
-        roles::version,
-        expected_version,
-        current.version,
-    )))
-    .set((
-        name.map(|n| roles::name.eq(n.clone())),
-        name.map(|n| roles::name_key.eq(unique_key(n))),
-        patch
-            .description
-            .clone()
-            .into_nullable()
-            .map(|d| roles::description.eq(d)),
-        roles::updated_at.eq(now()),
-        roles::updated_by.eq(actor.map(|a| a.0)),
-        roles::version.eq(roles::version + 1),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        let current = role_row(conn, id)?.version;
-        return Err(stale("role", id.0, current));
-    }
-    if let Some(permissions) = patch.permissions.as_set() {
-        replace_permissions(conn, id.0, permissions)?;
-    }
-    get_role(conn, id)
-}
-
-/// A role still assigned to accounts cannot go.
-pub fn delete_role(
-    conn: &mut DbConnection,
-    id: RoleId,
-    expected_version: Option<i32>,
-) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = role_row(conn, id)?;
-        check_version("role", id.0, current.version, expected_version)?;
-        let count: i64 = account_roles::table
-            .filter(account_roles::role_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "role {id} is still assigned to {count} accounts"
-            )));
-        }
-        diesel::delete(roles::table.find(id.0)).execute(conn)?;
-        Ok(())
-    })
-}
-
-// ---- the last account manager ----------------------------------------------
-
-/// How many accounts can log in today and manage accounts: active, not
-/// linked to a staff member whose end date has passed (login refuses them
-/// before the sweep deactivates them), with a role that grants
-/// `accounts:manage`.
-fn account_managers(conn: &mut DbConnection) -> DbResult<i64> {
-    let managing = account_roles::table
-        .inner_join(
-            role_permissions::table.on(role_permissions::role_id.eq(account_roles::role_id)),
-        )
-        .filter(role_permissions::permission.eq(Permission::AccountsManage.as_str()))
-        .select(account_roles::account_id);
-    let ended = staff::table
-        .filter(staff::end_date.lt(now().date()))
-        .select(staff::id.nullable());
-    Ok(accounts::table
-        .filter(accounts::active.eq(true))
-        .filter(accounts::id.eq_any(managing))
-        .filter(
-            accounts::staff_id
-                .is_null()
-                .or(diesel::dsl::not(accounts::staff_id.eq_any(ended))),
-        )
-        .count()
-        .get_result(conn)?)
-}
-
-/// Makes `change` (a transaction's whole body) fail with 409 if it leaves no
-/// account that can log in and manage accounts: nobody could give the
-/// permission back, and the hospital would need its database's owner (or
-/// `xtask accounts reset-password` on the server) to get in again.
-///
-/// Two such changes at once (two administrators demoting each other) each
-/// see the other's manager still there; on PostgreSQL and MySQL they are
-/// put in line first by a no-op update of the `accounts:manage` grants,
-/// taken before the transaction reads anything, so the later one counts
-/// after the earlier one commits. SQLite has one writer already.
-pub(crate) fn keeping_an_account_manager<T>(
-    conn: &mut DbConnection,
-    change: impl FnOnce(&mut DbConnection) -> DbResult<T>,
-) -> DbResult<T> {
-    if conn.backend() != crate::Backend::Sqlite {
-        let grants = role_permissions::table
-            .filter(role_permissions::permission.eq(Permission::AccountsManage.as_str()));
-        diesel::update(grants)
-            .set(role_permissions::permission.eq(role_permissions::permission))
-            .execute(conn)?;
-    }
-    let before = account_managers(conn)?;
-    let value = change(conn)?;
-    if before > 0 && account_managers(conn)? == 0 {
-        return Err(DbError::blocked(
-            "this would leave no account that can log in with the accounts:manage \
-             permission; give that permission to another account first",
-        ));
-    }
-    Ok(value)
-}
 
 // ---- accounts --------------------------------------------------------------
 
@@ -632,112 +341,6 @@ pub fn list_accounts(
     })
 }
 
-/// The stored password hash of a login name, read before the password is
-/// checked so that the check (milliseconds of CPU) holds no connection.
-/// Its `Debug` names the account only: a hash never reaches a log line.
-pub struct LoginCandidate(Option<(AccountId, String)>);
-
-impl std::fmt::Debug for LoginCandidate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("LoginCandidate")
-            .field(&self.0.as_ref().map(|(id, _)| id))
-            .finish()
-    }
-}
-
-impl LoginCandidate {
-    /// Looks the login name up; an unknown name is a candidate too, and
-    /// takes the same time to refuse.
-    pub fn find(conn: &mut DbConnection, username: &str) -> DbResult<Self> {
-        let found: Option<(i32, String)> = accounts::table
-            .filter(accounts::username_key.eq(unique_key(username.trim())))
-            .select((accounts::id, accounts::password_hash))
-            .first(conn)
-            .optional()?;
-        Ok(Self(found.map(|(id, hash)| (AccountId(id), hash))))
-    }
-
-    /// The account's stored hash, to check its current password (a
-    /// password change).
-    pub fn of_account(conn: &mut DbConnection, id: AccountId) -> DbResult<Self> {
-        let hash: String = accounts::table
-            .find(id.0)
-            .select(accounts::password_hash)
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| DbError::not_found("account", id))?;
-        Ok(Self(Some((id, hash))))
-    }
-
-    /// The account, if `password` is its password: CPU work only, for a
-    /// blocking thread without a connection. A hash stored with outdated
-    /// parameters gets its replacement made here too (a second hash, once
-    /// per account), for [`may_log_in`] to store.
-    pub fn check(self, password: &str) -> Option<PasswordMatch> {
-        match self.0 {
-            None => {
-                passwords::verify_dummy(password);
-                None
-            }
-            Some((id, hash)) => {
-                if !passwords::verify(password, &hash) {
-                    return None;
-                }
-                let upgrade = if passwords::outdated(&hash) {
-                    // Not fatal: the login stands on the old hash.
-                    passwords::hash(password)
-                        .ok()
-                        .map(|new| (hash.clone(), new))
-                } else {
-                    None
-                };
-                Some(PasswordMatch {
-                    id,
-                    checked: hash,
-                    upgrade,
-                })
-            }
-        }
-    }
-}
-
-/// A password that matched its account's hash; with the old and new hash
-/// when the stored one is outdated. Neither hash leaves this crate.
-pub struct PasswordMatch {
-    id: AccountId,
-    /// The hash the password matched.
-    checked: String,
-    upgrade: Option<(String, String)>,
-}
-
-impl PasswordMatch {
-    pub fn account(&self) -> AccountId {
-        self.id
-    }
-}
-
-impl std::fmt::Debug for PasswordMatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordMatch")
-            .field("id", &self.id)
-            .field("rehash", &self.upgrade.is_some())
-            .finish()
-    }
-}
-
-/// Checks a username and password. `None` for an unknown user and for a
-/// wrong password alike, after the same amount of work.
-pub fn verify_credentials(
-    conn: &mut DbConnection,
-    username: &str,
-    password: &str,
-) -> DbResult<Option<Account>> {
-    match LoginCandidate::find(conn, username)?.check(password) {
-        Some(matched) => get_account(conn, matched.account()).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// Sets a new password (already validated against the rules) and ends the
 /// account's sessions except `keep`.
 pub fn set_password(
@@ -968,84 +571,6 @@ pub fn deactivate_ended(
     })
 }
 
-/// Checks a login: the credentials, then that the account may log in today
-/// (active, and its staff member not past their end date). `None` for any
-/// refusal, after the same work, so a caller learns nothing from which.
-pub fn check_login(
-    conn: &mut DbConnection,
-    username: &str,
-    password: &str,
-    today: chrono::NaiveDate,
-) -> DbResult<Option<Account>> {
-    match LoginCandidate::find(conn, username)?.check(password) {
-        Some(matched) => may_log_in(conn, matched, today),
-        None => Ok(None),
-    }
-}
-
-/// The account whose password matched, if it may log in today: active, and
-/// its staff member not past their end date. An outdated hash is replaced
-/// then, unless the password changed meanwhile.
-pub fn may_log_in(
-    conn: &mut DbConnection,
-    matched: PasswordMatch,
-    today: chrono::NaiveDate,
-) -> DbResult<Option<Account>> {
-    let PasswordMatch { id, upgrade, .. } = matched;
-    let account = match get_account(conn, id) {
-        Ok(account) => account,
-        // Deleted while its password was being checked.
-        Err(DbError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !account.active {
-        return Ok(None);
-    }
-    if let Some(staff_id) = account.staff_id {
-        let end: Option<Option<chrono::NaiveDate>> = staff::table
-            .find(staff_id.0)
-            .select(staff::end_date)
-            .first(conn)
-            .optional()?;
-        if directory_domain::staff::employment_ended(end.flatten(), today) {
-            return Ok(None);
-        }
-    }
-    if let Some((old, new)) = upgrade {
-        // Only over the hash that was checked; the account's version and
-        // timestamps stay, as nothing a client sees has changed. A failure
-        // costs the upgrade, not the login: the next login tries again.
-        let stored = diesel::update(
-            accounts::table
-                .find(id.0)
-                .filter(accounts::password_hash.eq(&old)),
-        )
-        .set(accounts::password_hash.eq(&new))
-        .execute(conn);
-        if let Err(error) = stored {
-            tracing::warn!(account = id.0, %error, "cannot store an upgraded password hash");
-        }
-    }
-    Ok(Some(account))
-}
-
-/// The caller's own account with its role names and permissions.
-pub fn me(conn: &mut DbConnection, id: AccountId) -> DbResult<Me> {
-    let account = get_account(conn, id)?;
-    let ids: Vec<i32> = account.roles.iter().map(|r| r.0).collect();
-    let role_names: Vec<String> = roles::table
-        .filter(roles::id.eq_any(ids))
-        .order(roles::name_key.asc())
-        .select(roles::name)
-        .load(conn)?;
-    let permissions = permissions_of(conn, id)?;
-    Ok(Me {
-        account,
-        role_names,
-        permissions,
-    })
-}
-
 pub fn delete_account(
     conn: &mut DbConnection,
     id: AccountId,
@@ -1059,4 +584,99 @@ pub fn delete_account(
             Ok(())
         })
     })
+}
+
+// ---- checking a password --------------------------------------------------
+
+/// The stored password hash of a login name, read before the password is
+/// checked so that the check (milliseconds of CPU) holds no connection.
+/// Its `Debug` names the account only: a hash never reaches a log line.
+pub struct LoginCandidate(Option<(AccountId, String)>);
+
+impl std::fmt::Debug for LoginCandidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("LoginCandidate")
+            .field(&self.0.as_ref().map(|(id, _)| id))
+            .finish()
+    }
+}
+
+impl LoginCandidate {
+    /// Looks the login name up; an unknown name is a candidate too, and
+    /// takes the same time to refuse.
+    pub fn find(conn: &mut DbConnection, username: &str) -> DbResult<Self> {
+        let found: Option<(i32, String)> = accounts::table
+            .filter(accounts::username_key.eq(unique_key(username.trim())))
+            .select((accounts::id, accounts::password_hash))
+            .first(conn)
+            .optional()?;
+        Ok(Self(found.map(|(id, hash)| (AccountId(id), hash))))
+    }
+
+    /// The account's stored hash, to check its current password (a
+    /// password change).
+    pub fn of_account(conn: &mut DbConnection, id: AccountId) -> DbResult<Self> {
+        let hash: String = accounts::table
+            .find(id.0)
+            .select(accounts::password_hash)
+            .first(conn)
+            .optional()?
+            .ok_or_else(|| DbError::not_found("account", id))?;
+        Ok(Self(Some((id, hash))))
+    }
+
+    /// The account, if `password` is its password: CPU work only, for a
+    /// blocking thread without a connection. A hash stored with outdated
+    /// parameters gets its replacement made here too (a second hash, once
+    /// per account), for [`may_log_in`] to store.
+    pub fn check(self, password: &str) -> Option<PasswordMatch> {
+        match self.0 {
+            None => {
+                passwords::verify_dummy(password);
+                None
+            }
+            Some((id, hash)) => {
+                if !passwords::verify(password, &hash) {
+                    return None;
+                }
+                let upgrade = if passwords::outdated(&hash) {
+                    // Not fatal: the login stands on the old hash.
+                    passwords::hash(password)
+                        .ok()
+                        .map(|new| (hash.clone(), new))
+                } else {
+                    None
+                };
+                Some(PasswordMatch {
+                    id,
+                    checked: hash,
+                    upgrade,
+                })
+            }
+        }
+    }
+}
+
+/// A password that matched its account's hash; with the old and new hash
+/// when the stored one is outdated. Neither hash leaves this crate.
+pub struct PasswordMatch {
+    pub(crate) id: AccountId,
+    /// The hash the password matched.
+    pub(crate) checked: String,
+    pub(crate) upgrade: Option<(String, String)>,
+}
+
+impl PasswordMatch {
+    pub fn account(&self) -> AccountId {
+        self.id
+    }
+}
+
+impl std::fmt::Debug for PasswordMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordMatch")
+            .field("id", &self.id)
+            .field("rehash", &self.upgrade.is_some())
+            .finish()
+    }
 }

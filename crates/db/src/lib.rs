@@ -6,17 +6,22 @@
 //! Inserted ids are read back by a unique key inside the same transaction,
 //! because `RETURNING` does not exist on MySQL (docs/BACKENDS.md).
 
+mod account_managers;
 pub mod accounts;
+pub mod buildings;
 pub mod cadres;
 pub mod connection;
+pub mod departments;
+pub mod designations;
 pub mod error;
+pub mod floors;
 pub mod health;
-pub mod infrastructure;
 #[cfg(feature = "introspect")]
 pub mod introspect;
 pub mod migrations;
-pub mod organisation;
+pub mod operating_theatres;
 pub mod query;
+pub mod roles;
 pub mod schema;
 pub mod sessions;
 pub mod staff;
@@ -24,6 +29,7 @@ mod stamp;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod threads;
+pub mod units;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};

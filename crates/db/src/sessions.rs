@@ -1,13 +1,15 @@
-//! Login sessions (bearer tokens) and the failed-login counters. The
+//! Logging in (the password check, the lock-out), login sessions (bearer
+//! tokens) and the failed-login counters. The
 //! tokens are made and hashed by `directory_auth::tokens`; only their
 //! hashes are stored.
 
-use crate::schema::{accounts, login_attempts, sessions, staff};
+use crate::accounts::{LoginCandidate, PasswordMatch, get_account, permissions_of};
+use crate::schema::{accounts, login_attempts, roles, sessions, staff};
 use crate::{DbConnection, DbError, DbResult, now};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use directory_auth::tokens::{has_our_prefix, hash_token, new_token};
-use directory_domain::{AccountId, Permission};
+use directory_domain::{Account, AccountId, Me, Permission};
 
 /// A new session: the token (shown once) and when it expires.
 #[derive(Clone)]
@@ -212,4 +214,97 @@ pub fn clear_failures(conn: &mut DbConnection, keys: &[String]) -> DbResult<()> 
     diesel::delete(login_attempts::table.filter(login_attempts::attempt_key.eq_any(keys)))
         .execute(conn)?;
     Ok(())
+}
+
+// ---- logging in ------------------------------------------------------------
+
+/// Checks a username and password. `None` for an unknown user and for a
+/// wrong password alike, after the same amount of work.
+pub fn verify_credentials(
+    conn: &mut DbConnection,
+    username: &str,
+    password: &str,
+) -> DbResult<Option<Account>> {
+    match LoginCandidate::find(conn, username)?.check(password) {
+        Some(matched) => get_account(conn, matched.account()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Checks a login: the credentials, then that the account may log in today
+/// (active, and its staff member not past their end date). `None` for any
+/// refusal, after the same work, so a caller learns nothing from which.
+pub fn check_login(
+    conn: &mut DbConnection,
+    username: &str,
+    password: &str,
+    today: chrono::NaiveDate,
+) -> DbResult<Option<Account>> {
+    match LoginCandidate::find(conn, username)?.check(password) {
+        Some(matched) => may_log_in(conn, matched, today),
+        None => Ok(None),
+    }
+}
+
+/// The account whose password matched, if it may log in today: active, and
+/// its staff member not past their end date. An outdated hash is replaced
+/// then, unless the password changed meanwhile.
+pub fn may_log_in(
+    conn: &mut DbConnection,
+    matched: PasswordMatch,
+    today: chrono::NaiveDate,
+) -> DbResult<Option<Account>> {
+    let PasswordMatch { id, upgrade, .. } = matched;
+    let account = match get_account(conn, id) {
+        Ok(account) => account,
+        // Deleted while its password was being checked.
+        Err(DbError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !account.active {
+        return Ok(None);
+    }
+    if let Some(staff_id) = account.staff_id {
+        let end: Option<Option<chrono::NaiveDate>> = staff::table
+            .find(staff_id.0)
+            .select(staff::end_date)
+            .first(conn)
+            .optional()?;
+        if directory_domain::staff::employment_ended(end.flatten(), today) {
+            return Ok(None);
+        }
+    }
+    if let Some((old, new)) = upgrade {
+        // Only over the hash that was checked; the account's version and
+        // timestamps stay, as nothing a client sees has changed. A failure
+        // costs the upgrade, not the login: the next login tries again.
+        let stored = diesel::update(
+            accounts::table
+                .find(id.0)
+                .filter(accounts::password_hash.eq(&old)),
+        )
+        .set(accounts::password_hash.eq(&new))
+        .execute(conn);
+        if let Err(error) = stored {
+            tracing::warn!(account = id.0, %error, "cannot store an upgraded password hash");
+        }
+    }
+    Ok(Some(account))
+}
+
+/// The caller's own account with its role names and permissions.
+pub fn me(conn: &mut DbConnection, id: AccountId) -> DbResult<Me> {
+    let account = get_account(conn, id)?;
+    let ids: Vec<i32> = account.roles.iter().map(|r| r.0).collect();
+    let role_names: Vec<String> = roles::table
+        .filter(roles::id.eq_any(ids))
+        .order(roles::name_key.asc())
+        .select(roles::name)
+        .load(conn)?;
+    let permissions = permissions_of(conn, id)?;
+    Ok(Me {
+        account,
+        role_names,
+        permissions,
+    })
 }

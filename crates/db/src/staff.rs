@@ -588,7 +588,7 @@ pub fn update_staff(
         } else {
             // An end date already past ends the staff member's logins now:
             // refused if theirs is the last account that manages accounts.
-            crate::accounts::keeping_an_account_manager(conn, |conn| {
+            crate::account_managers::keeping_an_account_manager(conn, |conn| {
                 change_staff(conn, id, expected_version, patch, actor)
             })
         }
@@ -779,7 +779,7 @@ pub fn put_works_in(
     };
     let result = crate::write_transaction(conn, |conn| {
         staff_exists(conn, staff_id)?;
-        crate::organisation::department_exists(conn, department)?;
+        crate::departments::department_exists(conn, department)?;
         if exists(conn)? {
             return Ok(false);
         }

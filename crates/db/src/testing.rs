@@ -2,7 +2,7 @@
 //! `DIRECTORY_TEST_DATABASE_URL` names (a server URL whose database is only
 //! used to create and drop others), or a temporary SQLite file by default.
 
-use crate::{Backend, DbConnection, DbError, DbResult, cadres, organisation};
+use crate::{Backend, DbConnection, DbError, DbResult, cadres, departments, designations, units};
 use diesel::connection::SimpleConnection;
 use directory_domain::{
     DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewStaff,
@@ -118,7 +118,7 @@ impl Places {
     /// Creates "Dr RP Centre" with "RPC Unit 1", and "Professor" in the
     /// "Faculty" cadre.
     pub fn create(conn: &mut DbConnection) -> DbResult<Self> {
-        let department = organisation::create_department(
+        let department = departments::create_department(
             conn,
             &NewDepartment {
                 name: "Dr RP Centre".into(),
@@ -127,7 +127,7 @@ impl Places {
             },
             None,
         )?;
-        let unit = organisation::create_unit(
+        let unit = units::create_unit(
             conn,
             &NewUnit {
                 department_id: department.id,
@@ -143,7 +143,7 @@ impl Places {
             },
             None,
         )?;
-        let designation = cadres::create_designation(
+        let designation = designations::create_designation(
             conn,
             &NewDesignation {
                 cadre_id: cadre.id,

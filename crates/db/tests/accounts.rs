@@ -7,11 +7,11 @@
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
 use directory_db::testing::{Places, TestDatabase};
-use directory_db::{DbConnection, DbError, accounts, staff};
+use directory_db::{DbConnection, DbError, accounts, roles, staff};
 use directory_domain::*;
 
 fn role(conn: &mut DbConnection, name: &str, permissions: Vec<Permission>) -> RoleId {
-    accounts::create_role(
+    roles::create_role(
         conn,
         &NewRole {
             name: name.into(),
@@ -89,12 +89,12 @@ fn the_last_account_manager_keeps_the_permission() {
         permissions: Patch::Set(vec![Permission::DirectoryRead]),
         ..Default::default()
     };
-    assert_refused(accounts::update_role(conn, admin, None, &stripped, None));
+    assert_refused(roles::update_role(conn, admin, None, &stripped, None));
     assert_refused(accounts::set_account_active(conn, a, false, None));
     assert_refused(accounts::delete_account(conn, a, None));
     assert_eq!(accounts::get_account(conn, a).unwrap().roles, vec![admin]);
     assert_eq!(
-        accounts::get_role(conn, admin).unwrap().permissions,
+        roles::get_role(conn, admin).unwrap().permissions,
         Permission::ALL.to_vec()
     );
     assert!(accounts::get_account(conn, a).unwrap().active);
@@ -103,13 +103,13 @@ fn the_last_account_manager_keeps_the_permission() {
         name: Patch::Set("Administrators".into()),
         ..Default::default()
     };
-    accounts::update_role(conn, admin, None, &renamed, None).unwrap();
+    roles::update_role(conn, admin, None, &renamed, None).unwrap();
 
     // With a second manager, either may step down, but not both.
     let b = account(conn, "second.admin", vec![admin]);
     accounts::remove_account_role(conn, a, admin).unwrap();
     assert_refused(accounts::set_account_active(conn, b, false, None));
-    assert_refused(accounts::update_role(conn, admin, None, &stripped, None));
+    assert_refused(roles::update_role(conn, admin, None, &stripped, None));
     // An inactive account does not count: reactivating one is what lets
     // the other go.
     let c = account(conn, "third.admin", vec![admin]);
@@ -121,7 +121,7 @@ fn the_last_account_manager_keeps_the_permission() {
     // Another role with the permission keeps the hospital managed too.
     let keeper = role(conn, "Account keeper", vec![Permission::AccountsManage]);
     accounts::put_account_role(conn, a, keeper, None).unwrap();
-    accounts::update_role(conn, admin, None, &stripped, None).unwrap();
+    roles::update_role(conn, admin, None, &stripped, None).unwrap();
     assert_refused(accounts::remove_account_role(conn, a, keeper));
 }
 

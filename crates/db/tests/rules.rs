@@ -3,10 +3,14 @@
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
-use directory_db::organisation::{self as org, DepartmentFilter};
+use directory_db::departments::DepartmentFilter;
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_db::testing::{Places, TestDatabase};
-use directory_db::{DbConnection, DbError, Page, accounts, cadres, infrastructure as infra};
+use directory_db::{
+    DbConnection, DbError, Page, accounts, buildings, cadres, designations, floors,
+    operating_theatres, roles, sessions,
+};
+use directory_db::{departments, units};
 use directory_domain::*;
 
 struct Fixture {
@@ -43,16 +47,16 @@ fn conflict_field(err: DbError) -> Option<String> {
 fn a_department_in_use_cannot_be_deleted() {
     let mut f = fixture();
     let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
-    let err = org::delete_department(&mut f.conn, f.department, None).unwrap_err();
+    let err = departments::delete_department(&mut f.conn, f.department, None).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, DbError::Conflict { .. }));
     assert!(message.contains("1 units and 1 staff"), "{message}");
 
     st::delete_staff(&mut f.conn, s.id, None).unwrap();
-    org::delete_unit(&mut f.conn, f.unit, None).unwrap();
-    org::delete_department(&mut f.conn, f.department, None).unwrap();
+    units::delete_unit(&mut f.conn, f.unit, None).unwrap();
+    departments::delete_department(&mut f.conn, f.department, None).unwrap();
     assert!(matches!(
-        org::get_department(&mut f.conn, f.department),
+        departments::get_department(&mut f.conn, f.department),
         Err(DbError::NotFound { .. })
     ));
 }
@@ -62,14 +66,14 @@ fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
     let mut f = fixture();
     let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     assert_eq!(s.unit_name.as_deref(), Some("RPC Unit 1"));
-    assert!(org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
-    assert!(!org::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
-    org::delete_unit(&mut f.conn, f.unit, None).unwrap();
+    assert!(units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
+    assert!(!units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
+    units::delete_unit(&mut f.conn, f.unit, None).unwrap();
     let s = st::get_staff(&mut f.conn, s.id).unwrap();
     assert_eq!(s.unit_id, None);
     assert_eq!(s.department_id, f.department);
     assert!(
-        org::heads_of_units(&mut f.conn, &[f.unit])
+        units::heads_of_units(&mut f.conn, &[f.unit])
             .unwrap()
             .is_empty()
     );
@@ -88,7 +92,7 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
         None,
     )
     .unwrap();
-    org::put_department_head(&mut f.conn, f.department, boss.id, None).unwrap();
+    departments::put_department_head(&mut f.conn, f.department, boss.id, None).unwrap();
     st::put_works_in(&mut f.conn, boss.id, f.department, None).unwrap();
     let account = accounts::create_account(
         &mut f.conn,
@@ -111,7 +115,7 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
         None
     );
     assert!(
-        org::heads_of_departments(&mut f.conn, &[f.department])
+        departments::heads_of_departments(&mut f.conn, &[f.department])
             .unwrap()
             .is_empty()
     );
@@ -122,15 +126,15 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
 fn parents_with_children_are_protected() {
     let mut f = fixture();
     // Cadre with a designation.
-    let designation = cadres::get_designation(&mut f.conn, f.designation).unwrap();
+    let designation = designations::get_designation(&mut f.conn, f.designation).unwrap();
     let err = cadres::delete_cadre(&mut f.conn, designation.cadre_id, None).unwrap_err();
     assert!(err.to_string().contains("1 designations"), "{err}");
     // Designation held by staff.
     st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
-    let err = cadres::delete_designation(&mut f.conn, f.designation, None).unwrap_err();
+    let err = designations::delete_designation(&mut f.conn, f.designation, None).unwrap_err();
     assert!(err.to_string().contains("held by 1 staff"), "{err}");
     // Building -> floor -> theatre.
-    let b = infra::create_building(
+    let b = buildings::create_building(
         &mut f.conn,
         &NewBuilding {
             name: "Main Block".into(),
@@ -139,7 +143,7 @@ fn parents_with_children_are_protected() {
         None,
     )
     .unwrap();
-    let fl = infra::create_floor(
+    let fl = floors::create_floor(
         &mut f.conn,
         &NewFloor {
             building_id: b.id,
@@ -150,7 +154,7 @@ fn parents_with_children_are_protected() {
         None,
     )
     .unwrap();
-    infra::create_theatre(
+    operating_theatres::create_theatre(
         &mut f.conn,
         &NewOperatingTheatre {
             floor_id: fl.id,
@@ -162,19 +166,19 @@ fn parents_with_children_are_protected() {
     )
     .unwrap();
     assert!(
-        infra::delete_building(&mut f.conn, b.id, None)
+        buildings::delete_building(&mut f.conn, b.id, None)
             .unwrap_err()
             .to_string()
             .contains("1 floors")
     );
     assert!(
-        infra::delete_floor(&mut f.conn, fl.id, None)
+        floors::delete_floor(&mut f.conn, fl.id, None)
             .unwrap_err()
             .to_string()
             .contains("1 operating theatres")
     );
     // Role assigned to an account.
-    let role = accounts::create_role(
+    let role = roles::create_role(
         &mut f.conn,
         &NewRole {
             name: "Consultant".into(),
@@ -196,17 +200,17 @@ fn parents_with_children_are_protected() {
     )
     .unwrap();
     assert_eq!(account.roles, vec![role.id]);
-    let err = accounts::delete_role(&mut f.conn, role.id, None).unwrap_err();
+    let err = roles::delete_role(&mut f.conn, role.id, None).unwrap_err();
     assert!(err.to_string().contains("assigned to 1 accounts"), "{err}");
     // Deleting the account removes its role links, freeing the role.
     accounts::delete_account(&mut f.conn, account.id, None).unwrap();
-    accounts::delete_role(&mut f.conn, role.id, None).unwrap();
+    roles::delete_role(&mut f.conn, role.id, None).unwrap();
 }
 
 #[test]
 fn names_are_unique_ignoring_case() {
     let mut f = fixture();
-    let err = org::create_department(
+    let err = departments::create_department(
         &mut f.conn,
         &NewDepartment {
             name: "DR RP CENTRE".into(),
@@ -218,7 +222,7 @@ fn names_are_unique_ignoring_case() {
     .unwrap_err();
     assert_eq!(conflict_field(err).as_deref(), Some("name"));
     // The same unit name is fine in another department.
-    let other = org::create_department(
+    let other = departments::create_department(
         &mut f.conn,
         &NewDepartment {
             name: "Anaesthesiology".into(),
@@ -228,7 +232,7 @@ fn names_are_unique_ignoring_case() {
         None,
     )
     .unwrap();
-    org::create_unit(
+    units::create_unit(
         &mut f.conn,
         &NewUnit {
             department_id: other.id,
@@ -261,15 +265,17 @@ fn stale_versions_change_nothing() {
         abbr: Patch::Set("RPC-2".into()),
         ..Default::default()
     };
-    let updated = org::update_department(&mut f.conn, f.department, Some(1), &patch, None).unwrap();
+    let updated =
+        departments::update_department(&mut f.conn, f.department, Some(1), &patch, None).unwrap();
     assert_eq!(updated.audit.version, 2);
     assert_eq!(updated.abbr.as_deref(), Some("RPC-2"));
-    let err = org::update_department(&mut f.conn, f.department, Some(1), &patch, None).unwrap_err();
+    let err = departments::update_department(&mut f.conn, f.department, Some(1), &patch, None)
+        .unwrap_err();
     assert!(matches!(err, DbError::Stale { current: 2, .. }), "{err:?}");
-    let err = org::delete_department(&mut f.conn, f.department, Some(1)).unwrap_err();
+    let err = departments::delete_department(&mut f.conn, f.department, Some(1)).unwrap_err();
     assert!(matches!(err, DbError::Stale { .. }));
     // Clearing a nullable field.
-    let cleared = org::update_department(
+    let cleared = departments::update_department(
         &mut f.conn,
         f.department,
         None,
@@ -287,7 +293,7 @@ fn stale_versions_change_nothing() {
 #[test]
 fn staff_references_are_checked() {
     let mut f = fixture();
-    let other = org::create_department(
+    let other = departments::create_department(
         &mut f.conn,
         &NewDepartment {
             name: "Anaesthesiology".into(),
@@ -393,7 +399,7 @@ fn default_order_pages_are_slices_of_the_whole_list() {
         None,
     )
     .unwrap();
-    let nurse = cadres::create_designation(
+    let nurse = designations::create_designation(
         &mut f.conn,
         &NewDesignation {
             cadre_id: nursing.id,
@@ -403,7 +409,7 @@ fn default_order_pages_are_slices_of_the_whole_list() {
         None,
     )
     .unwrap();
-    let casualty = org::create_department(
+    let casualty = departments::create_department(
         &mut f.conn,
         &NewDepartment {
             name: "Casualty".into(),
@@ -556,7 +562,7 @@ fn staff_lists_filter_search_sort_and_page() {
         0
     );
 
-    let departments = org::list_departments(
+    let departments = departments::list_departments(
         &mut f.conn,
         &DepartmentFilter::default(),
         None,
@@ -569,10 +575,10 @@ fn staff_lists_filter_search_sort_and_page() {
 #[test]
 fn timestamps_round_trip_exactly() {
     let mut f = fixture();
-    let created = org::get_department(&mut f.conn, f.department).unwrap();
-    let again = org::get_department(&mut f.conn, f.department).unwrap();
+    let created = departments::get_department(&mut f.conn, f.department).unwrap();
+    let again = departments::get_department(&mut f.conn, f.department).unwrap();
     assert_eq!(created.audit.created_at, again.audit.created_at);
-    let listed = org::list_departments(
+    let listed = departments::list_departments(
         &mut f.conn,
         &DepartmentFilter::default(),
         None,
@@ -597,17 +603,17 @@ fn credentials_are_checked_without_revealing_the_hash() {
     )
     .unwrap();
     assert!(
-        accounts::verify_credentials(&mut f.conn, "asha.verma", "correct horse battery")
+        sessions::verify_credentials(&mut f.conn, "asha.verma", "correct horse battery")
             .unwrap()
             .is_some()
     );
     assert!(
-        accounts::verify_credentials(&mut f.conn, "asha.verma", "wrong")
+        sessions::verify_credentials(&mut f.conn, "asha.verma", "wrong")
             .unwrap()
             .is_none()
     );
     assert!(
-        accounts::verify_credentials(&mut f.conn, "nobody", "correct horse battery")
+        sessions::verify_credentials(&mut f.conn, "nobody", "correct horse battery")
             .unwrap()
             .is_none()
     );

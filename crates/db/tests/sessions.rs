@@ -6,7 +6,7 @@
 use chrono::{Duration, NaiveDate, Utc};
 use directory_db::sessions::{self, LockoutPolicy};
 use directory_db::testing::TestDatabase;
-use directory_db::{DbConnection, accounts, cadres, organisation as org, staff};
+use directory_db::{DbConnection, accounts, cadres, departments, designations, staff};
 use directory_domain::*;
 
 fn today() -> NaiveDate {
@@ -16,7 +16,7 @@ fn today() -> NaiveDate {
 fn setup() -> (TestDatabase, DbConnection, StaffId, AccountId) {
     let db = TestDatabase::migrated().unwrap();
     let mut conn = db.connect().unwrap();
-    let d = org::create_department(
+    let d = departments::create_department(
         &mut conn,
         &NewDepartment {
             name: "Anaesthesiology".into(),
@@ -34,7 +34,7 @@ fn setup() -> (TestDatabase, DbConnection, StaffId, AccountId) {
         None,
     )
     .unwrap();
-    let des = cadres::create_designation(
+    let des = designations::create_designation(
         &mut conn,
         &NewDesignation {
             cadre_id: c.id,
@@ -133,7 +133,7 @@ fn the_sweep_deactivates_accounts_past_their_end_date() {
         "today is a working day"
     );
     assert!(
-        accounts::check_login(&mut conn, "leaving", "a long passphrase", today())
+        sessions::check_login(&mut conn, "leaving", "a long passphrase", today())
             .unwrap()
             .is_some()
     );
@@ -141,7 +141,7 @@ fn the_sweep_deactivates_accounts_past_their_end_date() {
     set_end_date(&mut conn, staff_id, today() - Duration::days(1));
     // Refused before any sweep runs.
     assert!(
-        accounts::check_login(&mut conn, "leaving", "a long passphrase", today())
+        sessions::check_login(&mut conn, "leaving", "a long passphrase", today())
             .unwrap()
             .is_none()
     );
@@ -225,7 +225,7 @@ fn stored_hash(conn: &mut DbConnection, account: AccountId) -> String {
 }
 
 fn logs_in(conn: &mut DbConnection, password: &str) -> bool {
-    accounts::check_login(conn, "leaving", password, today())
+    sessions::check_login(conn, "leaving", password, today())
         .unwrap()
         .is_some()
 }
@@ -266,7 +266,7 @@ fn an_upgrade_never_undoes_a_password_change_made_meanwhile() {
     // ... while an administrator sets a new password ...
     accounts::set_password(&mut conn, account, "a newer passphrase", None, None).unwrap();
     // ... then the login finishes.
-    accounts::may_log_in(&mut conn, matched, today())
+    sessions::may_log_in(&mut conn, matched, today())
         .unwrap()
         .unwrap();
     assert!(logs_in(&mut conn, "a newer passphrase"));

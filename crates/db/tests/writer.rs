@@ -12,7 +12,7 @@ use directory_db::staff::{self as st, StaffFilter};
 use directory_db::testing::{Places, TestDatabase};
 use directory_db::threads::Ticket;
 use directory_db::writer::Writer;
-use directory_db::{DbConnection, DbError, DbResult, Page, organisation as org, write_transaction};
+use directory_db::{DbConnection, DbError, DbResult, Page, write_transaction};
 use directory_domain::{DepartmentKind, NewDepartment, NewStaff, Patch, StaffId, StaffPatch};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,7 +28,7 @@ fn department(name: &str) -> NewDepartment {
 }
 
 fn add(conn: &mut DbConnection, name: &str) -> DbResult<()> {
-    org::create_department(conn, &department(name), None).map(|_| ())
+    directory_db::departments::create_department(conn, &department(name), None).map(|_| ())
 }
 
 /// A migrated SQLite database and its writer.

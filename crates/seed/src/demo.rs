@@ -2,10 +2,11 @@
 //! spread over the departments, units and designations that exist.
 
 use crate::SeedError;
-use directory_db::cadres::{self, DesignationFilter};
-use directory_db::organisation::{self as org, UnitFilter};
+use directory_db::designations::DesignationFilter;
 use directory_db::staff;
+use directory_db::units::UnitFilter;
 use directory_db::{DbConnection, Page};
+use directory_db::{departments, designations, units};
 use directory_domain::{DepartmentId, NewStaff, UnitId};
 use fake::Fake;
 use fake::faker::name::raw::{FirstName, LastName};
@@ -25,7 +26,7 @@ pub fn demo_staff(
     count: usize,
     progress: bool,
 ) -> Result<usize, SeedError> {
-    let units = org::list_units(
+    let units = units::list_units(
         conn,
         &UnitFilter::default(),
         None,
@@ -35,7 +36,7 @@ pub fn demo_staff(
         },
     )?
     .items;
-    let departments = org::list_departments(
+    let departments = departments::list_departments(
         conn,
         &Default::default(),
         None,
@@ -45,7 +46,7 @@ pub fn demo_staff(
         },
     )?
     .items;
-    let designations = cadres::list_designations(
+    let designations = designations::list_designations(
         conn,
         &DesignationFilter::default(),
         None,

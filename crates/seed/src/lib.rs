@@ -10,7 +10,8 @@ mod demo;
 pub use demo::demo_staff;
 
 use directory_db::{
-    DbConnection, DbError, accounts, cadres, infrastructure as infra, organisation as org,
+    DbConnection, DbError, accounts, buildings, cadres, departments, designations, floors,
+    operating_theatres, roles, units,
 };
 use directory_domain::{
     DepartmentKind, DomainError, NewAccount, NewBuilding, NewCadre, NewDepartment, NewDesignation,
@@ -278,14 +279,14 @@ fn seed_in_transaction(
             kind: d.kind,
         }
         .validated()?;
-        let department = match org::find_department_by_name(conn, &new.name)? {
+        let department = match departments::find_department_by_name(conn, &new.name)? {
             Some(existing) => {
                 report.count("departments", false);
                 existing
             }
             None => {
                 report.count("departments", true);
-                org::create_department(conn, &new, None)?
+                departments::create_department(conn, &new, None)?
             }
         };
         for u in &d.units {
@@ -295,9 +296,9 @@ fn seed_in_transaction(
                 abbr: u.abbr.clone(),
             }
             .validated()?;
-            let exists = org::find_unit_by_name(conn, department.id, &new.name)?.is_some();
+            let exists = units::find_unit_by_name(conn, department.id, &new.name)?.is_some();
             if !exists {
-                org::create_unit(conn, &new, None)?;
+                units::create_unit(conn, &new, None)?;
             }
             report.count("units", !exists);
         }
@@ -324,9 +325,9 @@ fn seed_in_transaction(
                 abbr: d.abbr.clone(),
             }
             .validated()?;
-            let exists = cadres::find_designation_by_name(conn, &new.name)?.is_some();
+            let exists = designations::find_designation_by_name(conn, &new.name)?.is_some();
             if !exists {
-                cadres::create_designation(conn, &new, None)?;
+                designations::create_designation(conn, &new, None)?;
             }
             report.count("designations", !exists);
         }
@@ -338,9 +339,9 @@ fn seed_in_transaction(
             permissions: r.permissions.clone(),
         }
         .validated()?;
-        let exists = accounts::find_role_by_name(conn, &new.name)?.is_some();
+        let exists = roles::find_role_by_name(conn, &new.name)?.is_some();
         if !exists {
-            accounts::create_role(conn, &new, None)?;
+            roles::create_role(conn, &new, None)?;
         }
         report.count("roles", !exists);
     }
@@ -350,14 +351,14 @@ fn seed_in_transaction(
             abbr: b.abbr.clone(),
         }
         .validated()?;
-        let building = match infra::find_building_by_name(conn, &new.name)? {
+        let building = match buildings::find_building_by_name(conn, &new.name)? {
             Some(existing) => {
                 report.count("buildings", false);
                 existing
             }
             None => {
                 report.count("buildings", true);
-                infra::create_building(conn, &new, None)?
+                buildings::create_building(conn, &new, None)?
             }
         };
         for fl in &b.floors {
@@ -368,14 +369,14 @@ fn seed_in_transaction(
                 level: fl.level,
             }
             .validated()?;
-            let floor = match infra::find_floor_by_name(conn, building.id, &new.name)? {
+            let floor = match floors::find_floor_by_name(conn, building.id, &new.name)? {
                 Some(existing) => {
                     report.count("floors", false);
                     existing
                 }
                 None => {
                     report.count("floors", true);
-                    infra::create_floor(conn, &new, None)?
+                    floors::create_floor(conn, &new, None)?
                 }
             };
             for t in &fl.theatres {
@@ -386,9 +387,10 @@ fn seed_in_transaction(
                     table_count: t.table_count,
                 }
                 .validated()?;
-                let exists = infra::find_theatre_by_name(conn, floor.id, &new.name)?.is_some();
+                let exists =
+                    operating_theatres::find_theatre_by_name(conn, floor.id, &new.name)?.is_some();
                 if !exists {
-                    infra::create_theatre(conn, &new, None)?;
+                    operating_theatres::create_theatre(conn, &new, None)?;
                 }
                 report.count("operating theatres", !exists);
             }
@@ -418,7 +420,7 @@ fn seed_admin(
     };
     let mut roles = Vec::new();
     for name in &admin.roles {
-        let role = accounts::find_role_by_name(conn, name)?.ok_or_else(|| {
+        let role = roles::find_role_by_name(conn, name)?.ok_or_else(|| {
             SeedError::Invalid(format!("admin role {name:?} is not in the seed data"))
         })?;
         roles.push(role.id);

@@ -5,7 +5,8 @@
 
 use directory_db::testing::TestDatabase;
 use directory_db::{
-    DbConnection, Page, accounts, cadres, infrastructure as infra, organisation as org, staff,
+    DbConnection, Page, accounts, buildings, cadres, departments, designations, floors,
+    operating_theatres, roles, sessions, staff, units,
 };
 use directory_seed::{AdminPassword, SeedData, SeedError, demo_staff, seed};
 
@@ -24,25 +25,27 @@ struct Counts {
 fn counts(conn: &mut DbConnection) -> Counts {
     let page = Page::default();
     Counts {
-        departments: org::list_departments(conn, &Default::default(), None, page)
+        departments: departments::list_departments(conn, &Default::default(), None, page)
             .unwrap()
             .total,
-        units: org::list_units(conn, &Default::default(), None, page)
+        units: units::list_units(conn, &Default::default(), None, page)
             .unwrap()
             .total,
         cadres: cadres::list_cadres(conn, None, None, page).unwrap().total,
-        designations: cadres::list_designations(conn, &Default::default(), None, page)
+        designations: designations::list_designations(conn, &Default::default(), None, page)
             .unwrap()
             .total,
-        roles: accounts::list_roles(conn, None, None, page).unwrap().total,
+        roles: roles::list_roles(conn, None, None, page).unwrap().total,
         accounts: accounts::list_accounts(conn, &Default::default(), None, page)
             .unwrap()
             .total,
-        buildings: infra::list_buildings(conn, None, None, page).unwrap().total,
-        floors: infra::list_floors(conn, &Default::default(), None, page)
+        buildings: buildings::list_buildings(conn, None, None, page)
             .unwrap()
             .total,
-        theatres: infra::list_theatres(conn, &Default::default(), None, page)
+        floors: floors::list_floors(conn, &Default::default(), None, page)
+            .unwrap()
+            .total,
+        theatres: operating_theatres::list_theatres(conn, &Default::default(), None, page)
             .unwrap()
             .total,
     }
@@ -86,13 +89,13 @@ fn the_reference_data_is_seeded_once() {
     );
 
     // The administrator can log in and has every permission.
-    let admin = accounts::verify_credentials(&mut conn, "admin", "a test-only passphrase")
+    let admin = sessions::verify_credentials(&mut conn, "admin", "a test-only passphrase")
         .unwrap()
         .expect("admin logs in");
     let permissions = accounts::permissions_of(&mut conn, admin.id).unwrap();
     assert_eq!(permissions.len(), 3);
     // The functional roles only read.
-    let consultant = accounts::find_role_by_name(&mut conn, "consultant")
+    let consultant = roles::find_role_by_name(&mut conn, "consultant")
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -130,7 +133,7 @@ fn the_admin_needs_a_password_unless_one_may_be_generated() {
         .expect("a generated password");
     assert!(generated.len() >= 20);
     assert!(
-        accounts::verify_credentials(&mut conn, "admin", &generated)
+        sessions::verify_credentials(&mut conn, "admin", &generated)
             .unwrap()
             .is_some()
     );
@@ -176,7 +179,7 @@ fn demo_staff_are_added_in_bulk_and_numbered_on() {
     for s in &all.items {
         if let Some(unit) = s.unit_id {
             assert_eq!(
-                org::get_unit(&mut conn, unit).unwrap().department_id,
+                units::get_unit(&mut conn, unit).unwrap().department_id,
                 s.department_id
             );
         }

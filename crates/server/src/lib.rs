@@ -167,7 +167,7 @@ pub fn reset_password(
     .validated(&account.username)?;
     let role = match role {
         Some(name) => Some(
-            accounts::find_role_by_name(conn, name)?
+            directory_db::roles::find_role_by_name(conn, name)?
                 .with_context(|| format!("there is no role named {name:?}"))?
                 .id,
         ),

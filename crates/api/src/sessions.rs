@@ -146,7 +146,7 @@ impl SessionApi {
             let matched = password_work(move || candidate.check(&password)).await?;
             let outcome = writing_on_pool(&state, move |c| -> DbResult<Outcome> {
                 let account = match matched {
-                    Some(matched) => accounts::may_log_in(c, matched, today())?,
+                    Some(matched) => sessions::may_log_in(c, matched, today())?,
                     None => None,
                 };
                 let Some(account) = account else {
@@ -159,7 +159,7 @@ impl SessionApi {
                 };
                 sessions::clear_failures(c, &keys)?;
                 let session = sessions::create_session(c, account.id, settings.token_lifetime)?;
-                let me = accounts::me(c, account.id)?;
+                let me = sessions::me(c, account.id)?;
                 Ok(Outcome::LoggedIn(Box::new(LoginResponse {
                     access_token: session.token,
                     token_type: "Bearer".into(),
@@ -203,7 +203,7 @@ impl SessionApi {
     async fn get_me(&self, state: Data<&AppState>, auth: AnyAccess) -> Fetched<Me> {
         respond(async {
             let account = auth.0.account;
-            let me = reading(&state, move |c| accounts::me(c, account)).await?;
+            let me = reading(&state, move |c| sessions::me(c, account)).await?;
             let tag = etag(me.account.audit.version);
             Ok(Fetched::Ok(Json(me), tag))
         })

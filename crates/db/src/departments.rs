@@ -1,8 +1,8 @@
-//! Departments, units, and their heads.
+//! Departments and their heads.
 
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
-use crate::schema::{department_heads, departments, designations, staff, unit_heads, units};
+use crate::schema::{department_heads, departments, designations, staff, units};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
     now, stale, version_is,
@@ -11,8 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
-    Department, DepartmentId, DepartmentPatch, NewDepartment, NewUnit, StaffId, StaffRef, Unit,
-    UnitId, UnitPatch,
+    Department, DepartmentId, DepartmentPatch, NewDepartment, StaffId, StaffRef,
 };
 
 #[derive(Debug, Queryable, Selectable)]
@@ -253,219 +252,6 @@ pub fn delete_department(
     })
 }
 
-// ---- units -----------------------------------------------------------------
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = units)]
-struct UnitRow {
-    id: i32,
-    department_id: i32,
-    name: String,
-    abbr: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
-}
-
-impl From<UnitRow> for Unit {
-    fn from(row: UnitRow) -> Self {
-        Unit {
-            id: UnitId(row.id),
-            department_id: DepartmentId(row.department_id),
-            name: row.name,
-            abbr: row.abbr,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
-        }
-    }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = units)]
-struct UnitInsert<'a> {
-    department_id: i32,
-    name: &'a str,
-    name_key: String,
-    abbr: Option<&'a str>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
-}
-
-#[derive(AsChangeset)]
-#[diesel(table_name = units)]
-struct UnitChanges {
-    name: Option<String>,
-    name_key: Option<String>,
-    abbr: Option<Option<String>>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-}
-
-sort_fields!(
-    /// How unit lists may be ordered.
-    UnitSort { Name => "name", DepartmentId => "department_id", CreatedAt => "created_at" }
-);
-
-#[derive(Debug, Clone, Default)]
-pub struct UnitFilter {
-    pub department_id: Option<DepartmentId>,
-    pub q: Option<String>,
-}
-
-fn unit_row(conn: &mut DbConnection, id: UnitId) -> DbResult<UnitRow> {
-    units::table
-        .find(id.0)
-        .select(UnitRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| DbError::not_found("unit", id))
-}
-
-pub fn get_unit(conn: &mut DbConnection, id: UnitId) -> DbResult<Unit> {
-    unit_row(conn, id).map(Unit::from)
-}
-
-/// Creates a unit; the department must exist.
-pub fn create_unit(conn: &mut DbConnection, new: &NewUnit, actor: Actor) -> DbResult<Unit> {
-    let at = now();
-    let key = unique_key(&new.name);
-    crate::write_transaction(conn, |conn| {
-        crate::referenced(
-            department_exists(conn, new.department_id),
-            "department_id",
-            || format!("department {} does not exist", new.department_id),
-        )?;
-        diesel::insert_into(units::table)
-            .values(UnitInsert {
-                department_id: new.department_id.0,
-                name: &new.name,
-                name_key: key.clone(),
-                abbr: new.abbr.as_deref(),
-                created_at: at,
-                created_by: actor.map(|a| a.0),
-                updated_at: at,
-                updated_by: actor.map(|a| a.0),
-                version: 1,
-            })
-            .execute(conn)?;
-        Ok(units::table
-            .filter(units::department_id.eq(new.department_id.0))
-            .filter(units::name_key.eq(&key))
-            .select(UnitRow::as_select())
-            .first(conn)?
-            .into())
-    })
-}
-
-fn filtered_units(filter: &UnitFilter) -> units::BoxedQuery<'static, MultiBackend> {
-    let mut query = units::table.into_boxed();
-    if let Some(department) = filter.department_id {
-        query = query.filter(units::department_id.eq(department.0));
-    }
-    if let Some(q) = &filter.q {
-        query = query.filter(units::name_key.like(like_pattern(q)));
-    }
-    query
-}
-
-pub fn list_units(
-    conn: &mut DbConnection,
-    filter: &UnitFilter,
-    sort: Option<Sort<UnitSort>>,
-    page: Page,
-) -> DbResult<Paged<Unit>> {
-    let total = filtered_units(filter).count().get_result(conn)?;
-    let rows: Vec<UnitRow> = apply_sort!(filtered_units(filter), sort, units::id, {
-        UnitSort::Name => units::name_key,
-        UnitSort::DepartmentId => units::department_id,
-        UnitSort::CreatedAt => units::created_at,
-    })
-    .select(UnitRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Unit::from).collect(),
-        total,
-    })
-}
-
-/// Every unit of the given departments, for `expand=units` (one query).
-pub fn units_of_departments(
-    conn: &mut DbConnection,
-    departments: &[DepartmentId],
-) -> DbResult<Vec<Unit>> {
-    let ids: Vec<i32> = departments.iter().map(|d| d.0).collect();
-    let rows: Vec<UnitRow> = units::table
-        .filter(units::department_id.eq_any(ids))
-        .order((units::department_id.asc(), units::name_key.asc()))
-        .select(UnitRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(Unit::from).collect())
-}
-
-pub fn update_unit(
-    conn: &mut DbConnection,
-    id: UnitId,
-    expected_version: Option<i32>,
-    patch: &UnitPatch,
-    actor: Actor,
-) -> DbResult<Unit> {
-    crate::write_transaction(conn, |conn| {
-        let current = unit_row(conn, id)?;
-        check_version("unit", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set().cloned();
-        let updated = diesel::update(units::table.find(id.0).filter(version_is(
-            units::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            units::version.eq(units::version + 1),
-            UnitChanges {
-                name_key: name.as_deref().map(unique_key),
-                name,
-                abbr: patch.abbr.clone().into_nullable(),
-                updated_at: now(),
-                updated_by: actor.map(|a| a.0),
-            },
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = unit_row(conn, id)?.version;
-            return Err(stale("unit", id.0, current));
-        }
-        get_unit(conn, id)
-    })
-}
-
-/// Deletes a unit: its staff stay in the department with no unit, and its
-/// head links go (the database's SET NULL and CASCADE).
-pub fn delete_unit(
-    conn: &mut DbConnection,
-    id: UnitId,
-    expected_version: Option<i32>,
-) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = unit_row(conn, id)?;
-        check_version("unit", id.0, current.version, expected_version)?;
-        diesel::delete(units::table.find(id.0)).execute(conn)?;
-        Ok(())
-    })
-}
-
-// ---- heads -----------------------------------------------------------------
-
 /// Makes a staff member a head of a department; true if the link is new.
 pub fn put_department_head(
     conn: &mut DbConnection,
@@ -551,80 +337,7 @@ pub fn heads_of_departments(
         .collect())
 }
 
-pub fn put_unit_head(
-    conn: &mut DbConnection,
-    unit: UnitId,
-    staff_id: StaffId,
-    actor: Actor,
-) -> DbResult<bool> {
-    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
-        let found: i64 = unit_heads::table
-            .filter(unit_heads::unit_id.eq(unit.0))
-            .filter(unit_heads::staff_id.eq(staff_id.0))
-            .count()
-            .get_result(conn)?;
-        Ok(found > 0)
-    };
-    let result = crate::write_transaction(conn, |conn| {
-        unit_row(conn, unit)?;
-        crate::staff::staff_exists(conn, staff_id)?;
-        if exists(conn)? {
-            return Ok(false);
-        }
-        diesel::insert_into(unit_heads::table)
-            .values((
-                unit_heads::unit_id.eq(unit.0),
-                unit_heads::staff_id.eq(staff_id.0),
-                unit_heads::created_at.eq(now()),
-                unit_heads::created_by.eq(actor.map(|a| a.0)),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    });
-    crate::settle_link_race(conn, result, exists)
-}
-
-pub fn remove_unit_head(conn: &mut DbConnection, unit: UnitId, staff_id: StaffId) -> DbResult<()> {
-    let removed = diesel::delete(
-        unit_heads::table
-            .filter(unit_heads::unit_id.eq(unit.0))
-            .filter(unit_heads::staff_id.eq(staff_id.0)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Err(DbError::not_found(
-            "unit head",
-            format!("{staff_id} of unit {unit}"),
-        ));
-    }
-    Ok(())
-}
-
-pub fn heads_of_units(
-    conn: &mut DbConnection,
-    units: &[UnitId],
-) -> DbResult<Vec<(UnitId, StaffRef)>> {
-    let ids: Vec<i32> = units.iter().map(|u| u.0).collect();
-    let rows: Vec<(i32, i32, String, String)> = unit_heads::table
-        .inner_join(staff::table.inner_join(designations::table))
-        .filter(unit_heads::unit_id.eq_any(ids))
-        .order((unit_heads::unit_id.asc(), staff::full_name.asc()))
-        .select((
-            unit_heads::unit_id,
-            staff::id,
-            staff::full_name,
-            designations::name,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(unit, id, full_name, designation_name)| {
-            (UnitId(unit), staff_ref(id, full_name, designation_name))
-        })
-        .collect())
-}
-
-fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
+pub(crate) fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
     StaffRef {
         id: StaffId(id),
         full_name,
@@ -644,19 +357,4 @@ pub fn find_department_by_name(
         .optional()?
         .map(Department::try_from)
         .transpose()
-}
-
-/// The unit of this department with this name (ignoring case), if any.
-pub fn find_unit_by_name(
-    conn: &mut DbConnection,
-    department: DepartmentId,
-    name: &str,
-) -> DbResult<Option<Unit>> {
-    Ok(units::table
-        .filter(units::department_id.eq(department.0))
-        .filter(units::name_key.eq(unique_key(name)))
-        .select(UnitRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(Unit::from))
 }

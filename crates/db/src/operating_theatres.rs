@@ -1,0 +1,211 @@
+//! Operating theatres on a floor.
+
+use crate::connection::MultiBackend;
+use crate::floors::floor_row;
+use crate::query::{apply_sort, sort_fields};
+use crate::schema::operating_theatres;
+use crate::{
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, now, stale,
+    version_is,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use directory_domain::validate::unique_key;
+use directory_domain::{
+    FloorId, NewOperatingTheatre, OperatingTheatre, OperatingTheatreId, OperatingTheatrePatch,
+};
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = operating_theatres)]
+struct TheatreRow {
+    id: i32,
+    floor_id: i32,
+    name: String,
+    abbr: Option<String>,
+    table_count: i32,
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    version: i32,
+}
+
+impl From<TheatreRow> for OperatingTheatre {
+    fn from(row: TheatreRow) -> Self {
+        OperatingTheatre {
+            id: OperatingTheatreId(row.id),
+            floor_id: FloorId(row.floor_id),
+            name: row.name,
+            abbr: row.abbr,
+            table_count: row.table_count,
+            audit: audit(
+                row.created_at,
+                row.created_by,
+                row.updated_at,
+                row.updated_by,
+                row.version,
+            ),
+        }
+    }
+}
+
+sort_fields!(
+    /// How operating theatre lists may be ordered.
+    TheatreSort { Name => "name", FloorId => "floor_id", TableCount => "table_count", CreatedAt => "created_at" }
+);
+
+#[derive(Debug, Clone, Default)]
+pub struct TheatreFilter {
+    pub floor_id: Option<FloorId>,
+}
+
+fn theatre_row(conn: &mut DbConnection, id: OperatingTheatreId) -> DbResult<TheatreRow> {
+    operating_theatres::table
+        .find(id.0)
+        .select(TheatreRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("operating theatre", id))
+}
+
+pub fn get_theatre(conn: &mut DbConnection, id: OperatingTheatreId) -> DbResult<OperatingTheatre> {
+    theatre_row(conn, id).map(OperatingTheatre::from)
+}
+
+pub fn create_theatre(
+    conn: &mut DbConnection,
+    new: &NewOperatingTheatre,
+    actor: Actor,
+) -> DbResult<OperatingTheatre> {
+    let at = now();
+    let key = unique_key(&new.name);
+    let by = actor.map(|a| a.0);
+    crate::write_transaction(conn, |conn| {
+        crate::referenced(floor_row(conn, new.floor_id), "floor_id", || {
+            format!("floor {} does not exist", new.floor_id)
+        })?;
+        diesel::insert_into(operating_theatres::table)
+            .values((
+                operating_theatres::floor_id.eq(new.floor_id.0),
+                operating_theatres::name.eq(&new.name),
+                operating_theatres::name_key.eq(&key),
+                operating_theatres::abbr.eq(new.abbr.as_deref()),
+                operating_theatres::table_count.eq(new.table_count),
+                operating_theatres::created_at.eq(at),
+                operating_theatres::created_by.eq(by),
+                operating_theatres::updated_at.eq(at),
+                operating_theatres::updated_by.eq(by),
+                operating_theatres::version.eq(1),
+            ))
+            .execute(conn)?;
+        Ok(operating_theatres::table
+            .filter(operating_theatres::floor_id.eq(new.floor_id.0))
+            .filter(operating_theatres::name_key.eq(&key))
+            .select(TheatreRow::as_select())
+            .first(conn)?
+            .into())
+    })
+}
+
+fn filtered_theatres(
+    filter: &TheatreFilter,
+) -> operating_theatres::BoxedQuery<'static, MultiBackend> {
+    let mut query = operating_theatres::table.into_boxed();
+    if let Some(floor) = filter.floor_id {
+        query = query.filter(operating_theatres::floor_id.eq(floor.0));
+    }
+    query
+}
+
+pub fn list_theatres(
+    conn: &mut DbConnection,
+    filter: &TheatreFilter,
+    sort: Option<Sort<TheatreSort>>,
+    page: Page,
+) -> DbResult<Paged<OperatingTheatre>> {
+    let total = filtered_theatres(filter).count().get_result(conn)?;
+    let rows: Vec<TheatreRow> =
+        apply_sort!(filtered_theatres(filter), sort, operating_theatres::id, {
+            TheatreSort::Name => operating_theatres::name_key,
+            TheatreSort::FloorId => operating_theatres::floor_id,
+            TheatreSort::TableCount => operating_theatres::table_count,
+            TheatreSort::CreatedAt => operating_theatres::created_at,
+        })
+        .select(TheatreRow::as_select())
+        .limit(page.limit)
+        .offset(page.offset)
+        .load(conn)?;
+    Ok(Paged {
+        items: rows.into_iter().map(OperatingTheatre::from).collect(),
+        total,
+    })
+}
+
+pub fn update_theatre(
+    conn: &mut DbConnection,
+    id: OperatingTheatreId,
+    expected_version: Option<i32>,
+    patch: &OperatingTheatrePatch,
+    actor: Actor,
+) -> DbResult<OperatingTheatre> {
+    crate::write_transaction(conn, |conn| {
+        let current = theatre_row(conn, id)?;
+        check_version("operating theatre", id.0, current.version, expected_version)?;
+        let name = patch.name.as_set();
+        let updated = diesel::update(operating_theatres::table.find(id.0).filter(version_is(
+            operating_theatres::version,
+            expected_version,
+            current.version,
+        )))
+        .set((
+            name.map(|n| operating_theatres::name.eq(n.clone())),
+            name.map(|n| operating_theatres::name_key.eq(unique_key(n))),
+            patch
+                .abbr
+                .clone()
+                .into_nullable()
+                .map(|a| operating_theatres::abbr.eq(a)),
+            patch
+                .table_count
+                .as_set()
+                .map(|t| operating_theatres::table_count.eq(*t)),
+            operating_theatres::updated_at.eq(now()),
+            operating_theatres::updated_by.eq(actor.map(|a| a.0)),
+            operating_theatres::version.eq(operating_theatres::version + 1),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            let current = theatre_row(conn, id)?.version;
+            return Err(stale("operating theatre", id.0, current));
+        }
+        get_theatre(conn, id)
+    })
+}
+
+pub fn delete_theatre(
+    conn: &mut DbConnection,
+    id: OperatingTheatreId,
+    expected_version: Option<i32>,
+) -> DbResult<()> {
+    crate::write_transaction(conn, |conn| {
+        let current = theatre_row(conn, id)?;
+        check_version("operating theatre", id.0, current.version, expected_version)?;
+        diesel::delete(operating_theatres::table.find(id.0)).execute(conn)?;
+        Ok(())
+    })
+}
+
+/// The theatre on this floor with this name (ignoring case), if any.
+pub fn find_theatre_by_name(
+    conn: &mut DbConnection,
+    floor: FloorId,
+    name: &str,
+) -> DbResult<Option<OperatingTheatre>> {
+    Ok(operating_theatres::table
+        .filter(operating_theatres::floor_id.eq(floor.0))
+        .filter(operating_theatres::name_key.eq(unique_key(name)))
+        .select(TheatreRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OperatingTheatre::from))
+}
