@@ -6,9 +6,10 @@ use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::roles::role_row;
 use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
+use crate::versioned::{self, Target};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, utc, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, utc,
+    version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -453,40 +454,40 @@ pub fn update_account_with(
     let hash = hash.map(NewHash::stored);
     crate::write_transaction(conn, |conn| {
         let current = account_row(conn, id)?;
-        check_version("account", id.0, current.version, expected_version)?;
-        if let Patch::Set(staff_id) = &patch.staff_id {
-            crate::referenced(
-                crate::staff::staff_exists(conn, *staff_id),
-                "staff_id",
-                || format!("staff member {staff_id} does not exist"),
-            )?;
-        }
-        let at = now();
-        let username = patch.username.as_set();
-        let updated = diesel::update(accounts::table.find(id.0).filter(version_is(
-            accounts::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            username.map(|u| accounts::username.eq(u.clone())),
-            username.map(|u| accounts::username_key.eq(unique_key(u))),
-            patch
-                .staff_id
-                .clone()
-                .into_nullable()
-                .map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
-            hash.as_ref().map(|h| accounts::password_hash.eq(*h)),
-            hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
-            accounts::updated_at.eq(at),
-            accounts::updated_by.eq(actor.map(|a| a.0)),
-            accounts::version.eq(accounts::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = account_row(conn, id)?.version;
-            return Err(stale("account", id.0, current));
-        }
+        let target = Target::new("account", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            if let Patch::Set(staff_id) = &patch.staff_id {
+                crate::referenced(
+                    crate::staff::staff_exists(conn, *staff_id),
+                    "staff_id",
+                    || format!("staff member {staff_id} does not exist"),
+                )?;
+            }
+            let at = now();
+            let username = patch.username.as_set();
+            Ok(diesel::update(accounts::table.find(id.0).filter(version_is(
+                accounts::version,
+                expected_version,
+                current.version,
+            )))
+            .set((
+                username.map(|u| accounts::username.eq(u.clone())),
+                username.map(|u| accounts::username_key.eq(unique_key(u))),
+                patch
+                    .staff_id
+                    .clone()
+                    .into_nullable()
+                    .map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
+                hash.as_ref().map(|h| accounts::password_hash.eq(*h)),
+                hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
+                accounts::updated_at.eq(at),
+                accounts::updated_by.eq(actor.map(|a| a.0)),
+                accounts::version.eq(accounts::version + 1),
+            ))
+            .execute(conn)?)
+        };
+        let reread = |conn: &mut DbConnection| Ok(account_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         if hash.is_some() {
             crate::sessions::end_sessions_of(conn, id, keep_session)?;
         }
@@ -579,9 +580,10 @@ pub fn delete_account(
     crate::write_transaction(conn, |conn| {
         keeping_an_account_manager(conn, |conn| {
             let current = account_row(conn, id)?;
-            check_version("account", id.0, current.version, expected_version)?;
-            diesel::delete(accounts::table.find(id.0)).execute(conn)?;
-            Ok(())
+            let target = Target::new("account", id.0, expected_version);
+            versioned::delete(conn, target, current.version, |conn| {
+                Ok(diesel::delete(accounts::table.find(id.0)).execute(conn)?)
+            })
         })
     })
 }

@@ -3,9 +3,9 @@
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{buildings, floors};
+use crate::versioned::{self, Target, touched};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -127,30 +127,30 @@ pub fn update_building(
 ) -> DbResult<Building> {
     crate::write_transaction(conn, |conn| {
         let current = building_row(conn, id)?;
-        check_version("building", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set();
-        let updated = diesel::update(buildings::table.find(id.0).filter(version_is(
-            buildings::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            name.map(|n| buildings::name.eq(n.clone())),
-            name.map(|n| buildings::name_key.eq(unique_key(n))),
-            patch
-                .abbr
-                .clone()
-                .into_nullable()
-                .map(|a| buildings::abbr.eq(a)),
-            buildings::updated_at.eq(now()),
-            buildings::updated_by.eq(actor.map(|a| a.0)),
-            buildings::version.eq(buildings::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = building_row(conn, id)?.version;
-            return Err(stale("building", id.0, current));
-        }
+        let target = Target::new("building", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set();
+            Ok(
+                diesel::update(buildings::table.find(id.0).filter(version_is(
+                    buildings::version,
+                    expected_version,
+                    current.version,
+                )))
+                .set((
+                    name.map(|n| buildings::name.eq(n.clone())),
+                    name.map(|n| buildings::name_key.eq(unique_key(n))),
+                    patch
+                        .abbr
+                        .clone()
+                        .into_nullable()
+                        .map(|a| buildings::abbr.eq(a)),
+                    touched!(buildings, actor),
+                ))
+                .execute(conn)?,
+            )
+        };
+        let reread = |conn: &mut DbConnection| Ok(building_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_building(conn, id)
     })
 }
@@ -162,18 +162,19 @@ pub fn delete_building(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = building_row(conn, id)?;
-        check_version("building", id.0, current.version, expected_version)?;
-        let count: i64 = floors::table
-            .filter(floors::building_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "building {id} still has {count} floors"
-            )));
-        }
-        diesel::delete(buildings::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("building", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = floors::table
+                .filter(floors::building_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "building {id} still has {count} floors"
+                )));
+            }
+            Ok(diesel::delete(buildings::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

@@ -3,9 +3,9 @@
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{cadres, designations};
+use crate::versioned::{self, Target, touched};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -120,25 +120,23 @@ pub fn update_cadre(
 ) -> DbResult<Cadre> {
     crate::write_transaction(conn, |conn| {
         let current = cadre_row(conn, id)?;
-        check_version("cadre", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set();
-        let updated = diesel::update(cadres::table.find(id.0).filter(version_is(
-            cadres::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            name.map(|n| cadres::name.eq(n.clone())),
-            name.map(|n| cadres::name_key.eq(unique_key(n))),
-            cadres::updated_at.eq(now()),
-            cadres::updated_by.eq(actor.map(|a| a.0)),
-            cadres::version.eq(cadres::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = cadre_row(conn, id)?.version;
-            return Err(stale("cadre", id.0, current));
-        }
+        let target = Target::new("cadre", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set();
+            Ok(diesel::update(cadres::table.find(id.0).filter(version_is(
+                cadres::version,
+                expected_version,
+                current.version,
+            )))
+            .set((
+                name.map(|n| cadres::name.eq(n.clone())),
+                name.map(|n| cadres::name_key.eq(unique_key(n))),
+                touched!(cadres, actor),
+            ))
+            .execute(conn)?)
+        };
+        let reread = |conn: &mut DbConnection| Ok(cadre_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_cadre(conn, id)
     })
 }
@@ -151,18 +149,19 @@ pub fn delete_cadre(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = cadre_row(conn, id)?;
-        check_version("cadre", id.0, current.version, expected_version)?;
-        let count: i64 = designations::table
-            .filter(designations::cadre_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "cadre {id} still has {count} designations"
-            )));
-        }
-        diesel::delete(cadres::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("cadre", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = designations::table
+                .filter(designations::cadre_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "cadre {id} still has {count} designations"
+                )));
+            }
+            Ok(diesel::delete(cadres::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

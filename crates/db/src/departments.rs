@@ -3,9 +3,9 @@
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{department_heads, departments, designations, staff, units};
+use crate::versioned::{self, Target};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -198,28 +198,30 @@ pub fn update_department(
 ) -> DbResult<Department> {
     crate::write_transaction(conn, |conn| {
         let current = department_row(conn, id)?;
-        check_version("department", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set().cloned();
-        let changes = DepartmentChanges {
-            name_key: name.as_deref().map(unique_key),
-            name,
-            abbr: patch.abbr.clone().into_nullable(),
-            kind: patch.kind.as_set().map(|k| k.as_str()),
-            active: patch.active.as_set().copied(),
-            updated_at: now(),
-            updated_by: actor.map(|a| a.0),
+        let target = Target::new("department", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set().cloned();
+            let changes = DepartmentChanges {
+                name_key: name.as_deref().map(unique_key),
+                name,
+                abbr: patch.abbr.clone().into_nullable(),
+                kind: patch.kind.as_set().map(|k| k.as_str()),
+                active: patch.active.as_set().copied(),
+                updated_at: now(),
+                updated_by: actor.map(|a| a.0),
+            };
+            Ok(
+                diesel::update(departments::table.find(id.0).filter(version_is(
+                    departments::version,
+                    expected_version,
+                    current.version,
+                )))
+                .set((changes, departments::version.eq(departments::version + 1)))
+                .execute(conn)?,
+            )
         };
-        let updated = diesel::update(departments::table.find(id.0).filter(version_is(
-            departments::version,
-            expected_version,
-            current.version,
-        )))
-        .set((changes, departments::version.eq(departments::version + 1)))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = department_row(conn, id)?.version;
-            return Err(stale("department", id.0, current));
-        }
+        let reread = |conn: &mut DbConnection| Ok(department_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_department(conn, id)
     })
 }
@@ -233,22 +235,23 @@ pub fn delete_department(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = department_row(conn, id)?;
-        check_version("department", id.0, current.version, expected_version)?;
-        let unit_count: i64 = units::table
-            .filter(units::department_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        let staff_count: i64 = staff::table
-            .filter(staff::department_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if unit_count > 0 || staff_count > 0 {
-            return Err(DbError::blocked(format!(
-                "department {id} still has {unit_count} units and {staff_count} staff; deactivate it instead"
-            )));
-        }
-        diesel::delete(departments::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("department", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let unit_count: i64 = units::table
+                .filter(units::department_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            let staff_count: i64 = staff::table
+                .filter(staff::department_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if unit_count > 0 || staff_count > 0 {
+                return Err(DbError::blocked(format!(
+                    "department {id} still has {unit_count} units and {staff_count} staff; deactivate it instead"
+                )));
+            }
+            Ok(diesel::delete(departments::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

@@ -4,9 +4,9 @@ use crate::cadres::cadre_row;
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{designations, staff};
+use crate::versioned::{self, Target, touched};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -152,37 +152,37 @@ pub fn update_designation(
 ) -> DbResult<Designation> {
     crate::write_transaction(conn, |conn| {
         let current = designation_row(conn, id)?;
-        check_version("designation", id.0, current.version, expected_version)?;
-        if let Some(cadre) = patch.cadre_id.as_set() {
-            cadre_must_exist(conn, *cadre)?;
-        }
-        let name = patch.name.as_set();
-        let updated = diesel::update(designations::table.find(id.0).filter(version_is(
-            designations::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            patch
-                .cadre_id
-                .as_set()
-                .map(|c| designations::cadre_id.eq(c.0)),
-            name.map(|n| designations::name.eq(n.clone())),
-            name.map(|n| designations::name_key.eq(unique_key(n))),
-            patch
-                .abbr
-                .clone()
-                .into_nullable()
-                .map(|a| designations::abbr.eq(a)),
-            designations::updated_at.eq(now()),
-            designations::updated_by.eq(actor.map(|a| a.0)),
-            designations::version.eq(designations::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = designation_row(conn, id)?.version;
-            return Err(stale("designation", id.0, current));
-        }
+        let target = Target::new("designation", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            if let Some(cadre) = patch.cadre_id.as_set() {
+                cadre_must_exist(conn, *cadre)?;
+            }
+            let name = patch.name.as_set();
+            Ok(
+                diesel::update(designations::table.find(id.0).filter(version_is(
+                    designations::version,
+                    expected_version,
+                    current.version,
+                )))
+                .set((
+                    patch
+                        .cadre_id
+                        .as_set()
+                        .map(|c| designations::cadre_id.eq(c.0)),
+                    name.map(|n| designations::name.eq(n.clone())),
+                    name.map(|n| designations::name_key.eq(unique_key(n))),
+                    patch
+                        .abbr
+                        .clone()
+                        .into_nullable()
+                        .map(|a| designations::abbr.eq(a)),
+                    touched!(designations, actor),
+                ))
+                .execute(conn)?,
+            )
+        };
+        let reread = |conn: &mut DbConnection| Ok(designation_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_designation(conn, id)
     })
 }
@@ -195,18 +195,19 @@ pub fn delete_designation(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = designation_row(conn, id)?;
-        check_version("designation", id.0, current.version, expected_version)?;
-        let count: i64 = staff::table
-            .filter(staff::designation_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "designation {id} is still held by {count} staff"
-            )));
-        }
-        diesel::delete(designations::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("designation", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = staff::table
+                .filter(staff::designation_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "designation {id} is still held by {count} staff"
+                )));
+            }
+            Ok(diesel::delete(designations::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

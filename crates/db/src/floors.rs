@@ -4,10 +4,8 @@ use crate::buildings::building_row;
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{floors, operating_theatres};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, now, stale,
-    version_is,
-};
+use crate::versioned::{self, Target, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, now, version_is};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
@@ -159,31 +157,29 @@ pub fn update_floor(
 ) -> DbResult<Floor> {
     crate::write_transaction(conn, |conn| {
         let current = floor_row(conn, id)?;
-        check_version("floor", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set();
-        let updated = diesel::update(floors::table.find(id.0).filter(version_is(
-            floors::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            name.map(|n| floors::name.eq(n.clone())),
-            name.map(|n| floors::name_key.eq(unique_key(n))),
-            patch
-                .abbr
-                .clone()
-                .into_nullable()
-                .map(|a| floors::abbr.eq(a)),
-            patch.level.as_set().map(|l| floors::level.eq(*l)),
-            floors::updated_at.eq(now()),
-            floors::updated_by.eq(actor.map(|a| a.0)),
-            floors::version.eq(floors::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = floor_row(conn, id)?.version;
-            return Err(stale("floor", id.0, current));
-        }
+        let target = Target::new("floor", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set();
+            Ok(diesel::update(floors::table.find(id.0).filter(version_is(
+                floors::version,
+                expected_version,
+                current.version,
+            )))
+            .set((
+                name.map(|n| floors::name.eq(n.clone())),
+                name.map(|n| floors::name_key.eq(unique_key(n))),
+                patch
+                    .abbr
+                    .clone()
+                    .into_nullable()
+                    .map(|a| floors::abbr.eq(a)),
+                patch.level.as_set().map(|l| floors::level.eq(*l)),
+                touched!(floors, actor),
+            ))
+            .execute(conn)?)
+        };
+        let reread = |conn: &mut DbConnection| Ok(floor_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_floor(conn, id)
     })
 }
@@ -195,18 +191,19 @@ pub fn delete_floor(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = floor_row(conn, id)?;
-        check_version("floor", id.0, current.version, expected_version)?;
-        let count: i64 = operating_theatres::table
-            .filter(operating_theatres::floor_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "floor {id} still has {count} operating theatres"
-            )));
-        }
-        diesel::delete(floors::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("floor", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = operating_theatres::table
+                .filter(operating_theatres::floor_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "floor {id} still has {count} operating theatres"
+                )));
+            }
+            Ok(diesel::delete(floors::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

@@ -30,6 +30,7 @@ mod stamp;
 pub mod testing;
 pub mod threads;
 pub mod units;
+mod versioned;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};

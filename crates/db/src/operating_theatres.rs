@@ -4,10 +4,8 @@ use crate::connection::MultiBackend;
 use crate::floors::floor_row;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::operating_theatres;
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, now, stale,
-    version_is,
-};
+use crate::versioned::{self, Target, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, now, version_is};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
@@ -150,34 +148,34 @@ pub fn update_theatre(
 ) -> DbResult<OperatingTheatre> {
     crate::write_transaction(conn, |conn| {
         let current = theatre_row(conn, id)?;
-        check_version("operating theatre", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set();
-        let updated = diesel::update(operating_theatres::table.find(id.0).filter(version_is(
-            operating_theatres::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            name.map(|n| operating_theatres::name.eq(n.clone())),
-            name.map(|n| operating_theatres::name_key.eq(unique_key(n))),
-            patch
-                .abbr
-                .clone()
-                .into_nullable()
-                .map(|a| operating_theatres::abbr.eq(a)),
-            patch
-                .table_count
-                .as_set()
-                .map(|t| operating_theatres::table_count.eq(*t)),
-            operating_theatres::updated_at.eq(now()),
-            operating_theatres::updated_by.eq(actor.map(|a| a.0)),
-            operating_theatres::version.eq(operating_theatres::version + 1),
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = theatre_row(conn, id)?.version;
-            return Err(stale("operating theatre", id.0, current));
-        }
+        let target = Target::new("operating theatre", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set();
+            Ok(
+                diesel::update(operating_theatres::table.find(id.0).filter(version_is(
+                    operating_theatres::version,
+                    expected_version,
+                    current.version,
+                )))
+                .set((
+                    name.map(|n| operating_theatres::name.eq(n.clone())),
+                    name.map(|n| operating_theatres::name_key.eq(unique_key(n))),
+                    patch
+                        .abbr
+                        .clone()
+                        .into_nullable()
+                        .map(|a| operating_theatres::abbr.eq(a)),
+                    patch
+                        .table_count
+                        .as_set()
+                        .map(|t| operating_theatres::table_count.eq(*t)),
+                    touched!(operating_theatres, actor),
+                ))
+                .execute(conn)?,
+            )
+        };
+        let reread = |conn: &mut DbConnection| Ok(theatre_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_theatre(conn, id)
     })
 }
@@ -189,9 +187,10 @@ pub fn delete_theatre(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = theatre_row(conn, id)?;
-        check_version("operating theatre", id.0, current.version, expected_version)?;
-        diesel::delete(operating_theatres::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("operating theatre", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            Ok(diesel::delete(operating_theatres::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

@@ -4,9 +4,9 @@ use crate::account_managers::keeping_an_account_manager;
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{account_roles, role_permissions, roles};
+use crate::versioned::{self, Target, touched};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -193,30 +193,28 @@ fn change_role(
     actor: Actor,
 ) -> DbResult<Role> {
     let current = role_row(conn, id)?;
-    check_version("role", id.0, current.version, expected_version)?;
-    let name = patch.name.as_set();
-    let updated = diesel::update(roles::table.find(id.0).filter(version_is(
-        roles::version,
-        expected_version,
-        current.version,
-    )))
-    .set((
-        name.map(|n| roles::name.eq(n.clone())),
-        name.map(|n| roles::name_key.eq(unique_key(n))),
-        patch
-            .description
-            .clone()
-            .into_nullable()
-            .map(|d| roles::description.eq(d)),
-        roles::updated_at.eq(now()),
-        roles::updated_by.eq(actor.map(|a| a.0)),
-        roles::version.eq(roles::version + 1),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        let current = role_row(conn, id)?.version;
-        return Err(stale("role", id.0, current));
-    }
+    let target = Target::new("role", id.0, expected_version);
+    let write = |conn: &mut DbConnection| {
+        let name = patch.name.as_set();
+        Ok(diesel::update(roles::table.find(id.0).filter(version_is(
+            roles::version,
+            expected_version,
+            current.version,
+        )))
+        .set((
+            name.map(|n| roles::name.eq(n.clone())),
+            name.map(|n| roles::name_key.eq(unique_key(n))),
+            patch
+                .description
+                .clone()
+                .into_nullable()
+                .map(|d| roles::description.eq(d)),
+            touched!(roles, actor),
+        ))
+        .execute(conn)?)
+    };
+    let reread = |conn: &mut DbConnection| Ok(role_row(conn, id)?.version);
+    versioned::update(conn, target, current.version, write, reread)?;
     if let Some(permissions) = patch.permissions.as_set() {
         replace_permissions(conn, id.0, permissions)?;
     }
@@ -231,17 +229,18 @@ pub fn delete_role(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = role_row(conn, id)?;
-        check_version("role", id.0, current.version, expected_version)?;
-        let count: i64 = account_roles::table
-            .filter(account_roles::role_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "role {id} is still assigned to {count} accounts"
-            )));
-        }
-        diesel::delete(roles::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("role", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = account_roles::table
+                .filter(account_roles::role_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "role {id} is still assigned to {count} accounts"
+                )));
+            }
+            Ok(diesel::delete(roles::table.find(id.0)).execute(conn)?)
+        })
     })
 }

@@ -6,9 +6,10 @@ use crate::connection::{MultiBackend, native};
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
 use crate::stamp::Stamp;
+use crate::versioned::{self, Target, touched};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, utc, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, utc,
+    version_is,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -604,109 +605,105 @@ fn change_staff(
     actor: Actor,
 ) -> DbResult<Staff> {
     let current = staff_row(conn, id)?;
-    check_version("staff member", id.0, current.version, expected_version)?;
-    let department = patch
-        .department_id
-        .as_set()
-        .copied()
-        .unwrap_or(DepartmentId(current.department_id));
-    let unit = match &patch.unit_id {
-        Patch::Unchanged => current.unit_id.map(UnitId),
-        Patch::Clear => None,
-        Patch::Set(unit) => Some(*unit),
-    };
-    let designation = patch
-        .designation_id
-        .as_set()
-        .copied()
-        .unwrap_or(DesignationId(current.designation_id));
-    // Only a changed supervisor needs the cycle walk.
-    let supervisor = patch.supervisor_id.as_set().copied();
-    check_references(conn, Some(id), department, unit, designation, supervisor)?;
+    let target = Target::new("staff member", id.0, expected_version);
+    let write = |conn: &mut DbConnection| {
+        let department = patch
+            .department_id
+            .as_set()
+            .copied()
+            .unwrap_or(DepartmentId(current.department_id));
+        let unit = match &patch.unit_id {
+            Patch::Unchanged => current.unit_id.map(UnitId),
+            Patch::Clear => None,
+            Patch::Set(unit) => Some(*unit),
+        };
+        let designation = patch
+            .designation_id
+            .as_set()
+            .copied()
+            .unwrap_or(DesignationId(current.designation_id));
+        // Only a changed supervisor needs the cycle walk.
+        let supervisor = patch.supervisor_id.as_set().copied();
+        check_references(conn, Some(id), department, unit, designation, supervisor)?;
 
-    let updated = diesel::update(staff::table.find(id.0).filter(version_is(
-        staff::version,
-        expected_version,
-        current.version,
-    )))
-    .set((
-        (
-            patch
-                .full_name
-                .as_set()
-                .map(|v| staff::full_name.eq(v.clone())),
-            patch
-                .employee_id
-                .as_set()
-                .map(|v| staff::employee_id.eq(v.clone())),
-            patch.email.as_set().map(|v| staff::email.eq(v.clone())),
-            patch
-                .email
-                .as_set()
-                .map(|v| staff::email_key.eq(v.to_lowercase())),
-            patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
-            patch
-                .email2
-                .clone()
-                .into_nullable()
-                .map(|v| staff::email2.eq(v)),
-            patch
-                .email3
-                .clone()
-                .into_nullable()
-                .map(|v| staff::email3.eq(v)),
-            patch
-                .mobile2
-                .clone()
-                .into_nullable()
-                .map(|v| staff::mobile2.eq(v)),
-            patch
-                .mobile3
-                .clone()
-                .into_nullable()
-                .map(|v| staff::mobile3.eq(v)),
-            patch
-                .office_address
-                .clone()
-                .into_nullable()
-                .map(|v| staff::office_address.eq(v)),
-        ),
-        (
-            patch
-                .department_id
-                .as_set()
-                .map(|v| staff::department_id.eq(v.0)),
-            patch
-                .unit_id
-                .clone()
-                .into_nullable()
-                .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
-            patch
-                .designation_id
-                .as_set()
-                .map(|v| staff::designation_id.eq(v.0)),
-            patch
-                .supervisor_id
-                .clone()
-                .into_nullable()
-                .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
-            patch
-                .end_date
-                .clone()
-                .into_nullable()
-                .map(|v| staff::end_date.eq(v)),
-        ),
-        (
-            staff::updated_at.eq(now()),
-            staff::updated_by.eq(actor.map(|a| a.0)),
-            staff::version.eq(staff::version + 1),
-        ),
-    ))
-    .execute(conn)?;
-    if updated == 0 {
-        let current = staff_row(conn, id)?.version;
-        return Err(stale("staff member", id.0, current));
-    }
+        Ok(diesel::update(staff::table.find(id.0).filter(version_is(
+            staff::version,
+            expected_version,
+            current.version,
+        )))
+        .set((
+            (
+                patch
+                    .full_name
+                    .as_set()
+                    .map(|v| staff::full_name.eq(v.clone())),
+                patch
+                    .employee_id
+                    .as_set()
+                    .map(|v| staff::employee_id.eq(v.clone())),
+                patch.email.as_set().map(|v| staff::email.eq(v.clone())),
+                patch
+                    .email
+                    .as_set()
+                    .map(|v| staff::email_key.eq(v.to_lowercase())),
+                patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
+                patch
+                    .email2
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::email2.eq(v)),
+                patch
+                    .email3
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::email3.eq(v)),
+                patch
+                    .mobile2
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::mobile2.eq(v)),
+                patch
+                    .mobile3
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::mobile3.eq(v)),
+                patch
+                    .office_address
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::office_address.eq(v)),
+            ),
+            (
+                patch
+                    .department_id
+                    .as_set()
+                    .map(|v| staff::department_id.eq(v.0)),
+                patch
+                    .unit_id
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
+                patch
+                    .designation_id
+                    .as_set()
+                    .map(|v| staff::designation_id.eq(v.0)),
+                patch
+                    .supervisor_id
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
+                patch
+                    .end_date
+                    .clone()
+                    .into_nullable()
+                    .map(|v| staff::end_date.eq(v)),
+            ),
+            (touched!(staff, actor),),
+        ))
+        .execute(conn)?)
+    };
+    let reread = |conn: &mut DbConnection| Ok(staff_row(conn, id)?.version);
+    versioned::update(conn, target, current.version, write, reread)?;
     get_staff(conn, id)
 }
 
@@ -745,18 +742,19 @@ pub fn delete_staff(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = staff_row(conn, id)?;
-        check_version("staff member", id.0, current.version, expected_version)?;
-        let count: i64 = accounts::table
-            .filter(accounts::staff_id.eq(id.0))
-            .count()
-            .get_result(conn)?;
-        if count > 0 {
-            return Err(DbError::blocked(format!(
-                "staff member {id} still has {count} accounts; deactivate them instead"
-            )));
-        }
-        diesel::delete(staff::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("staff member", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            let count: i64 = accounts::table
+                .filter(accounts::staff_id.eq(id.0))
+                .count()
+                .get_result(conn)?;
+            if count > 0 {
+                return Err(DbError::blocked(format!(
+                    "staff member {id} still has {count} accounts; deactivate them instead"
+                )));
+            }
+            Ok(diesel::delete(staff::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 

@@ -4,9 +4,9 @@ use crate::connection::MultiBackend;
 use crate::departments::{department_exists, staff_ref};
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{designations, staff, unit_heads, units};
+use crate::versioned::{self, Target};
 use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, check_version, like_pattern,
-    now, stale, version_is,
+    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -181,28 +181,28 @@ pub fn update_unit(
 ) -> DbResult<Unit> {
     crate::write_transaction(conn, |conn| {
         let current = unit_row(conn, id)?;
-        check_version("unit", id.0, current.version, expected_version)?;
-        let name = patch.name.as_set().cloned();
-        let updated = diesel::update(units::table.find(id.0).filter(version_is(
-            units::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            units::version.eq(units::version + 1),
-            UnitChanges {
-                name_key: name.as_deref().map(unique_key),
-                name,
-                abbr: patch.abbr.clone().into_nullable(),
-                updated_at: now(),
-                updated_by: actor.map(|a| a.0),
-            },
-        ))
-        .execute(conn)?;
-        if updated == 0 {
-            let current = unit_row(conn, id)?.version;
-            return Err(stale("unit", id.0, current));
-        }
+        let target = Target::new("unit", id.0, expected_version);
+        let write = |conn: &mut DbConnection| {
+            let name = patch.name.as_set().cloned();
+            Ok(diesel::update(units::table.find(id.0).filter(version_is(
+                units::version,
+                expected_version,
+                current.version,
+            )))
+            .set((
+                units::version.eq(units::version + 1),
+                UnitChanges {
+                    name_key: name.as_deref().map(unique_key),
+                    name,
+                    abbr: patch.abbr.clone().into_nullable(),
+                    updated_at: now(),
+                    updated_by: actor.map(|a| a.0),
+                },
+            ))
+            .execute(conn)?)
+        };
+        let reread = |conn: &mut DbConnection| Ok(unit_row(conn, id)?.version);
+        versioned::update(conn, target, current.version, write, reread)?;
         get_unit(conn, id)
     })
 }
@@ -216,9 +216,10 @@ pub fn delete_unit(
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         let current = unit_row(conn, id)?;
-        check_version("unit", id.0, current.version, expected_version)?;
-        diesel::delete(units::table.find(id.0)).execute(conn)?;
-        Ok(())
+        let target = Target::new("unit", id.0, expected_version);
+        versioned::delete(conn, target, current.version, |conn| {
+            Ok(diesel::delete(units::table.find(id.0)).execute(conn)?)
+        })
     })
 }
 
