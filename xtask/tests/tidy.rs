@@ -122,6 +122,73 @@ fn one_noun_one_module_in_every_layer() {
     }
 }
 
+/// The modules of a crate's `src` each module's code names (`crate::x`,
+/// `use crate::{x, ..}`), tests left out.
+fn module_uses(krate: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../crates"))
+        .join(krate)
+        .join("src");
+    let modules: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let module = name.strip_suffix(".rs")?.to_owned();
+            (module != "lib" && module != "main").then_some(module)
+        })
+        .collect();
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut uses = std::collections::BTreeMap::new();
+    for module in &modules {
+        let text = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut named = Vec::new();
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(list) => list
+                    .split('}')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .collect(),
+                None => vec![rest],
+            };
+            for name in names {
+                let name: String = name.trim().chars().take_while(|&c| word(c)).collect();
+                if &name != module && modules.contains(&name) && !named.contains(&name) {
+                    named.push(name);
+                }
+            }
+        }
+        uses.insert(module.clone(), named);
+    }
+    uses
+}
+
+/// Within the domain and db crates, modules use each other one way only
+/// (db: resources -> helpers, one resource -> another's row lookup).
+#[test]
+fn no_module_circles() {
+    for krate in ["domain", "db"] {
+        let uses = module_uses(krate);
+        // A circle means some module reaches itself.
+        for start in uses.keys() {
+            let mut seen = Vec::new();
+            let mut next: Vec<&String> = uses[start].iter().collect();
+            while let Some(module) = next.pop() {
+                assert!(
+                    module != start,
+                    "crates/{krate}: {start} reaches itself through {seen:?}"
+                );
+                if !seen.contains(&module) {
+                    seen.push(module);
+                    next.extend(uses.get(module).into_iter().flatten());
+                }
+            }
+        }
+    }
+}
+
 /// What `cargo tree` prints for a package, one entry per line.
 fn tree(package: &str, features: &[&str], args: &[&str]) -> Vec<String> {
     let mut command = Command::new(env!("CARGO"));

@@ -5,7 +5,7 @@ use crate::account_managers::keeping_an_account_manager;
 use crate::connection::MultiBackend;
 use crate::query::{apply_sort, sort_fields};
 use crate::roles::role_row;
-use crate::schema::{account_roles, accounts, role_permissions, roles, staff};
+use crate::schema::{account_roles, accounts, role_permissions, roles, sessions, staff};
 use crate::versioned::{self, Target};
 use crate::{
     Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, utc,
@@ -408,7 +408,7 @@ fn store_password(
                 accounts::version.eq(accounts::version + 1),
             ))
             .execute(conn)?;
-        crate::sessions::end_sessions_of(conn, id, keep_session)?;
+        end_sessions_of(conn, id, keep_session)?;
         Ok(())
     })
 }
@@ -458,7 +458,7 @@ pub fn update_account_with(
         let write = |conn: &mut DbConnection| {
             if let Patch::Set(staff_id) = &patch.staff_id {
                 crate::referenced(
-                    crate::staff::staff_exists(conn, *staff_id),
+                    crate::exists::staff_exists(conn, *staff_id),
                     "staff_id",
                     || format!("staff member {staff_id} does not exist"),
                 )?;
@@ -489,7 +489,7 @@ pub fn update_account_with(
         let reread = |conn: &mut DbConnection| Ok(account_row(conn, id)?.version);
         versioned::update(conn, target, current.version, write, reread)?;
         if hash.is_some() {
-            crate::sessions::end_sessions_of(conn, id, keep_session)?;
+            end_sessions_of(conn, id, keep_session)?;
         }
         get_account(conn, id)
     })
@@ -535,7 +535,7 @@ fn switch_account(
             .execute(conn)?;
     }
     if !active {
-        crate::sessions::end_sessions_of(conn, id, None)?;
+        end_sessions_of(conn, id, None)?;
     }
     get_account(conn, id)
 }
@@ -566,7 +566,7 @@ pub fn deactivate_ended(
                     accounts::version.eq(accounts::version + 1),
                 ))
                 .execute(conn)?;
-            crate::sessions::end_sessions_of(conn, AccountId(*id), None)?;
+            end_sessions_of(conn, AccountId(*id), None)?;
         }
         Ok(ended.into_iter().map(AccountId).collect())
     })
@@ -585,6 +585,20 @@ pub fn delete_account(
                 Ok(diesel::delete(accounts::table.find(id.0)).execute(conn)?)
             })
         })
+    })
+}
+
+/// Ends every session of an account, except `keep` (the caller's own, on a
+/// password change).
+pub fn end_sessions_of(
+    conn: &mut DbConnection,
+    account: AccountId,
+    keep: Option<i32>,
+) -> DbResult<usize> {
+    let query = sessions::table.filter(sessions::account_id.eq(account.0));
+    Ok(match keep {
+        Some(keep) => diesel::delete(query.filter(sessions::id.ne(keep))).execute(conn)?,
+        None => diesel::delete(query).execute(conn)?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Departments and their heads.
 
 use crate::connection::MultiBackend;
+pub use crate::exists::department_exists;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{department_heads, departments, designations, staff, units};
 use crate::versioned::{self, Target};
@@ -104,18 +105,6 @@ fn department_row(conn: &mut DbConnection, id: DepartmentId) -> DbResult<Departm
 
 pub fn get_department(conn: &mut DbConnection, id: DepartmentId) -> DbResult<Department> {
     department_row(conn, id)?.try_into()
-}
-
-/// Fails with NotFound unless the department exists.
-pub fn department_exists(conn: &mut DbConnection, id: DepartmentId) -> DbResult<()> {
-    let found: Option<i32> = departments::table
-        .find(id.0)
-        .select(departments::id)
-        .first(conn)
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| DbError::not_found("department", id))
 }
 
 pub fn create_department(
@@ -272,7 +261,7 @@ pub fn put_department_head(
     };
     let result = crate::write_transaction(conn, |conn| {
         department_exists(conn, department)?;
-        crate::staff::staff_exists(conn, staff_id)?;
+        crate::exists::staff_exists(conn, staff_id)?;
         if exists(conn)? {
             return Ok(false);
         }

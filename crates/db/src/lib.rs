@@ -14,6 +14,7 @@ pub mod connection;
 pub mod departments;
 pub mod designations;
 pub mod error;
+mod exists;
 pub mod floors;
 pub mod health;
 #[cfg(feature = "introspect")]

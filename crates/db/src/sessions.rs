@@ -111,20 +111,6 @@ pub fn end_session(conn: &mut DbConnection, session: i32) -> DbResult<()> {
     Ok(())
 }
 
-/// Ends every session of an account, except `keep` (the caller's own, on a
-/// password change).
-pub fn end_sessions_of(
-    conn: &mut DbConnection,
-    account: AccountId,
-    keep: Option<i32>,
-) -> DbResult<usize> {
-    let query = sessions::table.filter(sessions::account_id.eq(account.0));
-    Ok(match keep {
-        Some(keep) => diesel::delete(query.filter(sessions::id.ne(keep))).execute(conn)?,
-        None => diesel::delete(query).execute(conn)?,
-    })
-}
-
 /// Removes expired sessions; returns how many.
 pub fn purge_expired(conn: &mut DbConnection) -> DbResult<usize> {
     Ok(diesel::delete(sessions::table.filter(sessions::expires_at.le(now()))).execute(conn)?)

@@ -3,6 +3,7 @@
 //! has no cycle, referenced rows exist.
 
 use crate::connection::{MultiBackend, native};
+pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
 use crate::stamp::Stamp;
@@ -430,18 +431,6 @@ fn staff_row(conn: &mut DbConnection, id: StaffId) -> DbResult<StaffRow> {
         .ok_or_else(|| DbError::not_found("staff member", id))
 }
 
-/// Fails with NotFound unless the staff member exists.
-pub fn staff_exists(conn: &mut DbConnection, id: StaffId) -> DbResult<()> {
-    let found: Option<i32> = staff::table
-        .find(id.0)
-        .select(staff::id)
-        .first(conn)
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| DbError::not_found("staff member", id))
-}
-
 /// The references of a staff member, checked against the database. Every
 /// broken reference is reported at once, as a validation error.
 fn check_references(
@@ -777,7 +766,7 @@ pub fn put_works_in(
     };
     let result = crate::write_transaction(conn, |conn| {
         staff_exists(conn, staff_id)?;
-        crate::departments::department_exists(conn, department)?;
+        crate::exists::department_exists(conn, department)?;
         if exists(conn)? {
             return Ok(false);
         }

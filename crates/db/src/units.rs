@@ -1,7 +1,8 @@
 //! Units inside departments, and their heads.
 
 use crate::connection::MultiBackend;
-use crate::departments::{department_exists, staff_ref};
+use crate::departments::staff_ref;
+use crate::exists::department_exists;
 use crate::query::{apply_sort, sort_fields};
 use crate::schema::{designations, staff, unit_heads, units};
 use crate::versioned::{self, Target};
@@ -241,7 +242,7 @@ pub fn put_unit_head(
     };
     let result = crate::write_transaction(conn, |conn| {
         unit_row(conn, unit)?;
-        crate::staff::staff_exists(conn, staff_id)?;
+        crate::exists::staff_exists(conn, staff_id)?;
         if exists(conn)? {
             return Ok(false);
         }
