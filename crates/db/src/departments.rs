@@ -244,58 +244,16 @@ pub fn delete_department(
     })
 }
 
-/// Makes a staff member a head of a department; true if the link is new.
-pub fn put_department_head(
-    conn: &mut DbConnection,
-    department: DepartmentId,
-    staff_id: StaffId,
-    actor: Actor,
-) -> DbResult<bool> {
-    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
-        let found: i64 = department_heads::table
-            .filter(department_heads::department_id.eq(department.0))
-            .filter(department_heads::staff_id.eq(staff_id.0))
-            .count()
-            .get_result(conn)?;
-        Ok(found > 0)
-    };
-    let result = crate::write_transaction(conn, |conn| {
-        department_exists(conn, department)?;
-        crate::exists::staff_exists(conn, staff_id)?;
-        if exists(conn)? {
-            return Ok(false);
-        }
-        diesel::insert_into(department_heads::table)
-            .values((
-                department_heads::department_id.eq(department.0),
-                department_heads::staff_id.eq(staff_id.0),
-                department_heads::created_at.eq(now()),
-                department_heads::created_by.eq(actor.map(|a| a.0)),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    });
-    crate::settle_link_race(conn, result, exists)
-}
-
-pub fn remove_department_head(
-    conn: &mut DbConnection,
-    department: DepartmentId,
-    staff_id: StaffId,
-) -> DbResult<()> {
-    let removed = diesel::delete(
-        department_heads::table
-            .filter(department_heads::department_id.eq(department.0))
-            .filter(department_heads::staff_id.eq(staff_id.0)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Err(DbError::not_found(
-            "department head",
-            format!("{staff_id} of department {department}"),
-        ));
+crate::links::link_table! {
+    /// Makes a staff member a head of a department; true if the link is new.
+    put put_department_head,
+    /// Ends a staff member's headship of a department (404 if they were not head).
+    remove remove_department_head,
+    department_heads {
+        department: DepartmentId = department_id, checked by department_exists;
+        staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
-    Ok(())
+    missing "department head", "{staff_id} of department {department}"
 }
 
 /// The heads of each given department, in one query.

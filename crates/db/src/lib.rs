@@ -19,6 +19,7 @@ pub mod floors;
 pub mod health;
 #[cfg(feature = "introspect")]
 pub mod introspect;
+mod links;
 pub mod migrations;
 pub mod operating_theatres;
 pub mod query;

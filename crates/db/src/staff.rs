@@ -749,58 +749,16 @@ pub fn delete_staff(
 
 // ---- works-in --------------------------------------------------------------
 
-/// Adds a secondary department; true if the link is new.
-pub fn put_works_in(
-    conn: &mut DbConnection,
-    staff_id: StaffId,
-    department: DepartmentId,
-    actor: Actor,
-) -> DbResult<bool> {
-    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
-        let found: i64 = staff_works_in::table
-            .filter(staff_works_in::staff_id.eq(staff_id.0))
-            .filter(staff_works_in::department_id.eq(department.0))
-            .count()
-            .get_result(conn)?;
-        Ok(found > 0)
-    };
-    let result = crate::write_transaction(conn, |conn| {
-        staff_exists(conn, staff_id)?;
-        crate::exists::department_exists(conn, department)?;
-        if exists(conn)? {
-            return Ok(false);
-        }
-        diesel::insert_into(staff_works_in::table)
-            .values((
-                staff_works_in::staff_id.eq(staff_id.0),
-                staff_works_in::department_id.eq(department.0),
-                staff_works_in::created_at.eq(now()),
-                staff_works_in::created_by.eq(actor.map(|a| a.0)),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    });
-    crate::settle_link_race(conn, result, exists)
-}
-
-pub fn remove_works_in(
-    conn: &mut DbConnection,
-    staff_id: StaffId,
-    department: DepartmentId,
-) -> DbResult<()> {
-    let removed = diesel::delete(
-        staff_works_in::table
-            .filter(staff_works_in::staff_id.eq(staff_id.0))
-            .filter(staff_works_in::department_id.eq(department.0)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Err(DbError::not_found(
-            "works-in link",
-            format!("staff {staff_id} in department {department}"),
-        ));
+crate::links::link_table! {
+    /// Adds a secondary department; true if the link is new.
+    put put_works_in,
+    /// Removes a secondary department (404 if it was not one).
+    remove remove_works_in,
+    staff_works_in {
+        staff_id: StaffId = staff_id, checked by staff_exists;
+        department: DepartmentId = department_id, checked by crate::exists::department_exists;
     }
-    Ok(())
+    missing "works-in link", "staff {staff_id} in department {department}"
 }
 
 /// The secondary departments of each given staff member, in one query.

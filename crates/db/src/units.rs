@@ -226,53 +226,16 @@ pub fn delete_unit(
 
 // ---- heads -----------------------------------------------------------------
 
-pub fn put_unit_head(
-    conn: &mut DbConnection,
-    unit: UnitId,
-    staff_id: StaffId,
-    actor: Actor,
-) -> DbResult<bool> {
-    let exists = |conn: &mut DbConnection| -> DbResult<bool> {
-        let found: i64 = unit_heads::table
-            .filter(unit_heads::unit_id.eq(unit.0))
-            .filter(unit_heads::staff_id.eq(staff_id.0))
-            .count()
-            .get_result(conn)?;
-        Ok(found > 0)
-    };
-    let result = crate::write_transaction(conn, |conn| {
-        unit_row(conn, unit)?;
-        crate::exists::staff_exists(conn, staff_id)?;
-        if exists(conn)? {
-            return Ok(false);
-        }
-        diesel::insert_into(unit_heads::table)
-            .values((
-                unit_heads::unit_id.eq(unit.0),
-                unit_heads::staff_id.eq(staff_id.0),
-                unit_heads::created_at.eq(now()),
-                unit_heads::created_by.eq(actor.map(|a| a.0)),
-            ))
-            .execute(conn)?;
-        Ok(true)
-    });
-    crate::settle_link_race(conn, result, exists)
-}
-
-pub fn remove_unit_head(conn: &mut DbConnection, unit: UnitId, staff_id: StaffId) -> DbResult<()> {
-    let removed = diesel::delete(
-        unit_heads::table
-            .filter(unit_heads::unit_id.eq(unit.0))
-            .filter(unit_heads::staff_id.eq(staff_id.0)),
-    )
-    .execute(conn)?;
-    if removed == 0 {
-        return Err(DbError::not_found(
-            "unit head",
-            format!("{staff_id} of unit {unit}"),
-        ));
+crate::links::link_table! {
+    /// Makes a staff member a head of a unit; true if the link is new.
+    put put_unit_head,
+    /// Ends a staff member's headship of a unit (404 if they were not head).
+    remove remove_unit_head,
+    unit_heads {
+        unit: UnitId = unit_id, checked by unit_row;
+        staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
-    Ok(())
+    missing "unit head", "{staff_id} of unit {unit}"
 }
 
 pub fn heads_of_units(
