@@ -8,13 +8,11 @@
 //! against the database and the permission against the caller's roles;
 //! handlers never check anything themselves.
 
-use crate::error::{ApiError, ReadError};
-use crate::problem::Problem;
+use crate::error::{ApiError, AuthFailure, ReadError};
 use crate::{AppState, reading};
 use directory_db::sessions::{self, Caller, LockoutPolicy};
 use directory_domain::{AccountId, Permission};
 use poem::Request;
-use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use std::collections::HashMap;
@@ -52,40 +50,6 @@ impl Default for AuthSettings {
                 window: fifteen_minutes,
                 lockout: fifteen_minutes,
             },
-        }
-    }
-}
-
-/// Why a request was not allowed; the api's error mapping turns it into
-/// 401, 403, or (the token could not be checked) the database's own answer.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthFailure {
-    #[error("a valid bearer token is required: log in with POST /api/v1/auth/login")]
-    Unauthenticated,
-    #[error("this needs the {0} permission")]
-    Forbidden(Permission),
-    /// The database could not check the token (busy, unreachable, or a
-    /// fault): answered as that failure is everywhere else.
-    #[error("the token could not be checked")]
-    Unchecked(ApiError),
-}
-
-impl AuthFailure {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::Unchecked(error) => error.status(),
-        }
-    }
-
-    pub fn to_api_error(&self) -> ApiError {
-        match self {
-            Self::Unauthenticated => ApiError::unauthorized(self.to_string()),
-            Self::Forbidden(_) => {
-                ApiError::Forbidden(Problem::new(StatusCode::FORBIDDEN, self.to_string()))
-            }
-            Self::Unchecked(error) => error.clone(),
         }
     }
 }

@@ -21,16 +21,11 @@
 //! }
 //! ```
 
-use crate::problem::{FieldProblem, Problem};
+use crate::problem::{CONFLICT, FieldProblem, NOT_FOUND, Problem, STALE, UNAVAILABLE, VALIDATION};
 use directory_db::DbError;
+use directory_domain::Permission;
 use directory_domain::{DomainError, FieldError};
 use poem::http::StatusCode;
-
-pub const VALIDATION: &str = "urn:hospital-directory:problem:validation";
-pub const CONFLICT: &str = "urn:hospital-directory:problem:conflict";
-pub const STALE: &str = "urn:hospital-directory:problem:stale-version";
-pub const NOT_FOUND: &str = "urn:hospital-directory:problem:not-found";
-pub const UNAVAILABLE: &str = "urn:hospital-directory:problem:unavailable";
 
 /// Seconds a client is asked to wait (`Retry-After`) after a 503: the
 /// database was busy, unreachable, or a transaction kept losing a race.
@@ -299,12 +294,12 @@ pub fn from_request_error(error: &poem::Error) -> ApiError {
     if let Some(body) = error.downcast_ref::<crate::body::BodyErrors>() {
         return ApiError::validation(body.0.clone());
     }
-    if let Some(failure) = error.downcast_ref::<crate::auth::AuthFailure>() {
+    if let Some(failure) = error.downcast_ref::<AuthFailure>() {
         return failure.to_api_error();
     }
     let status = error.status();
     if status == StatusCode::UNAUTHORIZED {
-        return ApiError::unauthorized(crate::auth::AuthFailure::Unauthenticated.to_string());
+        return ApiError::unauthorized(AuthFailure::Unauthenticated.to_string());
     }
     let message = error.to_string();
     if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
@@ -340,6 +335,40 @@ pub fn from_request_error(error: &poem::Error) -> ApiError {
         field,
         message: detail,
     }])
+}
+
+/// Why a request was not allowed; the api's error mapping turns it into
+/// 401, 403, or (the token could not be checked) the database's own answer.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    #[error("a valid bearer token is required: log in with POST /api/v1/auth/login")]
+    Unauthenticated,
+    #[error("this needs the {0} permission")]
+    Forbidden(Permission),
+    /// The database could not check the token (busy, unreachable, or a
+    /// fault): answered as that failure is everywhere else.
+    #[error("the token could not be checked")]
+    Unchecked(ApiError),
+}
+
+impl AuthFailure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unchecked(error) => error.status(),
+        }
+    }
+
+    pub fn to_api_error(&self) -> ApiError {
+        match self {
+            Self::Unauthenticated => ApiError::unauthorized(self.to_string()),
+            Self::Forbidden(_) => {
+                ApiError::Forbidden(Problem::new(StatusCode::FORBIDDEN, self.to_string()))
+            }
+            Self::Unchecked(error) => error.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

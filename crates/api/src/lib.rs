@@ -193,7 +193,7 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
         )
         .with(cors)
         .around(move |next, req| limits::limit_body(next, req, body_limit, body_timeout))
-        .around(problem::check_if_match)
+        .around(responses::check_if_match)
         .data(state)
         // Every error below this point leaves as problem+json.
         .catch_all_error(problem::from_poem_error)

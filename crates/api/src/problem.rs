@@ -7,6 +7,13 @@ use serde::Serialize;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
+/// The `type` URIs of this API's own kinds of problem.
+pub const VALIDATION: &str = "urn:hospital-directory:problem:validation";
+pub const CONFLICT: &str = "urn:hospital-directory:problem:conflict";
+pub const STALE: &str = "urn:hospital-directory:problem:stale-version";
+pub const NOT_FOUND: &str = "urn:hospital-directory:problem:not-found";
+pub const UNAVAILABLE: &str = "urn:hospital-directory:problem:unavailable";
+
 /// One field that failed validation.
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct FieldProblem {
@@ -57,9 +64,9 @@ impl Problem {
             return Self::new(code, "The server could not handle this request.");
         }
         let kind = match code {
-            StatusCode::CONFLICT => crate::error::CONFLICT.to_owned(),
-            StatusCode::SERVICE_UNAVAILABLE => crate::error::UNAVAILABLE.to_owned(),
-            StatusCode::BAD_REQUEST if self.errors.is_some() => crate::error::VALIDATION.to_owned(),
+            StatusCode::CONFLICT => CONFLICT.to_owned(),
+            StatusCode::SERVICE_UNAVAILABLE => UNAVAILABLE.to_owned(),
+            StatusCode::BAD_REQUEST if self.errors.is_some() => VALIDATION.to_owned(),
             _ => "about:blank".to_owned(),
         };
         Self {
@@ -191,25 +198,6 @@ pub async fn allow_on_405<E: poem::Endpoint>(
             .insert(poem::http::header::ALLOW, value);
     }
     Ok(response)
-}
-
-/// Refuses an `If-Match` that is not an ETag of this API before routing:
-/// a header that is not even text would otherwise read as no header.
-pub async fn check_if_match<E: poem::Endpoint>(
-    next: E,
-    req: poem::Request,
-) -> poem::Result<Response> {
-    if let Some(value) = req.headers().get(poem::http::header::IF_MATCH) {
-        // A header that is not even text would otherwise read as none.
-        let parsed = match value.to_str() {
-            Ok(text) => crate::responses::if_match(Some(text)).map(|_| ()),
-            Err(_) => Err(crate::responses::bad_if_match()),
-        };
-        if let Err(error) = parsed {
-            return Ok(error.problem().clone().into_response());
-        }
-    }
-    Ok(next.call(req).await?.into_response())
 }
 
 /// RFC 9112 section 3.2: an HTTP/1.1 request without exactly one `Host`

@@ -566,6 +566,26 @@ answers!(RoleTaken from ApiError {
     UnsupportedMediaType => BadRequest as 400,
 });
 
+/// Refuses an `If-Match` that is not an ETag of this API before routing:
+/// a header that is not even text would otherwise read as no header.
+pub async fn check_if_match<E: poem::Endpoint>(
+    next: E,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    use poem::IntoResponse;
+    if let Some(value) = req.headers().get(poem::http::header::IF_MATCH) {
+        // A header that is not even text would otherwise read as none.
+        let parsed = match value.to_str() {
+            Ok(text) => if_match(Some(text)).map(|_| ()),
+            Err(_) => Err(bad_if_match()),
+        };
+        if let Err(error) = parsed {
+            return Ok(error.problem().clone().into_response());
+        }
+    }
+    Ok(next.call(req).await?.into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
