@@ -232,6 +232,29 @@ fn spawn_sweeper(pool: Pool, interval_secs: u64) {
     });
 }
 
+/// The whole HTTP service on a prepared database, as `run` serves it: the
+/// database threads, SQLite's writer, the health check and the settings.
+/// The contract tests drive it in process.
+pub fn build_app(
+    config: &Config,
+    pool: Pool,
+) -> anyhow::Result<impl poem::Endpoint<Output = poem::Response> + use<>> {
+    let options = HttpOptions {
+        body_limit: config.server.body_limit,
+        cors_origins: config.server.cors_origins.clone(),
+        body_timeout: Duration::from_secs(config.server.header_timeout_secs),
+    };
+    let url = database_url(config);
+    let writer = directory_db::writer::Writer::for_url(&url)?;
+    let health = directory_db::health::Health::start(&url)?;
+    let state = AppState::new(pool, Some(health))
+        .context("cannot start the database threads")?
+        .with_writer(writer)
+        .with_queue_timeout(Duration::from_millis(config.database.queue_timeout_ms))
+        .with_auth(config.auth.settings());
+    Ok(directory_api::app(state, &options))
+}
+
 /// Runs the server until SIGTERM or Ctrl-C, then lets in-flight requests
 /// finish (up to `server.shutdown_grace_secs`).
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -242,21 +265,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let prepared = config.clone();
     let pool = tokio::task::spawn_blocking(move || prepare_database(&prepared)).await??;
-    let options = HttpOptions {
-        body_limit: config.server.body_limit,
-        cors_origins: config.server.cors_origins.clone(),
-        body_timeout: Duration::from_secs(config.server.header_timeout_secs),
-    };
     spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
-    let url = database_url(&config);
-    let writer = directory_db::writer::Writer::for_url(&url)?;
-    let health = directory_db::health::Health::start(&url)?;
-    let state = AppState::new(pool, Some(health))
-        .context("cannot start the database threads")?
-        .with_writer(writer)
-        .with_queue_timeout(Duration::from_millis(config.database.queue_timeout_ms))
-        .with_auth(config.auth.settings());
-    let app = directory_api::app(state, &options);
+    let app = build_app(&config, pool)?;
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.server.bind)
         .await

@@ -1,6 +1,6 @@
 //! Accounts, login, tokens, permissions and brute-force limits over HTTP.
 
-use crate::support::{ADMIN_PASSWORD, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestServer};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "consultant passphrase 1";

@@ -1,11 +1,11 @@
 //! Cadres and designations over HTTP.
 
-use crate::support::TestServer;
+use crate::support::{Api, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn cadres_and_designations() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     assert_eq!(s.get("/api/v1/cadres").await.body["total"], 4);
     let faculty = s.get("/api/v1/cadres/1/designations?sort=name").await;
     assert_eq!(faculty.body["total"], 4);

@@ -1,7 +1,7 @@
 //! Many clients at once through one pool: the guarantees hold and nothing
 //! answers 500 or "database is locked".
 
-use crate::support::TestServer;
+use crate::support::{Api, TestServer};
 use serde_json::json;
 
 #[tokio::test]

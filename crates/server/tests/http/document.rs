@@ -2,7 +2,7 @@
 //! clients name their functions from operation ids, the docs page fills
 //! "Try it out" from the examples and shows the parameters' descriptions.
 
-use crate::support::{ADMIN_PASSWORD, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestServer};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,6 +1,6 @@
 //! Whatever goes wrong, the answer is problem+json.
 
-use crate::support::TestServer;
+use crate::support::{Api, TestServer};
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {

@@ -2,7 +2,7 @@
 //! databases only: the server reaches them through a TCP proxy the test can
 //! cut. (An embedded SQLite file cannot become unreachable.)
 
-use crate::support::{ADMIN_PASSWORD, TestServer, server_command};
+use crate::support::{ADMIN_PASSWORD, Api, TestServer, server_command};
 use directory_db::testing::TestDatabase;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,11 +1,11 @@
 //! Buildings, floors, operating theatres and roles over HTTP.
 
-use crate::support::TestServer;
+use crate::support::{Api, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn buildings_floors_and_theatres() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let building = s.get("/api/v1/buildings/1?expand=floors").await;
     let floors = building.body["floors"].as_array().unwrap();
     assert_eq!(floors.len(), 3);
@@ -94,7 +94,7 @@ async fn buildings_floors_and_theatres() {
 
 #[tokio::test]
 async fn roles_and_their_permissions() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let roles = s.get("/api/v1/roles?sort=name").await;
     assert_eq!(roles.body["total"], 6);
     assert_eq!(roles.body["items"][0]["name"], "Administrator");

@@ -2,7 +2,7 @@
 //! control characters in text, a JSON key named twice, a request without
 //! `Host`.
 
-use crate::support::{ADMIN_PASSWORD, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestServer};
 use serde_json::json;
 
 fn new_staff(n: u32) -> serde_json::Value {

@@ -1,11 +1,11 @@
 //! Departments, units and heads over HTTP.
 
-use crate::support::TestServer;
+use crate::support::{Api, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_department_lives_and_dies() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let created = s
         .post(
             "/api/v1/departments",
@@ -50,7 +50,7 @@ async fn a_department_lives_and_dies() {
 
 #[tokio::test]
 async fn every_bad_field_is_reported_at_once() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s
         .post(
             "/api/v1/departments",
@@ -90,7 +90,7 @@ async fn every_bad_field_is_reported_at_once() {
 
 #[tokio::test]
 async fn names_are_unique_ignoring_case() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s
         .post(
             "/api/v1/departments",
@@ -111,7 +111,7 @@ async fn names_are_unique_ignoring_case() {
 
 #[tokio::test]
 async fn a_department_in_use_is_protected() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s.delete("/api/v1/departments/1", None).await;
     res.assert_problem(409);
     assert!(
@@ -131,7 +131,7 @@ async fn a_department_in_use_is_protected() {
 
 #[tokio::test]
 async fn lists_page_sort_filter_and_expand() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s
         .get("/api/v1/departments?sort=-name&limit=1&offset=1")
         .await;
@@ -178,7 +178,7 @@ async fn lists_page_sort_filter_and_expand() {
 
 #[tokio::test]
 async fn units_belong_to_departments() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let units = s.get("/api/v1/departments/1/units?sort=name&limit=3").await;
     assert_eq!(units.body["total"], 7);
     assert_eq!(units.body["items"][0]["name"], "Ocular Anaesthesia");
@@ -221,7 +221,7 @@ async fn units_belong_to_departments() {
 
 #[tokio::test]
 async fn deleting_a_unit_detaches_its_staff() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     assert_eq!(member.body["unit_name"], "RPC Unit 1");
     assert_eq!(
@@ -238,7 +238,7 @@ async fn deleting_a_unit_detaches_its_staff() {
 
 #[tokio::test]
 async fn heads_are_links() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     let id = member.id();
     let path = format!("/api/v1/departments/1/heads/{id}");

@@ -1,11 +1,11 @@
 //! Staff over HTTP: embedded names, rules, search, concurrency, links.
 
-use crate::support::TestServer;
+use crate::support::{Api, TestApp};
 use serde_json::json;
 
 #[tokio::test]
 async fn a_staff_member_comes_with_names_embedded() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     assert_eq!(member.body["full_name"], "Test Person 1");
     assert_eq!(member.body["mobile"], "+919810000001");
@@ -23,7 +23,7 @@ async fn a_staff_member_comes_with_names_embedded() {
 
 #[tokio::test]
 async fn staff_rules_are_enforced() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let bad = s
         .post(
             "/api/v1/staff",
@@ -104,7 +104,7 @@ async fn staff_rules_are_enforced() {
 
 #[tokio::test]
 async fn search_and_filters() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     for n in 1..=12 {
         s.create_staff(n).await;
     }
@@ -158,7 +158,7 @@ async fn search_and_filters() {
 }
 
 /// The ids of a list walked page by page with `after`, checking `total`.
-async fn walk_after(s: &TestServer, query: &str, limit: usize, total: usize) -> Vec<i64> {
+async fn walk_after(s: &TestApp, query: &str, limit: usize, total: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     loop {
         let cursor = ids
@@ -183,7 +183,7 @@ async fn walk_after(s: &TestServer, query: &str, limit: usize, total: usize) -> 
 
 #[tokio::test]
 async fn keyset_pages_walk_the_list_like_offset_pages() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     for n in 1..=12 {
         s.create_staff(n).await;
     }
@@ -247,7 +247,7 @@ async fn keyset_pages_walk_the_list_like_offset_pages() {
 
 #[tokio::test]
 async fn concurrent_updates_never_overwrite_each_other() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     let path = format!("/api/v1/staff/{}", member.id());
     let tag = member.etag.clone().unwrap();
@@ -266,7 +266,7 @@ async fn concurrent_updates_never_overwrite_each_other() {
 
 #[tokio::test]
 async fn works_in_and_deleting_staff() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let boss = s.create_staff(1).await;
     let report = s.create_staff(2).await;
     let (boss_id, report_id) = (boss.id(), report.id());

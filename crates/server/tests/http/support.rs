@@ -62,22 +62,6 @@ impl TestServer {
         server
     }
 
-    /// Logs in and returns the token (panics on failure).
-    pub async fn login(&self, username: &str, password: &str) -> String {
-        let res = self
-            .send(
-                self.client
-                    .post(self.url("/api/v1/auth/login"))
-                    .json(&serde_json::json!({"username": username, "password": password})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "login as {username}: {:#}", res.body);
-        res.body["access_token"]
-            .as_str()
-            .expect("a token")
-            .to_owned()
-    }
-
     /// The token requests are sent with, if any.
     pub fn token(&self) -> Option<String> {
         self.token.lock().expect("token lock").clone()
@@ -296,43 +280,66 @@ impl TestServer {
             body,
         }
     }
+}
 
-    pub async fn get(&self, path: &str) -> Res {
-        self.send(self.client.get(self.url(path))).await
+/// The requests the contract tests make, to a server in a process of its
+/// own ([`TestServer`]) or in this one ([`TestApp`]): the same test reads
+/// the same either way.
+pub trait Api {
+    /// Sends a request with the current token, JSON `body` if any, and
+    /// `If-Match` if given.
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Res;
+
+    /// The token sent with every following request (`None`: no token).
+    fn use_token(&self, token: Option<String>);
+
+    async fn get(&self, path: &str) -> Res {
+        self.request(reqwest::Method::GET, path, None, None).await
     }
 
-    pub async fn post(&self, path: &str, body: serde_json::Value) -> Res {
-        self.send(self.client.post(self.url(path)).json(&body))
+    async fn post(&self, path: &str, body: serde_json::Value) -> Res {
+        self.request(reqwest::Method::POST, path, None, Some(body))
             .await
     }
 
-    pub async fn post_empty(&self, path: &str) -> Res {
-        self.send(self.client.post(self.url(path))).await
+    async fn post_empty(&self, path: &str) -> Res {
+        self.request(reqwest::Method::POST, path, None, None).await
     }
 
-    pub async fn put(&self, path: &str) -> Res {
-        self.send(self.client.put(self.url(path))).await
+    async fn put(&self, path: &str) -> Res {
+        self.request(reqwest::Method::PUT, path, None, None).await
     }
 
-    pub async fn patch(&self, path: &str, if_match: Option<&str>, body: serde_json::Value) -> Res {
-        let mut request = self.client.patch(self.url(path)).json(&body);
-        if let Some(tag) = if_match {
-            request = request.header("If-Match", tag);
-        }
-        self.send(request).await
+    async fn patch(&self, path: &str, if_match: Option<&str>, body: serde_json::Value) -> Res {
+        self.request(reqwest::Method::PATCH, path, if_match, Some(body))
+            .await
     }
 
-    pub async fn delete(&self, path: &str, if_match: Option<&str>) -> Res {
-        let mut request = self.client.delete(self.url(path));
-        if let Some(tag) = if_match {
-            request = request.header("If-Match", tag);
-        }
-        self.send(request).await
+    async fn delete(&self, path: &str, if_match: Option<&str>) -> Res {
+        self.request(reqwest::Method::DELETE, path, if_match, None)
+            .await
+    }
+
+    /// Logs in and returns the token (panics on failure).
+    async fn login(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
+        let res = self.post("/api/v1/auth/login", body).await;
+        assert_eq!(res.status, 200, "login as {username}: {:#}", res.body);
+        res.body["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
     }
 
     /// Creates a staff member in department 1 (the RP Centre), unit 1,
     /// designation 1, from the reference data.
-    pub async fn create_staff(&self, n: u32) -> Res {
+    async fn create_staff(&self, n: u32) -> Res {
         let res = self
             .post(
                 "/api/v1/staff",
@@ -349,5 +356,121 @@ impl TestServer {
             .await;
         assert_eq!(res.status, 201, "{:#}", res.body);
         res
+    }
+}
+
+impl Api for TestServer {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Res {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.send(request).await
+    }
+
+    fn use_token(&self, token: Option<String>) {
+        self.set_token(token);
+    }
+}
+
+/// The real app, on a fresh, migrated and seeded database of the backend
+/// under test, driven in this process through poem's test client: the
+/// contract tests' server, without a process or a socket per test (those
+/// that are about start-up, configuration, signals, connections and
+/// faults keep [`TestServer`]).
+pub struct TestApp {
+    client: poem::test::TestClient<poem::endpoint::BoxEndpoint<'static>>,
+    token: std::sync::Mutex<Option<String>>,
+    _db: TestDatabase,
+}
+
+impl TestApp {
+    /// The app with requests made as the administrator.
+    pub async fn start() -> Self {
+        let app = Self::start_anonymous().await;
+        let token = app.login("admin", ADMIN_PASSWORD).await;
+        app.use_token(Some(token));
+        app
+    }
+
+    /// The same, with requests made without a token.
+    pub async fn start_anonymous() -> Self {
+        use directory_server::config::{Config, Profile};
+        use figment::providers::Serialized;
+        use poem::EndpointExt;
+        let db = TestDatabase::empty().expect("a test database");
+        let dir = std::path::PathBuf::from(config_dir());
+        let figment = Config::figment(Profile::Test, Some(&dir))
+            .merge(Serialized::default("database.url", &db.url))
+            .merge(Serialized::default("admin_password", ADMIN_PASSWORD));
+        let config = Config::from_figment(figment, Profile::Test).expect("the test profile");
+        let prepared = config.clone();
+        let pool = tokio::task::spawn_blocking(move || {
+            directory_server::prepare_database(&prepared).expect("a prepared database")
+        })
+        .await
+        .expect("preparing the database");
+        let app = directory_server::build_app(&config, pool).expect("the app");
+        Self {
+            client: poem::test::TestClient::new(app.boxed()),
+            token: std::sync::Mutex::new(None),
+            _db: db,
+        }
+    }
+}
+
+impl Api for TestApp {
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Res {
+        let method = poem::http::Method::from_bytes(method.as_str().as_bytes()).expect("a method");
+        let mut request = self.client.request(method, path).header("host", "test");
+        if let Some(token) = self.token.lock().expect("token lock").clone() {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        if let Some(body) = body {
+            request = request.body_json(&body);
+        }
+        let response = request.send().await.0;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = response.status().as_u16();
+        let etag = header("etag");
+        let location = header("location");
+        let content_type = header("content-type").unwrap_or_default();
+        let text = response.into_body().into_string().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        Res {
+            status,
+            etag,
+            location,
+            content_type,
+            body,
+        }
+    }
+
+    fn use_token(&self, token: Option<String>) {
+        *self.token.lock().expect("token lock") = token;
     }
 }
