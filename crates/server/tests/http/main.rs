@@ -1,5 +1,8 @@
-//! Black-box tests: the real server binary, over HTTP, against a fresh
-//! database on whichever backend DIRECTORY_TEST_DATABASE_URL names.
+//! The HTTP contract, against a fresh database on whichever backend
+//! DIRECTORY_TEST_DATABASE_URL names: the contract tests drive the real app
+//! in process (`support::TestApp`), and those about start-up,
+//! configuration, signals, connections and faults the real server binary
+//! over a socket (`support::TestServer`).
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 

@@ -190,33 +190,41 @@ fn development_generates_the_first_admin_password_once() {
 async fn sigterm_under_load_finishes_in_flight_requests() {
     let db = TestDatabase::empty().unwrap();
     let mut command = server_command(&db.url);
-    // Unoptimised argon2 on a loaded machine (a full parallel test run)
-    // took longer than the test profile's 5 s for every login to finish.
+    // On a loaded machine (a full parallel test run) the queue of logins
+    // may take longer than the test profile's 5 s to finish.
     command.env("DIRECTORY_SERVER__SHUTDOWN_GRACE_SECS", "60");
     let server = TestServer::spawn(command);
-    // Logins are slow on purpose (argon2), so these are in flight when the
-    // signal arrives.
-    let mut in_flight = Vec::new();
-    for _ in 0..8 {
-        // Each client's connection is accepted before the signal (a first
-        // request on it), so under a loaded machine no login is still in
-        // the listen backlog when the listener closes.
+    // Logins are slow on purpose (argon2, ~15 ms of a core each, one per
+    // core at a time), so a queue of them is in flight when the signal
+    // arrives: 24 a core, under the 32 a core that may wait before 503.
+    let logins = directory_auth::passwords::at_once() * 24;
+    // Each client's connection is accepted before the signal (a first
+    // request on it), so under a loaded machine no login is still in the
+    // listen backlog when the listener closes; then all logins go at once.
+    let mut clients = Vec::new();
+    for _ in 0..logins {
         let client = reqwest::Client::new();
         let warm = client.get(server.url("/healthz")).send().await;
         assert_eq!(warm.map(|r| r.status().as_u16()).ok(), Some(200));
-        let url = server.url("/api/v1/auth/login");
-        in_flight.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .json(&serde_json::json!({"username": "admin", "password": crate::support::ADMIN_PASSWORD}))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-        }));
+        clients.push(client);
     }
-    // Long enough for every login to reach the server on a loaded machine,
-    // short against eight unoptimised hashes at two at a time.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let in_flight: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            let url = server.url("/api/v1/auth/login");
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"username": "admin", "password": crate::support::ADMIN_PASSWORD}))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+        })
+        .collect();
+    // Long enough for the logins to reach the server, short against 24
+    // hashes on every core.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let pending = in_flight.iter().filter(|r| !r.is_finished()).count();
     assert!(
         pending > 0,
