@@ -33,7 +33,7 @@ pub fn enrich(spec: &str) -> String {
             }
         }
     }
-    for (name, example) in request_examples() {
+    for (name, example) in directory_domain::examples::request_bodies() {
         if let Some(schema) = document.pointer_mut(&format!("/components/schemas/{name}")) {
             schema["example"] = example;
         }
@@ -62,52 +62,6 @@ pub fn enrich(spec: &str) -> String {
         }
     }
     serde_json::to_string_pretty(&document).unwrap_or_else(|_| spec.to_owned())
-}
-
-/// Every request body's example (the domain's, see its `examples` module),
-/// serialised by serde: poem-openapi's own `example` leaves out `writeOnly`
-/// fields, which would drop the login's password. Absent fields are left
-/// out rather than written as `null`.
-fn request_examples() -> Vec<(&'static str, Value)> {
-    use directory_domain::*;
-    use poem_openapi::types::Example;
-    macro_rules! examples {
-        ($($ty:ident),* $(,)?) => {
-            vec![$((stringify!($ty), without_nulls(serde_json::to_value($ty::example()))),)*]
-        };
-    }
-    examples!(
-        LoginRequest,
-        PasswordChange,
-        NewDepartment,
-        DepartmentPatch,
-        NewUnit,
-        UnitPatch,
-        NewCadre,
-        CadrePatch,
-        NewDesignation,
-        DesignationPatch,
-        NewStaff,
-        StaffPatch,
-        NewRole,
-        RolePatch,
-        NewAccount,
-        AccountPatch,
-        NewBuilding,
-        BuildingPatch,
-        NewFloor,
-        FloorPatch,
-        NewOperatingTheatre,
-        OperatingTheatrePatch,
-    )
-}
-
-fn without_nulls(value: serde_json::Result<Value>) -> Value {
-    let mut value = value.unwrap_or(Value::Null);
-    if let Some(object) = value.as_object_mut() {
-        object.retain(|_, field| !field.is_null());
-    }
-    value
 }
 
 /// Request body schemas: the API's commands.

@@ -9,7 +9,10 @@
 //! (long enough for the schema's `minLength`, plainly not a password).
 //!
 //! Written as typed values, so an example cannot name a field that does not
-//! exist; the api crate's tests send every one of them to a seeded server.
+//! exist; the server's tests send every one of them to a seeded server.
+//! Serialised by serde (poem-openapi's own `example` leaves out `writeOnly`
+//! fields, which would drop the login's password), absent fields left out
+//! rather than written as `null`.
 
 use crate::{
     AccountPatch, BuildingId, BuildingPatch, CadreId, CadrePatch, DepartmentId, DepartmentKind,
@@ -18,16 +21,23 @@ use crate::{
     NewOperatingTheatre, NewRole, NewStaff, NewUnit, OperatingTheatrePatch, PasswordChange, Patch,
     Permission, RoleId, RolePatch, StaffPatch, UnitId, UnitPatch,
 };
-use poem_openapi::types::Example;
+use serde_json::Value;
 
 macro_rules! examples {
-    ($($ty:ty => $value:expr;)*) => {$(
-        impl Example for $ty {
-            fn example() -> Self {
-                $value
-            }
+    ($($ty:ident => $value:expr;)*) => {
+        /// Each request body's schema name and its example.
+        pub fn request_bodies() -> Vec<(&'static str, Value)> {
+            vec![$((stringify!($ty), without_nulls(serde_json::to_value::<$ty>($value))),)*]
         }
-    )*};
+    };
+}
+
+fn without_nulls(value: serde_json::Result<Value>) -> Value {
+    let mut value = value.unwrap_or(Value::Null);
+    if let Some(object) = value.as_object_mut() {
+        object.retain(|_, field| !field.is_null());
+    }
+    value
 }
 
 fn text(value: &str) -> Patch<String> {

@@ -105,7 +105,7 @@ pub mod departments;
 pub mod designations;
 pub mod error;
 #[cfg(feature = "openapi")]
-mod examples;
+pub mod examples;
 pub mod floors;
 pub mod ids;
 pub mod limits;

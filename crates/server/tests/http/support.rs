@@ -213,6 +213,23 @@ pub struct Res {
 }
 
 impl Res {
+    /// What a test looks at, from an answer's status, headers and body.
+    fn new(status: u16, headers: &reqwest::header::HeaderMap, text: &str) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Self {
+            status,
+            etag: header("etag"),
+            location: header("location"),
+            content_type: header("content-type").unwrap_or_default(),
+            body: serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
     /// The `field` of each entry in a problem's `errors`.
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
@@ -259,26 +276,8 @@ impl TestServer {
             None => request,
         };
         let response = request.send().await.expect("the server answers");
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let status = response.status().as_u16();
-        let etag = header("etag");
-        let location = header("location");
-        let content_type = header("content-type").unwrap_or_default();
-        let text = response.text().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Res {
-            status,
-            etag,
-            location,
-            content_type,
-            body,
-        }
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        Res::new(status, &headers, &response.text().await.unwrap_or_default())
     }
 }
 
@@ -448,26 +447,9 @@ impl Api for TestApp {
             request = request.body_json(&body);
         }
         let response = request.send().await.0;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let status = response.status().as_u16();
-        let etag = header("etag");
-        let location = header("location");
-        let content_type = header("content-type").unwrap_or_default();
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
         let text = response.into_body().into_string().await.unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-        Res {
-            status,
-            etag,
-            location,
-            content_type,
-            body,
-        }
+        Res::new(status, &headers, &text)
     }
 
     fn use_token(&self, token: Option<String>) {
