@@ -3,14 +3,11 @@
 
 use crate::account_managers::keeping_an_account_manager;
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::roles::role_row;
 use crate::schema::{account_roles, accounts, role_permissions, roles, sessions, staff};
-use crate::versioned::{self, Target};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, utc,
-    version_is,
-};
+use crate::versioned::{self, AuditColumns, Target, at_version, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_auth::passwords::{self, NewHash};
@@ -36,11 +33,8 @@ struct AccountRow {
     deactivated_at: Option<NaiveDateTime>,
     deactivated_by: Option<i32>,
     last_login_at: Option<NaiveDateTime>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<accounts::table>,
     deactivation_reason: Option<String>,
 }
 
@@ -89,13 +83,7 @@ fn with_roles(conn: &mut DbConnection, rows: Vec<AccountRow>) -> DbResult<Vec<Ac
                     .and_then(DeactivationReason::parse),
                 last_login_at: row.last_login_at.map(utc),
                 roles: by_account.remove(&row.id).unwrap_or_default(),
-                audit: audit(
-                    row.created_at,
-                    row.created_by,
-                    row.updated_at,
-                    row.updated_by,
-                    row.version,
-                ),
+                audit: row.audit.into(),
             })
         })
         .collect()
@@ -326,20 +314,12 @@ pub fn list_accounts(
     sort: Option<Sort<AccountSort>>,
     page: Page,
 ) -> DbResult<Paged<Account>> {
-    let total = filtered_accounts(filter).count().get_result(conn)?;
-    let rows: Vec<AccountRow> = apply_sort!(filtered_accounts(filter), sort, accounts::id, {
+    let rows = page_of!(conn, AccountRow, filtered_accounts(filter), page, sort, accounts::id, {
         AccountSort::Username => accounts::username_key,
         AccountSort::CreatedAt => accounts::created_at,
         AccountSort::LastLoginAt => accounts::last_login_at,
-    })
-    .select(AccountRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: with_roles(conn, rows)?,
-        total,
-    })
+    });
+    rows.try_map_all(|rows| with_roles(conn, rows))
 }
 
 /// Sets a new password (already validated against the rules) and ends the
@@ -385,29 +365,34 @@ fn store_password(
     actor: Actor,
 ) -> DbResult<()> {
     let hash = hash.stored();
+    let target = Target::new("account", id.0, None);
     crate::write_transaction(conn, |conn| {
-        account_row(conn, id)?;
-        if let Some(checked) = unless_changed_from {
-            let stored: String = accounts::table
-                .find(id.0)
-                .select(accounts::password_hash)
-                .first(conn)?;
-            if stored != checked {
-                return Err(DbError::blocked(
-                    "the password changed while this request was checked; try again",
-                ));
-            }
-        }
-        let at = now();
-        diesel::update(accounts::table.find(id.0))
-            .set((
-                accounts::password_hash.eq(&hash),
-                accounts::password_changed_at.eq(at),
-                accounts::updated_at.eq(at),
-                accounts::updated_by.eq(actor.map(|a| a.0)),
-                accounts::version.eq(accounts::version + 1),
-            ))
-            .execute(conn)?;
+        versioned::update(
+            conn,
+            target,
+            |c| get_account(c, id),
+            |conn, before| {
+                if let Some(checked) = unless_changed_from {
+                    let stored: String = accounts::table
+                        .find(id.0)
+                        .select(accounts::password_hash)
+                        .first(conn)?;
+                    if stored != checked {
+                        return Err(DbError::blocked(
+                            "the password changed while this request was checked; try again",
+                        ));
+                    }
+                }
+                let at = now();
+                Ok(diesel::update(at_version!(accounts, target, before))
+                    .set((
+                        accounts::password_hash.eq(&hash),
+                        accounts::password_changed_at.eq(at),
+                        touched!(accounts, actor, at),
+                    ))
+                    .execute(conn)?)
+            },
+        )?;
         end_sessions_of(conn, id, keep_session)?;
         Ok(())
     })
@@ -440,8 +425,6 @@ pub fn update_account(
     )
 }
 
-/// [`update_account`] with the new password, if the patch sets one,
-/// hashed first (`hash`, made from `patch.password`).
 pub fn update_account_with(
     conn: &mut DbConnection,
     id: AccountId,
@@ -452,46 +435,39 @@ pub fn update_account_with(
     keep_session: Option<i32>,
 ) -> DbResult<Account> {
     let hash = hash.map(NewHash::stored);
+    let target = Target::new("account", id.0, expected_version);
     crate::write_transaction(conn, |conn| {
-        let current = account_row(conn, id)?;
-        let target = Target::new("account", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
-            if let Patch::Set(staff_id) = &patch.staff_id {
-                crate::referenced(
-                    crate::exists::staff_exists(conn, *staff_id),
-                    "staff_id",
-                    || format!("staff member {staff_id} does not exist"),
-                )?;
-            }
-            let at = now();
-            let username = patch.username.as_set();
-            Ok(diesel::update(accounts::table.find(id.0).filter(version_is(
-                accounts::version,
-                expected_version,
-                current.version,
-            )))
-            .set((
-                username.map(|u| accounts::username.eq(u.clone())),
-                username.map(|u| accounts::username_key.eq(unique_key(u))),
-                patch
-                    .staff_id
-                    .clone()
-                    .into_nullable()
-                    .map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
-                hash.as_ref().map(|h| accounts::password_hash.eq(*h)),
-                hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
-                accounts::updated_at.eq(at),
-                accounts::updated_by.eq(actor.map(|a| a.0)),
-                accounts::version.eq(accounts::version + 1),
-            ))
-            .execute(conn)?)
-        };
-        let reread = |conn: &mut DbConnection| Ok(account_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
+        let updated = versioned::update(
+            conn,
+            target,
+            |c| get_account(c, id),
+            |conn, before| {
+                if let Patch::Set(staff_id) = &patch.staff_id {
+                    crate::referenced(
+                        crate::exists::staff_exists(conn, *staff_id),
+                        "staff_id",
+                        || format!("staff member {staff_id} does not exist"),
+                    )?;
+                }
+                let at = now();
+                let username = patch.username.as_set();
+                let staff_id = patch.staff_id.clone().into_nullable();
+                Ok(diesel::update(at_version!(accounts, target, before))
+                    .set((
+                        username.map(|u| accounts::username.eq(u.clone())),
+                        username.map(|u| accounts::username_key.eq(unique_key(u))),
+                        staff_id.map(|s| accounts::staff_id.eq(s.map(|s| s.0))),
+                        hash.as_ref().map(|h| accounts::password_hash.eq(*h)),
+                        hash.as_ref().map(|_| accounts::password_changed_at.eq(at)),
+                        touched!(accounts, actor, at),
+                    ))
+                    .execute(conn)?)
+            },
+        )?;
         if hash.is_some() {
             end_sessions_of(conn, id, keep_session)?;
         }
-        get_account(conn, id)
+        Ok(updated)
     })
 }
 
@@ -518,26 +494,31 @@ fn switch_account(
     active: bool,
     actor: Actor,
 ) -> DbResult<Account> {
-    let current = account_row(conn, id)?;
-    if current.active != active {
-        let at = now();
-        diesel::update(accounts::table.find(id.0))
-            .set((
-                accounts::active.eq(active),
-                accounts::deactivated_at.eq((!active).then_some(at)),
-                accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
-                accounts::deactivation_reason
-                    .eq((!active).then_some(DeactivationReason::Manual.as_str())),
-                accounts::updated_at.eq(at),
-                accounts::updated_by.eq(actor.map(|a| a.0)),
-                accounts::version.eq(accounts::version + 1),
-            ))
-            .execute(conn)?;
-    }
+    let target = Target::new("account", id.0, None);
+    let read = |c: &mut DbConnection| get_account(c, id);
+    let account = versioned::update_unless(
+        conn,
+        target,
+        read,
+        |a| a.active == active,
+        |conn, before| {
+            let at = now();
+            let reason = (!active).then_some(DeactivationReason::Manual.as_str());
+            Ok(diesel::update(at_version!(accounts, target, before))
+                .set((
+                    accounts::active.eq(active),
+                    accounts::deactivated_at.eq((!active).then_some(at)),
+                    accounts::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                    accounts::deactivation_reason.eq(reason),
+                    touched!(accounts, actor, at),
+                ))
+                .execute(conn)?)
+        },
+    )?;
     if !active {
         end_sessions_of(conn, id, None)?;
     }
-    get_account(conn, id)
+    Ok(account)
 }
 
 /// Deactivates every active account whose staff member's end date is before
@@ -577,13 +558,17 @@ pub fn delete_account(
     id: AccountId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
+    let target = Target::new("account", id.0, expected_version);
     crate::write_transaction(conn, |conn| {
         keeping_an_account_manager(conn, |conn| {
-            let current = account_row(conn, id)?;
-            let target = Target::new("account", id.0, expected_version);
-            versioned::delete(conn, target, current.version, |conn| {
-                Ok(diesel::delete(accounts::table.find(id.0)).execute(conn)?)
-            })
+            versioned::delete(
+                conn,
+                target,
+                |c| get_account(c, id),
+                |conn, before| {
+                    Ok(diesel::delete(at_version!(accounts, target, before)).execute(conn)?)
+                },
+            )
         })
     })
 }

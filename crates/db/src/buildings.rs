@@ -1,13 +1,10 @@
 //! Buildings.
 
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{buildings, floors};
-use crate::versioned::{self, Target, touched};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{Building, BuildingId, BuildingPatch, NewBuilding};
@@ -18,11 +15,8 @@ pub(crate) struct BuildingRow {
     id: i32,
     name: String,
     abbr: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<buildings::table>,
 }
 
 impl From<BuildingRow> for Building {
@@ -31,13 +25,7 @@ impl From<BuildingRow> for Building {
             id: BuildingId(row.id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -103,19 +91,11 @@ pub fn list_buildings(
     sort: Option<Sort<BuildingSort>>,
     page: Page,
 ) -> DbResult<Paged<Building>> {
-    let total = filtered_buildings(q).count().get_result(conn)?;
-    let rows: Vec<BuildingRow> = apply_sort!(filtered_buildings(q), sort, buildings::id, {
+    let rows = page_of!(conn, BuildingRow, filtered_buildings(q), page, sort, buildings::id, {
         BuildingSort::Name => buildings::name_key,
         BuildingSort::CreatedAt => buildings::created_at,
-    })
-    .select(BuildingRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Building::from).collect(),
-        total,
-    })
+    });
+    Ok(rows.map(Building::from))
 }
 
 pub fn update_building(
@@ -125,57 +105,47 @@ pub fn update_building(
     patch: &BuildingPatch,
     actor: Actor,
 ) -> DbResult<Building> {
-    crate::write_transaction(conn, |conn| {
-        let current = building_row(conn, id)?;
-        let target = Target::new("building", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("building", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_building(c, id),
+        |conn, before| {
             let name = patch.name.as_set();
-            Ok(
-                diesel::update(buildings::table.find(id.0).filter(version_is(
-                    buildings::version,
-                    expected_version,
-                    current.version,
-                )))
+            let abbr = patch.abbr.clone().into_nullable();
+            Ok(diesel::update(at_version!(buildings, target, before))
                 .set((
                     name.map(|n| buildings::name.eq(n.clone())),
                     name.map(|n| buildings::name_key.eq(unique_key(n))),
-                    patch
-                        .abbr
-                        .clone()
-                        .into_nullable()
-                        .map(|a| buildings::abbr.eq(a)),
+                    abbr.map(|a| buildings::abbr.eq(a)),
                     touched!(buildings, actor),
                 ))
-                .execute(conn)?,
-            )
-        };
-        let reread = |conn: &mut DbConnection| Ok(building_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_building(conn, id)
-    })
+                .execute(conn)?)
+        },
+    )
 }
 
+/// A building with floors cannot go: delete them first.
 pub fn delete_building(
     conn: &mut DbConnection,
     id: BuildingId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = building_row(conn, id)?;
-        let target = Target::new("building", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = floors::table
-                .filter(floors::building_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "building {id} still has {count} floors"
-                )));
-            }
-            Ok(diesel::delete(buildings::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("building", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_building(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [floors::building_id],
+                "building {id} still has {floors} floors"
+            );
+            Ok(diesel::delete(at_version!(buildings, target, before)).execute(conn)?)
+        },
+    )
 }
 
 /// The building with this name (ignoring case), if any.

@@ -1,13 +1,10 @@
 //! Cadres: the groups designations belong to.
 
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{cadres, designations};
-use crate::versioned::{self, Target, touched};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{Cadre, CadreId, CadrePatch, NewCadre};
@@ -17,11 +14,8 @@ use directory_domain::{Cadre, CadreId, CadrePatch, NewCadre};
 pub(crate) struct CadreRow {
     id: i32,
     name: String,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<cadres::table>,
 }
 
 impl From<CadreRow> for Cadre {
@@ -29,13 +23,7 @@ impl From<CadreRow> for Cadre {
         Cadre {
             id: CadreId(row.id),
             name: row.name,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -96,19 +84,11 @@ pub fn list_cadres(
     sort: Option<Sort<CadreSort>>,
     page: Page,
 ) -> DbResult<Paged<Cadre>> {
-    let total = filtered_cadres(q).count().get_result(conn)?;
-    let rows: Vec<CadreRow> = apply_sort!(filtered_cadres(q), sort, cadres::id, {
+    let rows = page_of!(conn, CadreRow, filtered_cadres(q), page, sort, cadres::id, {
         CadreSort::Name => cadres::name_key,
         CadreSort::CreatedAt => cadres::created_at,
-    })
-    .select(CadreRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Cadre::from).collect(),
-        total,
-    })
+    });
+    Ok(rows.map(Cadre::from))
 }
 
 pub fn update_cadre(
@@ -118,27 +98,22 @@ pub fn update_cadre(
     patch: &CadrePatch,
     actor: Actor,
 ) -> DbResult<Cadre> {
-    crate::write_transaction(conn, |conn| {
-        let current = cadre_row(conn, id)?;
-        let target = Target::new("cadre", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("cadre", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_cadre(c, id),
+        |conn, before| {
             let name = patch.name.as_set();
-            Ok(diesel::update(cadres::table.find(id.0).filter(version_is(
-                cadres::version,
-                expected_version,
-                current.version,
-            )))
-            .set((
-                name.map(|n| cadres::name.eq(n.clone())),
-                name.map(|n| cadres::name_key.eq(unique_key(n))),
-                touched!(cadres, actor),
-            ))
-            .execute(conn)?)
-        };
-        let reread = |conn: &mut DbConnection| Ok(cadre_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_cadre(conn, id)
-    })
+            Ok(diesel::update(at_version!(cadres, target, before))
+                .set((
+                    name.map(|n| cadres::name.eq(n.clone())),
+                    name.map(|n| cadres::name_key.eq(unique_key(n))),
+                    touched!(cadres, actor),
+                ))
+                .execute(conn)?)
+        },
+    )
 }
 
 /// A cadre with designations cannot go: move or delete them first.
@@ -147,22 +122,21 @@ pub fn delete_cadre(
     id: CadreId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = cadre_row(conn, id)?;
-        let target = Target::new("cadre", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = designations::table
-                .filter(designations::cadre_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "cadre {id} still has {count} designations"
-                )));
-            }
-            Ok(diesel::delete(cadres::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("cadre", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_cadre(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [designations::cadre_id],
+                "cadre {id} still has {designations} designations"
+            );
+            Ok(diesel::delete(at_version!(cadres, target, before)).execute(conn)?)
+        },
+    )
 }
 
 /// The cadre with this name (ignoring case), if any.

@@ -2,12 +2,10 @@
 
 use crate::connection::MultiBackend;
 pub use crate::exists::department_exists;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{department_heads, departments, designations, staff, units};
-use crate::versioned::{self, Target};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
@@ -23,11 +21,8 @@ struct DepartmentRow {
     abbr: Option<String>,
     kind: String,
     active: bool,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<departments::table>,
 }
 
 impl TryFrom<DepartmentRow> for Department {
@@ -42,13 +37,7 @@ impl TryFrom<DepartmentRow> for Department {
             name: row.name,
             abbr: row.abbr,
             active: row.active,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         })
     }
 }
@@ -76,8 +65,6 @@ struct DepartmentChanges {
     abbr: Option<Option<String>>,
     kind: Option<&'static str>,
     active: Option<bool>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
 }
 
 sort_fields!(
@@ -159,23 +146,13 @@ pub fn list_departments(
     sort: Option<Sort<DepartmentSort>>,
     page: Page,
 ) -> DbResult<Paged<Department>> {
-    let total = filtered_departments(filter).count().get_result(conn)?;
-    let rows: Vec<DepartmentRow> =
-        apply_sort!(filtered_departments(filter), sort, departments::id, {
-            DepartmentSort::Name => departments::name_key,
-            DepartmentSort::Kind => departments::kind,
-            DepartmentSort::CreatedAt => departments::created_at,
-            DepartmentSort::UpdatedAt => departments::updated_at,
-        })
-        .select(DepartmentRow::as_select())
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(Department::try_from)
-        .collect::<DbResult<_>>()?;
-    Ok(Paged { items, total })
+    let rows = page_of!(conn, DepartmentRow, filtered_departments(filter), page, sort, departments::id, {
+        DepartmentSort::Name => departments::name_key,
+        DepartmentSort::Kind => departments::kind,
+        DepartmentSort::CreatedAt => departments::created_at,
+        DepartmentSort::UpdatedAt => departments::updated_at,
+    });
+    rows.try_map_all(|rows| rows.into_iter().map(Department::try_from).collect())
 }
 
 pub fn update_department(
@@ -185,10 +162,12 @@ pub fn update_department(
     patch: &DepartmentPatch,
     actor: Actor,
 ) -> DbResult<Department> {
-    crate::write_transaction(conn, |conn| {
-        let current = department_row(conn, id)?;
-        let target = Target::new("department", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("department", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_department(c, id),
+        |conn, before| {
             let name = patch.name.as_set().cloned();
             let changes = DepartmentChanges {
                 name_key: name.as_deref().map(unique_key),
@@ -196,23 +175,12 @@ pub fn update_department(
                 abbr: patch.abbr.clone().into_nullable(),
                 kind: patch.kind.as_set().map(|k| k.as_str()),
                 active: patch.active.as_set().copied(),
-                updated_at: now(),
-                updated_by: actor.map(|a| a.0),
             };
-            Ok(
-                diesel::update(departments::table.find(id.0).filter(version_is(
-                    departments::version,
-                    expected_version,
-                    current.version,
-                )))
-                .set((changes, departments::version.eq(departments::version + 1)))
-                .execute(conn)?,
-            )
-        };
-        let reread = |conn: &mut DbConnection| Ok(department_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_department(conn, id)
-    })
+            Ok(diesel::update(at_version!(departments, target, before))
+                .set((changes, touched!(departments, actor)))
+                .execute(conn)?)
+        },
+    )
 }
 
 /// Deletes a department that nothing points at; while units or staff do,
@@ -222,26 +190,21 @@ pub fn delete_department(
     id: DepartmentId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = department_row(conn, id)?;
-        let target = Target::new("department", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let unit_count: i64 = units::table
-                .filter(units::department_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            let staff_count: i64 = staff::table
-                .filter(staff::department_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if unit_count > 0 || staff_count > 0 {
-                return Err(DbError::blocked(format!(
-                    "department {id} still has {unit_count} units and {staff_count} staff; deactivate it instead"
-                )));
-            }
-            Ok(diesel::delete(departments::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("department", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_department(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [units::department_id, staff::department_id],
+                "department {id} still has {units} units and {staff} staff; deactivate it instead"
+            );
+            Ok(diesel::delete(at_version!(departments, target, before)).execute(conn)?)
+        },
+    )
 }
 
 crate::links::link_table! {

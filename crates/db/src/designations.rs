@@ -2,13 +2,10 @@
 
 use crate::cadres::cadre_row;
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{designations, staff};
-use crate::versioned::{self, Target, touched};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{CadreId, Designation, DesignationId, DesignationPatch, NewDesignation};
@@ -20,11 +17,8 @@ struct DesignationRow {
     cadre_id: i32,
     name: String,
     abbr: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<designations::table>,
 }
 
 impl From<DesignationRow> for Designation {
@@ -34,13 +28,7 @@ impl From<DesignationRow> for Designation {
             cadre_id: CadreId(row.cadre_id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -126,21 +114,12 @@ pub fn list_designations(
     sort: Option<Sort<DesignationSort>>,
     page: Page,
 ) -> DbResult<Paged<Designation>> {
-    let total = filtered_designations(filter).count().get_result(conn)?;
-    let rows: Vec<DesignationRow> =
-        apply_sort!(filtered_designations(filter), sort, designations::id, {
-            DesignationSort::Name => designations::name_key,
-            DesignationSort::CadreId => designations::cadre_id,
-            DesignationSort::CreatedAt => designations::created_at,
-        })
-        .select(DesignationRow::as_select())
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Designation::from).collect(),
-        total,
-    })
+    let rows = page_of!(conn, DesignationRow, filtered_designations(filter), page, sort, designations::id, {
+        DesignationSort::Name => designations::name_key,
+        DesignationSort::CadreId => designations::cadre_id,
+        DesignationSort::CreatedAt => designations::created_at,
+    });
+    Ok(rows.map(Designation::from))
 }
 
 pub fn update_designation(
@@ -150,41 +129,29 @@ pub fn update_designation(
     patch: &DesignationPatch,
     actor: Actor,
 ) -> DbResult<Designation> {
-    crate::write_transaction(conn, |conn| {
-        let current = designation_row(conn, id)?;
-        let target = Target::new("designation", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
-            if let Some(cadre) = patch.cadre_id.as_set() {
+    let target = Target::new("designation", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_designation(c, id),
+        |conn, before| {
+            let cadre = patch.cadre_id.as_set();
+            if let Some(cadre) = cadre {
                 cadre_must_exist(conn, *cadre)?;
             }
             let name = patch.name.as_set();
-            Ok(
-                diesel::update(designations::table.find(id.0).filter(version_is(
-                    designations::version,
-                    expected_version,
-                    current.version,
-                )))
+            let abbr = patch.abbr.clone().into_nullable();
+            Ok(diesel::update(at_version!(designations, target, before))
                 .set((
-                    patch
-                        .cadre_id
-                        .as_set()
-                        .map(|c| designations::cadre_id.eq(c.0)),
+                    cadre.map(|c| designations::cadre_id.eq(c.0)),
                     name.map(|n| designations::name.eq(n.clone())),
                     name.map(|n| designations::name_key.eq(unique_key(n))),
-                    patch
-                        .abbr
-                        .clone()
-                        .into_nullable()
-                        .map(|a| designations::abbr.eq(a)),
+                    abbr.map(|a| designations::abbr.eq(a)),
                     touched!(designations, actor),
                 ))
-                .execute(conn)?,
-            )
-        };
-        let reread = |conn: &mut DbConnection| Ok(designation_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_designation(conn, id)
-    })
+                .execute(conn)?)
+        },
+    )
 }
 
 /// A designation someone holds cannot go.
@@ -193,22 +160,21 @@ pub fn delete_designation(
     id: DesignationId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = designation_row(conn, id)?;
-        let target = Target::new("designation", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = staff::table
-                .filter(staff::designation_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "designation {id} is still held by {count} staff"
-                )));
-            }
-            Ok(diesel::delete(designations::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("designation", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_designation(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [staff::designation_id],
+                "designation {id} is still held by {staff} staff"
+            );
+            Ok(diesel::delete(at_version!(designations, target, before)).execute(conn)?)
+        },
+    )
 }
 
 /// The designation with this name (ignoring case), if any.

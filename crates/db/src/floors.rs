@@ -2,11 +2,10 @@
 
 use crate::buildings::building_row;
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{floors, operating_theatres};
-use crate::versioned::{self, Target, touched};
-use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, now, version_is};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{BuildingId, Floor, FloorId, FloorPatch, NewFloor};
@@ -19,11 +18,8 @@ pub(crate) struct FloorRow {
     name: String,
     abbr: Option<String>,
     level: i32,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<floors::table>,
 }
 
 impl From<FloorRow> for Floor {
@@ -34,13 +30,7 @@ impl From<FloorRow> for Floor {
             name: row.name,
             abbr: row.abbr,
             level: row.level,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -113,21 +103,13 @@ pub fn list_floors(
     sort: Option<Sort<FloorSort>>,
     page: Page,
 ) -> DbResult<Paged<Floor>> {
-    let total = filtered_floors(filter).count().get_result(conn)?;
-    let rows: Vec<FloorRow> = apply_sort!(filtered_floors(filter), sort, floors::id, {
+    let rows = page_of!(conn, FloorRow, filtered_floors(filter), page, sort, floors::id, {
         FloorSort::Name => floors::name_key,
         FloorSort::Level => floors::level,
         FloorSort::BuildingId => floors::building_id,
         FloorSort::CreatedAt => floors::created_at,
-    })
-    .select(FloorRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Floor::from).collect(),
-        total,
-    })
+    });
+    Ok(rows.map(Floor::from))
 }
 
 /// Every floor of the given buildings, for `expand=floors` (one query).
@@ -155,56 +137,48 @@ pub fn update_floor(
     patch: &FloorPatch,
     actor: Actor,
 ) -> DbResult<Floor> {
-    crate::write_transaction(conn, |conn| {
-        let current = floor_row(conn, id)?;
-        let target = Target::new("floor", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("floor", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_floor(c, id),
+        |conn, before| {
             let name = patch.name.as_set();
-            Ok(diesel::update(floors::table.find(id.0).filter(version_is(
-                floors::version,
-                expected_version,
-                current.version,
-            )))
-            .set((
-                name.map(|n| floors::name.eq(n.clone())),
-                name.map(|n| floors::name_key.eq(unique_key(n))),
-                patch
-                    .abbr
-                    .clone()
-                    .into_nullable()
-                    .map(|a| floors::abbr.eq(a)),
-                patch.level.as_set().map(|l| floors::level.eq(*l)),
-                touched!(floors, actor),
-            ))
-            .execute(conn)?)
-        };
-        let reread = |conn: &mut DbConnection| Ok(floor_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_floor(conn, id)
-    })
+            let abbr = patch.abbr.clone().into_nullable();
+            Ok(diesel::update(at_version!(floors, target, before))
+                .set((
+                    name.map(|n| floors::name.eq(n.clone())),
+                    name.map(|n| floors::name_key.eq(unique_key(n))),
+                    abbr.map(|a| floors::abbr.eq(a)),
+                    patch.level.as_set().map(|l| floors::level.eq(*l)),
+                    touched!(floors, actor),
+                ))
+                .execute(conn)?)
+        },
+    )
 }
 
+/// A floor with operating theatres cannot go: delete them first.
 pub fn delete_floor(
     conn: &mut DbConnection,
     id: FloorId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = floor_row(conn, id)?;
-        let target = Target::new("floor", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = operating_theatres::table
-                .filter(operating_theatres::floor_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "floor {id} still has {count} operating theatres"
-                )));
-            }
-            Ok(diesel::delete(floors::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("floor", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_floor(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [operating_theatres::floor_id],
+                "floor {id} still has {operating_theatres} operating theatres"
+            );
+            Ok(diesel::delete(at_version!(floors, target, before)).execute(conn)?)
+        },
+    )
 }
 
 /// The floor of this building with this name (ignoring case), if any.

@@ -40,7 +40,7 @@ pub use error::DbError;
 pub use query::{Page, Paged, Sort};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-use directory_domain::{AccountId, Audit};
+use directory_domain::AccountId;
 
 pub type DbResult<T> = Result<T, DbError>;
 
@@ -55,22 +55,6 @@ pub fn now() -> NaiveDateTime {
 
 pub(crate) fn utc(value: NaiveDateTime) -> DateTime<Utc> {
     value.and_utc()
-}
-
-pub(crate) fn audit(
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
-) -> Audit {
-    Audit {
-        created_at: utc(created_at),
-        created_by: created_by.map(AccountId),
-        updated_at: utc(updated_at),
-        updated_by: updated_by.map(AccountId),
-        version,
-    }
 }
 
 /// Database work slower than this is logged (a warning with where the

@@ -2,11 +2,10 @@
 
 use crate::connection::MultiBackend;
 use crate::floors::floor_row;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::operating_theatres;
-use crate::versioned::{self, Target, touched};
-use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, now, version_is};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{
@@ -21,11 +20,8 @@ struct TheatreRow {
     name: String,
     abbr: Option<String>,
     table_count: i32,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<operating_theatres::table>,
 }
 
 impl From<TheatreRow> for OperatingTheatre {
@@ -36,13 +32,7 @@ impl From<TheatreRow> for OperatingTheatre {
             name: row.name,
             abbr: row.abbr,
             table_count: row.table_count,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -121,22 +111,13 @@ pub fn list_theatres(
     sort: Option<Sort<TheatreSort>>,
     page: Page,
 ) -> DbResult<Paged<OperatingTheatre>> {
-    let total = filtered_theatres(filter).count().get_result(conn)?;
-    let rows: Vec<TheatreRow> =
-        apply_sort!(filtered_theatres(filter), sort, operating_theatres::id, {
-            TheatreSort::Name => operating_theatres::name_key,
-            TheatreSort::FloorId => operating_theatres::floor_id,
-            TheatreSort::TableCount => operating_theatres::table_count,
-            TheatreSort::CreatedAt => operating_theatres::created_at,
-        })
-        .select(TheatreRow::as_select())
-        .limit(page.limit)
-        .offset(page.offset)
-        .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(OperatingTheatre::from).collect(),
-        total,
-    })
+    let rows = page_of!(conn, TheatreRow, filtered_theatres(filter), page, sort, operating_theatres::id, {
+        TheatreSort::Name => operating_theatres::name_key,
+        TheatreSort::FloorId => operating_theatres::floor_id,
+        TheatreSort::TableCount => operating_theatres::table_count,
+        TheatreSort::CreatedAt => operating_theatres::created_at,
+    });
+    Ok(rows.map(OperatingTheatre::from))
 }
 
 pub fn update_theatre(
@@ -146,38 +127,28 @@ pub fn update_theatre(
     patch: &OperatingTheatrePatch,
     actor: Actor,
 ) -> DbResult<OperatingTheatre> {
-    crate::write_transaction(conn, |conn| {
-        let current = theatre_row(conn, id)?;
-        let target = Target::new("operating theatre", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("operating theatre", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_theatre(c, id),
+        |conn, before| {
             let name = patch.name.as_set();
+            let abbr = patch.abbr.clone().into_nullable();
+            let tables = patch.table_count.as_set();
             Ok(
-                diesel::update(operating_theatres::table.find(id.0).filter(version_is(
-                    operating_theatres::version,
-                    expected_version,
-                    current.version,
-                )))
-                .set((
-                    name.map(|n| operating_theatres::name.eq(n.clone())),
-                    name.map(|n| operating_theatres::name_key.eq(unique_key(n))),
-                    patch
-                        .abbr
-                        .clone()
-                        .into_nullable()
-                        .map(|a| operating_theatres::abbr.eq(a)),
-                    patch
-                        .table_count
-                        .as_set()
-                        .map(|t| operating_theatres::table_count.eq(*t)),
-                    touched!(operating_theatres, actor),
-                ))
-                .execute(conn)?,
+                diesel::update(at_version!(operating_theatres, target, before))
+                    .set((
+                        name.map(|n| operating_theatres::name.eq(n.clone())),
+                        name.map(|n| operating_theatres::name_key.eq(unique_key(n))),
+                        abbr.map(|a| operating_theatres::abbr.eq(a)),
+                        tables.map(|t| operating_theatres::table_count.eq(*t)),
+                        touched!(operating_theatres, actor),
+                    ))
+                    .execute(conn)?,
             )
-        };
-        let reread = |conn: &mut DbConnection| Ok(theatre_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_theatre(conn, id)
-    })
+        },
+    )
 }
 
 pub fn delete_theatre(
@@ -185,13 +156,15 @@ pub fn delete_theatre(
     id: OperatingTheatreId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = theatre_row(conn, id)?;
-        let target = Target::new("operating theatre", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            Ok(diesel::delete(operating_theatres::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("operating theatre", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_theatre(c, id),
+        |conn, before| {
+            Ok(diesel::delete(at_version!(operating_theatres, target, before)).execute(conn)?)
+        },
+    )
 }
 
 /// The theatre on this floor with this name (ignoring case), if any.

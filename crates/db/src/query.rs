@@ -47,6 +47,28 @@ pub struct Paged<T> {
     pub total: i64,
 }
 
+impl<T> Paged<T> {
+    /// The same page with each item turned into another type.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+        }
+    }
+
+    /// The same page with the items turned into others all at once (which
+    /// may load what they need in one query) or an error.
+    pub fn try_map_all<U, E>(
+        self,
+        f: impl FnOnce(Vec<T>) -> Result<Vec<U>, E>,
+    ) -> Result<Paged<U>, E> {
+        Ok(Paged {
+            items: f(self.items)?,
+            total: self.total,
+        })
+    }
+}
+
 /// `name` sorts ascending, `-name` descending; `F` is a resource's own list
 /// of sortable fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +137,26 @@ macro_rules! apply_sort {
     }};
 }
 pub(crate) use apply_sort;
+
+/// The one way a list is read: the rows `$query` finds are counted, and one
+/// page of them is loaded as `$row`s, sorted as `apply_sort!` sorts.
+/// `$query` builds the filtered, boxed query; it is built twice, once for
+/// the count and once for the page.
+macro_rules! page_of {
+    ($conn:expr, $row:ty, $query:expr, $page:expr, $sort:expr, $id:expr,
+     { $($variant:path => $column:expr),* $(,)? }) => {{
+        let page: $crate::Page = $page;
+        let total: i64 = $query.count().get_result($conn)?;
+        let rows: Vec<$row> =
+            $crate::query::apply_sort!($query, $sort, $id, { $($variant => $column),* })
+                .select(<$row>::as_select())
+                .limit(page.limit)
+                .offset(page.offset)
+                .load($conn)?;
+        $crate::Paged { items: rows, total }
+    }};
+}
+pub(crate) use page_of;
 
 #[cfg(test)]
 mod tests {

@@ -2,13 +2,10 @@
 
 use crate::account_managers::keeping_an_account_manager;
 use crate::connection::MultiBackend;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{account_roles, role_permissions, roles};
-use crate::versioned::{self, Target, touched};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
-use chrono::NaiveDateTime;
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
 use directory_domain::{NewRole, Permission, Role, RoleId, RolePatch};
@@ -20,11 +17,8 @@ pub(crate) struct RoleRow {
     id: i32,
     name: String,
     description: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<roles::table>,
 }
 
 sort_fields!(
@@ -65,13 +59,7 @@ fn with_permissions(conn: &mut DbConnection, rows: Vec<RoleRow>) -> DbResult<Vec
                 name: row.name,
                 description: row.description,
                 permissions,
-                audit: audit(
-                    row.created_at,
-                    row.created_by,
-                    row.updated_at,
-                    row.updated_by,
-                    row.version,
-                ),
+                audit: row.audit.into(),
             }
         })
         .collect())
@@ -152,19 +140,11 @@ pub fn list_roles(
     sort: Option<Sort<RoleSort>>,
     page: Page,
 ) -> DbResult<Paged<Role>> {
-    let total = filtered_roles(q).count().get_result(conn)?;
-    let rows: Vec<RoleRow> = apply_sort!(filtered_roles(q), sort, roles::id, {
+    let rows = page_of!(conn, RoleRow, filtered_roles(q), page, sort, roles::id, {
         RoleSort::Name => roles::name_key,
         RoleSort::CreatedAt => roles::created_at,
-    })
-    .select(RoleRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: with_permissions(conn, rows)?,
-        total,
-    })
+    });
+    rows.try_map_all(|rows| with_permissions(conn, rows))
 }
 
 pub fn update_role(
@@ -192,55 +172,48 @@ fn change_role(
     patch: &RolePatch,
     actor: Actor,
 ) -> DbResult<Role> {
-    let current = role_row(conn, id)?;
     let target = Target::new("role", id.0, expected_version);
-    let write = |conn: &mut DbConnection| {
-        let name = patch.name.as_set();
-        Ok(diesel::update(roles::table.find(id.0).filter(version_is(
-            roles::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            name.map(|n| roles::name.eq(n.clone())),
-            name.map(|n| roles::name_key.eq(unique_key(n))),
-            patch
-                .description
-                .clone()
-                .into_nullable()
-                .map(|d| roles::description.eq(d)),
-            touched!(roles, actor),
-        ))
-        .execute(conn)?)
-    };
-    let reread = |conn: &mut DbConnection| Ok(role_row(conn, id)?.version);
-    versioned::update(conn, target, current.version, write, reread)?;
-    if let Some(permissions) = patch.permissions.as_set() {
-        replace_permissions(conn, id.0, permissions)?;
-    }
-    get_role(conn, id)
+    versioned::update(
+        conn,
+        target,
+        |c| get_role(c, id),
+        |conn, before| {
+            let name = patch.name.as_set();
+            let description = patch.description.clone().into_nullable();
+            let changed = diesel::update(at_version!(roles, target, before))
+                .set((
+                    name.map(|n| roles::name.eq(n.clone())),
+                    name.map(|n| roles::name_key.eq(unique_key(n))),
+                    description.map(|d| roles::description.eq(d)),
+                    touched!(roles, actor),
+                ))
+                .execute(conn)?;
+            if let (1.., Some(permissions)) = (changed, patch.permissions.as_set()) {
+                replace_permissions(conn, id.0, permissions)?;
+            }
+            Ok(changed)
+        },
+    )
 }
 
-/// A role still assigned to accounts cannot go.
 pub fn delete_role(
     conn: &mut DbConnection,
     id: RoleId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = role_row(conn, id)?;
-        let target = Target::new("role", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = account_roles::table
-                .filter(account_roles::role_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "role {id} is still assigned to {count} accounts"
-                )));
-            }
-            Ok(diesel::delete(roles::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("role", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_role(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [account_roles::role_id],
+                "role {id} is still assigned to {account_roles} accounts"
+            );
+            Ok(diesel::delete(at_version!(roles, target, before)).execute(conn)?)
+        },
+    )
 }

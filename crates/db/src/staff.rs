@@ -6,12 +6,8 @@ use crate::connection::{MultiBackend, native};
 pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
-use crate::stamp::Stamp;
-use crate::versioned::{self, Target, touched};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, utc,
-    version_is,
-};
+use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use directory_domain::staff::{check_supervisor, check_unit_department};
@@ -42,13 +38,8 @@ struct StaffRow {
     active: bool,
     deactivated_at: Option<NaiveDateTime>,
     deactivated_by: Option<i32>,
-    #[diesel(deserialize_as = Stamp)]
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    #[diesel(deserialize_as = Stamp)]
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<staff::table>,
 }
 
 /// A staff row with the names the API embeds.
@@ -81,13 +72,7 @@ fn to_staff(
         active: row.active,
         deactivated_at: row.deactivated_at.map(utc),
         deactivated_by: row.deactivated_by.map(AccountId),
-        audit: audit(
-            row.created_at,
-            row.created_by,
-            row.updated_at,
-            row.updated_by,
-            row.version,
-        ),
+        audit: row.audit.into(),
     }
 }
 
@@ -422,15 +407,6 @@ pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
     .ok_or_else(|| DbError::not_found("staff member", id))
 }
 
-fn staff_row(conn: &mut DbConnection, id: StaffId) -> DbResult<StaffRow> {
-    staff::table
-        .find(id.0)
-        .select(StaffRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| DbError::not_found("staff member", id))
-}
-
 /// The references of a staff member, checked against the database. Every
 /// broken reference is reported at once, as a validation error.
 fn check_references(
@@ -593,133 +569,131 @@ fn change_staff(
     patch: &StaffPatch,
     actor: Actor,
 ) -> DbResult<Staff> {
-    let current = staff_row(conn, id)?;
     let target = Target::new("staff member", id.0, expected_version);
-    let write = |conn: &mut DbConnection| {
-        let department = patch
-            .department_id
-            .as_set()
-            .copied()
-            .unwrap_or(DepartmentId(current.department_id));
-        let unit = match &patch.unit_id {
-            Patch::Unchanged => current.unit_id.map(UnitId),
-            Patch::Clear => None,
-            Patch::Set(unit) => Some(*unit),
-        };
-        let designation = patch
-            .designation_id
-            .as_set()
-            .copied()
-            .unwrap_or(DesignationId(current.designation_id));
-        // Only a changed supervisor needs the cycle walk.
-        let supervisor = patch.supervisor_id.as_set().copied();
-        check_references(conn, Some(id), department, unit, designation, supervisor)?;
+    versioned::update(
+        conn,
+        target,
+        |c| get_staff(c, id),
+        |conn, before| {
+            let department = patch
+                .department_id
+                .as_set()
+                .copied()
+                .unwrap_or(before.department_id);
+            let unit = match &patch.unit_id {
+                Patch::Unchanged => before.unit_id,
+                Patch::Clear => None,
+                Patch::Set(unit) => Some(*unit),
+            };
+            let designation = patch
+                .designation_id
+                .as_set()
+                .copied()
+                .unwrap_or(before.designation_id);
+            // Only a changed supervisor needs the cycle walk.
+            let supervisor = patch.supervisor_id.as_set().copied();
+            check_references(conn, Some(id), department, unit, designation, supervisor)?;
 
-        Ok(diesel::update(staff::table.find(id.0).filter(version_is(
-            staff::version,
-            expected_version,
-            current.version,
-        )))
-        .set((
-            (
-                patch
-                    .full_name
-                    .as_set()
-                    .map(|v| staff::full_name.eq(v.clone())),
-                patch
-                    .employee_id
-                    .as_set()
-                    .map(|v| staff::employee_id.eq(v.clone())),
-                patch.email.as_set().map(|v| staff::email.eq(v.clone())),
-                patch
-                    .email
-                    .as_set()
-                    .map(|v| staff::email_key.eq(v.to_lowercase())),
-                patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
-                patch
-                    .email2
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::email2.eq(v)),
-                patch
-                    .email3
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::email3.eq(v)),
-                patch
-                    .mobile2
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::mobile2.eq(v)),
-                patch
-                    .mobile3
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::mobile3.eq(v)),
-                patch
-                    .office_address
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::office_address.eq(v)),
-            ),
-            (
-                patch
-                    .department_id
-                    .as_set()
-                    .map(|v| staff::department_id.eq(v.0)),
-                patch
-                    .unit_id
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
-                patch
-                    .designation_id
-                    .as_set()
-                    .map(|v| staff::designation_id.eq(v.0)),
-                patch
-                    .supervisor_id
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
-                patch
-                    .end_date
-                    .clone()
-                    .into_nullable()
-                    .map(|v| staff::end_date.eq(v)),
-            ),
-            (touched!(staff, actor),),
-        ))
-        .execute(conn)?)
-    };
-    let reread = |conn: &mut DbConnection| Ok(staff_row(conn, id)?.version);
-    versioned::update(conn, target, current.version, write, reread)?;
-    get_staff(conn, id)
+            Ok(diesel::update(at_version!(staff, target, before))
+                .set((
+                    (
+                        patch
+                            .full_name
+                            .as_set()
+                            .map(|v| staff::full_name.eq(v.clone())),
+                        patch
+                            .employee_id
+                            .as_set()
+                            .map(|v| staff::employee_id.eq(v.clone())),
+                        patch.email.as_set().map(|v| staff::email.eq(v.clone())),
+                        patch
+                            .email
+                            .as_set()
+                            .map(|v| staff::email_key.eq(v.to_lowercase())),
+                        patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
+                        patch
+                            .email2
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::email2.eq(v)),
+                        patch
+                            .email3
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::email3.eq(v)),
+                        patch
+                            .mobile2
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::mobile2.eq(v)),
+                        patch
+                            .mobile3
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::mobile3.eq(v)),
+                        patch
+                            .office_address
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::office_address.eq(v)),
+                    ),
+                    (
+                        patch
+                            .department_id
+                            .as_set()
+                            .map(|v| staff::department_id.eq(v.0)),
+                        patch
+                            .unit_id
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
+                        patch
+                            .designation_id
+                            .as_set()
+                            .map(|v| staff::designation_id.eq(v.0)),
+                        patch
+                            .supervisor_id
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
+                        patch
+                            .end_date
+                            .clone()
+                            .into_nullable()
+                            .map(|v| staff::end_date.eq(v)),
+                    ),
+                    (touched!(staff, actor),),
+                ))
+                .execute(conn)?)
+        },
+    )
 }
 
-/// Marks a staff member inactive (or active again), recording who and when.
 pub fn set_staff_active(
     conn: &mut DbConnection,
     id: StaffId,
     active: bool,
     actor: Actor,
 ) -> DbResult<Staff> {
-    crate::write_transaction(conn, |conn| {
-        let current = staff_row(conn, id)?;
-        if current.active != active {
+    let target = Target::new("staff member", id.0, None);
+    let read = |c: &mut DbConnection| get_staff(c, id);
+    versioned::update_unless(
+        conn,
+        target,
+        read,
+        |s| s.active == active,
+        |conn, before| {
             let at = now();
-            diesel::update(staff::table.find(id.0))
+            Ok(diesel::update(at_version!(staff, target, before))
                 .set((
                     staff::active.eq(active),
                     staff::deactivated_at.eq((!active).then_some(at)),
                     staff::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
-                    staff::updated_at.eq(at),
-                    staff::updated_by.eq(actor.map(|a| a.0)),
-                    staff::version.eq(staff::version + 1),
+                    touched!(staff, actor, at),
                 ))
-                .execute(conn)?;
-        }
-        get_staff(conn, id)
-    })
+                .execute(conn)?)
+        },
+    )
 }
 
 /// Deletes a staff member who has no accounts; their head and works-in links
@@ -729,22 +703,21 @@ pub fn delete_staff(
     id: StaffId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = staff_row(conn, id)?;
-        let target = Target::new("staff member", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            let count: i64 = accounts::table
-                .filter(accounts::staff_id.eq(id.0))
-                .count()
-                .get_result(conn)?;
-            if count > 0 {
-                return Err(DbError::blocked(format!(
-                    "staff member {id} still has {count} accounts; deactivate them instead"
-                )));
-            }
-            Ok(diesel::delete(staff::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("staff member", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_staff(c, id),
+        |conn, before| {
+            refuse_while_referenced!(
+                conn,
+                id.0,
+                [accounts::staff_id],
+                "staff member {id} still has {accounts} accounts; deactivate them instead"
+            );
+            Ok(diesel::delete(at_version!(staff, target, before)).execute(conn)?)
+        },
+    )
 }
 
 // ---- works-in --------------------------------------------------------------

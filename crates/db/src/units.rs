@@ -3,12 +3,10 @@
 use crate::connection::MultiBackend;
 use crate::departments::staff_ref;
 use crate::exists::department_exists;
-use crate::query::{apply_sort, sort_fields};
+use crate::query::{page_of, sort_fields};
 use crate::schema::{designations, staff, unit_heads, units};
-use crate::versioned::{self, Target};
-use crate::{
-    Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, audit, like_pattern, now, version_is,
-};
+use crate::versioned::{self, AuditColumns, Target, at_version, touched};
+use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
@@ -21,11 +19,8 @@ struct UnitRow {
     department_id: i32,
     name: String,
     abbr: Option<String>,
-    created_at: NaiveDateTime,
-    created_by: Option<i32>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
-    version: i32,
+    #[diesel(embed)]
+    audit: AuditColumns<units::table>,
 }
 
 impl From<UnitRow> for Unit {
@@ -35,13 +30,7 @@ impl From<UnitRow> for Unit {
             department_id: DepartmentId(row.department_id),
             name: row.name,
             abbr: row.abbr,
-            audit: audit(
-                row.created_at,
-                row.created_by,
-                row.updated_at,
-                row.updated_by,
-                row.version,
-            ),
+            audit: row.audit.into(),
         }
     }
 }
@@ -66,8 +55,6 @@ struct UnitChanges {
     name: Option<String>,
     name_key: Option<String>,
     abbr: Option<Option<String>>,
-    updated_at: NaiveDateTime,
-    updated_by: Option<i32>,
 }
 
 sort_fields!(
@@ -143,20 +130,12 @@ pub fn list_units(
     sort: Option<Sort<UnitSort>>,
     page: Page,
 ) -> DbResult<Paged<Unit>> {
-    let total = filtered_units(filter).count().get_result(conn)?;
-    let rows: Vec<UnitRow> = apply_sort!(filtered_units(filter), sort, units::id, {
+    let rows = page_of!(conn, UnitRow, filtered_units(filter), page, sort, units::id, {
         UnitSort::Name => units::name_key,
         UnitSort::DepartmentId => units::department_id,
         UnitSort::CreatedAt => units::created_at,
-    })
-    .select(UnitRow::as_select())
-    .limit(page.limit)
-    .offset(page.offset)
-    .load(conn)?;
-    Ok(Paged {
-        items: rows.into_iter().map(Unit::from).collect(),
-        total,
-    })
+    });
+    Ok(rows.map(Unit::from))
 }
 
 /// Every unit of the given departments, for `expand=units` (one query).
@@ -180,48 +159,37 @@ pub fn update_unit(
     patch: &UnitPatch,
     actor: Actor,
 ) -> DbResult<Unit> {
-    crate::write_transaction(conn, |conn| {
-        let current = unit_row(conn, id)?;
-        let target = Target::new("unit", id.0, expected_version);
-        let write = |conn: &mut DbConnection| {
+    let target = Target::new("unit", id.0, expected_version);
+    versioned::update(
+        conn,
+        target,
+        |c| get_unit(c, id),
+        |conn, before| {
             let name = patch.name.as_set().cloned();
-            Ok(diesel::update(units::table.find(id.0).filter(version_is(
-                units::version,
-                expected_version,
-                current.version,
-            )))
-            .set((
-                units::version.eq(units::version + 1),
-                UnitChanges {
-                    name_key: name.as_deref().map(unique_key),
-                    name,
-                    abbr: patch.abbr.clone().into_nullable(),
-                    updated_at: now(),
-                    updated_by: actor.map(|a| a.0),
-                },
-            ))
-            .execute(conn)?)
-        };
-        let reread = |conn: &mut DbConnection| Ok(unit_row(conn, id)?.version);
-        versioned::update(conn, target, current.version, write, reread)?;
-        get_unit(conn, id)
-    })
+            let changes = UnitChanges {
+                name_key: name.as_deref().map(unique_key),
+                name,
+                abbr: patch.abbr.clone().into_nullable(),
+            };
+            Ok(diesel::update(at_version!(units, target, before))
+                .set((changes, touched!(units, actor)))
+                .execute(conn)?)
+        },
+    )
 }
 
-/// Deletes a unit: its staff stay in the department with no unit, and its
-/// head links go (the database's SET NULL and CASCADE).
 pub fn delete_unit(
     conn: &mut DbConnection,
     id: UnitId,
     expected_version: Option<i32>,
 ) -> DbResult<()> {
-    crate::write_transaction(conn, |conn| {
-        let current = unit_row(conn, id)?;
-        let target = Target::new("unit", id.0, expected_version);
-        versioned::delete(conn, target, current.version, |conn| {
-            Ok(diesel::delete(units::table.find(id.0)).execute(conn)?)
-        })
-    })
+    let target = Target::new("unit", id.0, expected_version);
+    versioned::delete(
+        conn,
+        target,
+        |c| get_unit(c, id),
+        |conn, before| Ok(diesel::delete(at_version!(units, target, before)).execute(conn)?),
+    )
 }
 
 // ---- heads -----------------------------------------------------------------

@@ -7,7 +7,17 @@
 //! lost update. Every change to the directory passes here, inside its
 //! transaction: this is where the audit trail hooks in.
 
-use crate::{DbConnection, DbResult, check_version, stale};
+use crate::schema;
+use crate::stamp::Stamp;
+use crate::{DbConnection, DbResult, check_version, stale, utc};
+use chrono::NaiveDateTime;
+use diesel::Selectable;
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromStaticSqlRow, Queryable};
+use diesel::expression::Expression;
+use diesel::sql_types::{Integer, Nullable, Timestamp};
+use directory_domain::{AccountId, Audit};
+use std::marker::PhantomData;
 
 /// The row a change is to, as errors name it, and the version the client
 /// named in If-Match (`None`: whatever the version).
@@ -28,47 +38,235 @@ impl Target {
     }
 }
 
-/// Updates the row read at version `current`: 412 if If-Match names another
-/// version; else `write` (the checks the change needs, then the UPDATE with
-/// `version_is(.., current)` in its filter) runs and returns the rows it
-/// changed, and none means a concurrent change came between (412 with the
-/// version `reread` finds). Call it inside the transaction.
-pub(crate) fn update(
-    conn: &mut DbConnection,
-    target: Target,
-    current: i32,
-    write: impl FnOnce(&mut DbConnection) -> DbResult<usize>,
-    reread: impl FnOnce(&mut DbConnection) -> DbResult<i32>,
-) -> DbResult<()> {
-    check_version(target.entity, target.id, current, target.expected)?;
-    if write(conn)? == 0 {
-        return Err(stale(target.entity, target.id, reread(conn)?));
-    }
-    Ok(())
+/// A record as the API returns it, with the version If-Match names.
+pub(crate) trait Versioned {
+    fn version(&self) -> i32;
 }
 
-/// Deletes the row read at version `current`: 412 if If-Match names another
-/// version; else `delete` (the refusal while something still refers to the
-/// row, then the DELETE) runs. Call it inside the transaction.
-pub(crate) fn delete(
+macro_rules! versioned_records {
+    ($($record:ident),+) => {$(
+        impl Versioned for directory_domain::$record {
+            fn version(&self) -> i32 {
+                self.audit.version
+            }
+        }
+    )+};
+}
+
+versioned_records!(
+    Department,
+    Unit,
+    Cadre,
+    Designation,
+    Staff,
+    Role,
+    Account,
+    Building,
+    Floor,
+    OperatingTheatre
+);
+
+/// Changes a record in one transaction: `read` finds it (404 if it is
+/// gone), If-Match is checked against its version (412 if it names
+/// another), `write` makes the change from the record as it was (the checks
+/// the change needs, then the UPDATE with `version_is(.., version)` in its
+/// filter) and returns the rows it changed, where none means a concurrent
+/// change came between (412 with the version now stored); the answer is the
+/// record as `read` finds it after.
+pub(crate) fn update<T: Versioned>(
     conn: &mut DbConnection,
     target: Target,
-    current: i32,
-    delete: impl FnOnce(&mut DbConnection) -> DbResult<usize>,
-) -> DbResult<()> {
-    check_version(target.entity, target.id, current, target.expected)?;
-    delete(conn)?;
-    Ok(())
+    read: impl Fn(&mut DbConnection) -> DbResult<T>,
+    write: impl FnMut(&mut DbConnection, &T) -> DbResult<usize>,
+) -> DbResult<T> {
+    update_unless(conn, target, read, |_| false, write)
 }
+
+/// [`update`], but a record for which `unchanged` holds is returned as it
+/// is, unwritten (switching on what is already on).
+pub(crate) fn update_unless<T: Versioned>(
+    conn: &mut DbConnection,
+    target: Target,
+    read: impl Fn(&mut DbConnection) -> DbResult<T>,
+    unchanged: impl Fn(&T) -> bool,
+    mut write: impl FnMut(&mut DbConnection, &T) -> DbResult<usize>,
+) -> DbResult<T> {
+    crate::write_transaction(conn, |conn| {
+        let before = read(conn)?;
+        check_version(target.entity, target.id, before.version(), target.expected)?;
+        if unchanged(&before) {
+            return Ok(before);
+        }
+        if write(conn, &before)? == 0 {
+            return Err(stale(target.entity, target.id, read(conn)?.version()));
+        }
+        read(conn)
+    })
+}
+
+/// Deletes a record in one transaction, as [`update`] changes one: `delete`
+/// refuses while something still refers to the record
+/// ([`refuse_while_referenced`]), then deletes under the version condition.
+pub(crate) fn delete<T: Versioned>(
+    conn: &mut DbConnection,
+    target: Target,
+    read: impl Fn(&mut DbConnection) -> DbResult<T>,
+    mut delete: impl FnMut(&mut DbConnection, &T) -> DbResult<usize>,
+) -> DbResult<()> {
+    crate::write_transaction(conn, |conn| {
+        let before = read(conn)?;
+        check_version(target.entity, target.id, before.version(), target.expected)?;
+        if delete(conn, &before)? == 0 {
+            return Err(stale(target.entity, target.id, read(conn)?.version()));
+        }
+        Ok(())
+    })
+}
+
+/// The row `target` names at the version `before` has, for the UPDATE or
+/// DELETE in [`update`] and [`delete`]: without If-Match, whatever its
+/// version.
+macro_rules! at_version {
+    ($table:ident, $target:expr, $before:expr) => {
+        $table::table.find($target.id).filter($crate::version_is(
+            $table::version,
+            $target.expected,
+            $crate::versioned::Versioned::version($before),
+        ))
+    };
+}
+pub(crate) use at_version;
+
+/// Refuses the change (409) while rows of other tables still refer to the
+/// record `$id`: each `table::column` is counted into a variable named after
+/// its table, which the message may use.
+macro_rules! refuse_while_referenced {
+    ($conn:expr, $id:expr, [$($table:ident :: $column:ident),+ $(,)?], $($message:tt)+) => {{
+        $(
+            let $table: i64 = $table::table
+                .filter($table::$column.eq($id))
+                .count()
+                .get_result($conn)?;
+        )+
+        if $($table > 0)||+ {
+            return Err($crate::DbError::blocked(format!($($message)+)));
+        }
+    }};
+}
+pub(crate) use refuse_while_referenced;
 
 /// The audit columns every update sets: when, who, and the next version.
 macro_rules! touched {
     ($table:ident, $actor:expr) => {
+        $crate::versioned::touched!($table, $actor, $crate::now())
+    };
+    ($table:ident, $actor:expr, $at:expr) => {
         (
-            $table::updated_at.eq($crate::now()),
+            $table::updated_at.eq($at),
             $table::updated_by.eq($actor.map(|a| a.0)),
             $table::version.eq($table::version + 1),
         )
     };
 }
 pub(crate) use touched;
+
+/// The SQL types of the audit columns, in the order every table has them.
+type AuditSql = (
+    Timestamp,
+    Nullable<Integer>,
+    Timestamp,
+    Nullable<Integer>,
+    Integer,
+);
+
+/// A table with the five audit columns every versioned row carries.
+pub(crate) trait VersionedTable {
+    type Columns: Expression<SqlType = AuditSql>;
+    const COLUMNS: Self::Columns;
+}
+
+macro_rules! versioned_tables {
+    ($($table:ident),+) => {$(
+        impl VersionedTable for schema::$table::table {
+            type Columns = (
+                schema::$table::created_at,
+                schema::$table::created_by,
+                schema::$table::updated_at,
+                schema::$table::updated_by,
+                schema::$table::version,
+            );
+            const COLUMNS: Self::Columns = (
+                schema::$table::created_at,
+                schema::$table::created_by,
+                schema::$table::updated_at,
+                schema::$table::updated_by,
+                schema::$table::version,
+            );
+        }
+    )+};
+}
+
+versioned_tables!(
+    departments,
+    units,
+    cadres,
+    designations,
+    staff,
+    roles,
+    accounts,
+    buildings,
+    floors,
+    operating_theatres
+);
+
+/// Who created and last changed a row of table `T`, when, and its version:
+/// one `#[diesel(embed)]` field in each row struct instead of five.
+#[derive(Debug)]
+pub(crate) struct AuditColumns<T> {
+    created_at: NaiveDateTime,
+    created_by: Option<i32>,
+    updated_at: NaiveDateTime,
+    updated_by: Option<i32>,
+    pub version: i32,
+    table: PhantomData<T>,
+}
+
+impl<T, DB: Backend> Queryable<AuditSql, DB> for AuditColumns<T>
+where
+    (Stamp, Option<i32>, Stamp, Option<i32>, i32): FromStaticSqlRow<AuditSql, DB>,
+{
+    type Row = (Stamp, Option<i32>, Stamp, Option<i32>, i32);
+
+    fn build(
+        (created_at, created_by, updated_at, updated_by, version): Self::Row,
+    ) -> deserialize::Result<Self> {
+        Ok(Self {
+            created_at: created_at.into(),
+            created_by,
+            updated_at: updated_at.into(),
+            updated_by,
+            version,
+            table: PhantomData,
+        })
+    }
+}
+
+impl<T: VersionedTable, DB: Backend> Selectable<DB> for AuditColumns<T> {
+    type SelectExpression = T::Columns;
+
+    fn construct_selection() -> Self::SelectExpression {
+        T::COLUMNS
+    }
+}
+
+impl<T> From<AuditColumns<T>> for Audit {
+    fn from(row: AuditColumns<T>) -> Self {
+        Audit {
+            created_at: utc(row.created_at),
+            created_by: row.created_by.map(AccountId),
+            updated_at: utc(row.updated_at),
+            updated_by: row.updated_by.map(AccountId),
+            version: row.version,
+        }
+    }
+}
