@@ -57,6 +57,34 @@ macro_rules! answers {
     (@as $p:ident $status:literal) => { $p.restatus($status) };
 }
 
+/// Declares an operation's answers: its own variants, then the four every
+/// operation can give (no token, no permission, a fault of ours, an
+/// unavailable database), written once here.
+macro_rules! operation_answers {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident $(<$t:ident: $bound:path>)? { $($own:tt)* }
+    ) => {
+        $(#[$meta])*
+        pub enum $name $(<$t: $bound>)? {
+            $($own)*
+            /// No valid bearer token: log in at `POST /api/v1/auth/login`.
+            #[oai(status = 401, content_type = "application/problem+json")]
+            Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
+            /// The token's roles do not grant the permission this needs.
+            #[oai(status = 403, content_type = "application/problem+json")]
+            Forbidden(Json<Problem>),
+            /// An unexpected failure; the body gives only the request id.
+            #[oai(status = 500, content_type = "application/problem+json")]
+            Internal(Json<Problem>),
+            /// The database is busy or unavailable; try again after `Retry-After`
+            /// seconds.
+            #[oai(status = 503, content_type = "application/problem+json")]
+            Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+        }
+    };
+}
+
 /// The problem of a failed read (the document's request errors included).
 fn read_problem(error: &poem::Error) -> ReadError {
     ReadError::narrow(from_request_error(error))
@@ -105,29 +133,18 @@ pub fn bad_if_match() -> ApiError {
     ApiError::field("If-Match", "must be an ETag from this API, such as \"3\"")
 }
 
-/// A list operation.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "list_bad_request")]
-pub enum Listed<T: Body> {
-    /// One page of matching items.
-    #[oai(status = 200)]
-    Ok(Json<ListPage<T>>),
-    /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// A list operation.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "list_bad_request")]
+    pub enum Listed<T: Body> {
+        /// One page of matching items.
+        #[oai(status = 200)]
+        Ok(Json<ListPage<T>>),
+        /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+    }
 }
 
 fn list_bad_request<T: Body>(error: poem::Error) -> Listed<T> {
@@ -148,32 +165,21 @@ impl<T: Body> Listed<T> {
     }
 }
 
-/// A list under a parent resource (a department's units, say).
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "nested_list_bad_request")]
-pub enum ListedUnder<T: Body> {
-    /// One page of matching items.
-    #[oai(status = 200)]
-    Ok(Json<ListPage<T>>),
-    /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// The parent resource does not exist.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// A list under a parent resource (a department's units, say).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "nested_list_bad_request")]
+    pub enum ListedUnder<T: Body> {
+        /// One page of matching items.
+        #[oai(status = 200)]
+        Ok(Json<ListPage<T>>),
+        /// A parameter is invalid: an unknown sort field, a limit above 200, a bad filter.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// The parent resource does not exist.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+    }
 }
 
 fn nested_list_bad_request<T: Body>(error: poem::Error) -> ListedUnder<T> {
@@ -206,32 +212,21 @@ impl<T: Body> ListedUnder<T> {
     }
 }
 
-/// Reading one resource.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "fetched_bad_request")]
-pub enum Fetched<T: Body> {
-    /// The resource; its ETag is its version, for If-Match.
-    #[oai(status = 200)]
-    Ok(Json<T>, #[oai(header = "ETag")] String),
-    /// A parameter is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No such resource.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Reading one resource.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "fetched_bad_request")]
+    pub enum Fetched<T: Body> {
+        /// The resource; its ETag is its version, for If-Match.
+        #[oai(status = 200)]
+        Ok(Json<T>, #[oai(header = "ETag")] String),
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// No such resource.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+    }
 }
 
 fn fetched_bad_request<T: Body>(error: poem::Error) -> Fetched<T> {
@@ -240,39 +235,28 @@ fn fetched_bad_request<T: Body>(error: poem::Error) -> Fetched<T> {
 
 answers!(Fetched<T> from ReadError { NotFound => NotFound });
 
-/// Creating a resource.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "created_bad_request")]
-pub enum Created<T: Body> {
-    /// Created; `Location` is its URL.
-    #[oai(status = 201)]
-    Created(
-        Json<T>,
-        #[oai(header = "Location")] String,
-        #[oai(header = "ETag")] String,
-    ),
-    /// The body is malformed or breaks a rule; `errors` lists every bad field.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// A unique value is already taken; `errors` names the field.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// The body is not JSON.
-    #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Creating a resource.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "created_bad_request")]
+    pub enum Created<T: Body> {
+        /// Created; `Location` is its URL.
+        #[oai(status = 201)]
+        Created(
+            Json<T>,
+            #[oai(header = "Location")] String,
+            #[oai(header = "ETag")] String,
+        ),
+        /// The body is malformed or breaks a rule; `errors` lists every bad field.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// A unique value is already taken; `errors` names the field.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// The body is not JSON.
+        #[oai(status = 415, content_type = "application/problem+json")]
+        UnsupportedMediaType(Json<Problem>),
+    }
 }
 
 fn created_bad_request<T: Body>(error: poem::Error) -> Created<T> {
@@ -289,42 +273,31 @@ answers!(Created<T> from ApiError {
     UnsupportedMediaType => UnsupportedMediaType,
 });
 
-/// A partial update (JSON merge semantics: absent leaves a field alone,
-/// null clears it).
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "updated_bad_request")]
-pub enum Updated<T: Body> {
-    /// The updated resource with its new ETag.
-    #[oai(status = 200)]
-    Ok(Json<T>, #[oai(header = "ETag")] String),
-    /// The body is malformed or breaks a rule; `errors` lists every bad field.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No such resource.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// A unique value is already taken; `errors` names the field.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// If-Match names a version that is no longer current; nothing changed.
-    #[oai(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Json<Problem>),
-    /// The body is not JSON.
-    #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// A partial update (JSON merge semantics: absent leaves a field alone,
+    /// null clears it).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "updated_bad_request")]
+    pub enum Updated<T: Body> {
+        /// The updated resource with its new ETag.
+        #[oai(status = 200)]
+        Ok(Json<T>, #[oai(header = "ETag")] String),
+        /// The body is malformed or breaks a rule; `errors` lists every bad field.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// No such resource.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// A unique value is already taken; `errors` names the field.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// If-Match names a version that is no longer current; nothing changed.
+        #[oai(status = 412, content_type = "application/problem+json")]
+        PreconditionFailed(Json<Problem>),
+        /// The body is not JSON.
+        #[oai(status = 415, content_type = "application/problem+json")]
+        UnsupportedMediaType(Json<Problem>),
+    }
 }
 
 fn updated_bad_request<T: Body>(error: poem::Error) -> Updated<T> {
@@ -338,38 +311,27 @@ answers!(Updated<T> from ApiError {
     UnsupportedMediaType => UnsupportedMediaType,
 });
 
-/// Deleting a resource.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "deleted_bad_request")]
-pub enum Deleted {
-    /// Deleted.
-    #[oai(status = 204)]
-    NoContent,
-    /// A parameter or the If-Match header is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No such resource.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// Other records still depend on it; the detail names them.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// If-Match names a version that is no longer current; nothing changed.
-    #[oai(status = 412, content_type = "application/problem+json")]
-    PreconditionFailed(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Deleting a resource.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "deleted_bad_request")]
+    pub enum Deleted {
+        /// Deleted.
+        #[oai(status = 204)]
+        NoContent,
+        /// A parameter or the If-Match header is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// No such resource.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// Other records still depend on it; the detail names them.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// If-Match names a version that is no longer current; nothing changed.
+        #[oai(status = 412, content_type = "application/problem+json")]
+        PreconditionFailed(Json<Problem>),
+    }
 }
 
 fn deleted_bad_request(error: poem::Error) -> Deleted {
@@ -384,35 +346,24 @@ answers!(Deleted from ApiError {
     UnsupportedMediaType => BadRequest as 400,
 });
 
-/// An action on one resource that answers with it (deactivate, reactivate).
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "acted_bad_request")]
-pub enum Acted<T: Body> {
-    /// The resource as it is now, with its ETag.
-    #[oai(status = 200)]
-    Ok(Json<T>, #[oai(header = "ETag")] String),
-    /// A parameter is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No such resource.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// The stored data does not allow it; the detail says why.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// An action on one resource that answers with it (deactivate, reactivate).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "acted_bad_request")]
+    pub enum Acted<T: Body> {
+        /// The resource as it is now, with its ETag.
+        #[oai(status = 200)]
+        Ok(Json<T>, #[oai(header = "ETag")] String),
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// No such resource.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// The stored data does not allow it; the detail says why.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+    }
 }
 
 fn acted_bad_request<T: Body>(error: poem::Error) -> Acted<T> {
@@ -426,38 +377,27 @@ answers!(Acted<T> from ApiError {
     UnsupportedMediaType => BadRequest as 400,
 });
 
-/// Adding a link (a head, a works-in department, a role).
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "linked_bad_request")]
-pub enum Linked {
-    /// The link was made.
-    #[oai(status = 201)]
-    Created,
-    /// The link was already there; nothing changed.
-    #[oai(status = 204)]
-    AlreadyThere,
-    /// A parameter is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// One of the two resources does not exist.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// The stored data does not allow it; the detail says why.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Adding a link (a head, a works-in department, a role).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "linked_bad_request")]
+    pub enum Linked {
+        /// The link was made.
+        #[oai(status = 201)]
+        Created,
+        /// The link was already there; nothing changed.
+        #[oai(status = 204)]
+        AlreadyThere,
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// One of the two resources does not exist.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// The stored data does not allow it; the detail says why.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+    }
 }
 
 fn linked_bad_request(error: poem::Error) -> Linked {
@@ -481,35 +421,24 @@ impl Linked {
     }
 }
 
-/// Removing a link.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "unlinked_bad_request")]
-pub enum Unlinked {
-    /// The link is gone.
-    #[oai(status = 204)]
-    NoContent,
-    /// A parameter is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// There is no such link.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// The stored data does not allow it; the detail says why.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Removing a link.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "unlinked_bad_request")]
+    pub enum Unlinked {
+        /// The link is gone.
+        #[oai(status = 204)]
+        NoContent,
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// There is no such link.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// The stored data does not allow it; the detail says why.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+    }
 }
 
 fn unlinked_bad_request(error: poem::Error) -> Unlinked {
@@ -523,36 +452,25 @@ answers!(Unlinked from ApiError {
     UnsupportedMediaType => BadRequest as 400,
 });
 
-/// Taking a role from an account: an unlink that may be refused, because
-/// someone must always be able to manage accounts.
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "role_taken_bad_request")]
-pub enum RoleTaken {
-    /// The account no longer has the role.
-    #[oai(status = 204)]
-    NoContent,
-    /// A parameter is invalid.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// The account does not have that role.
-    #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
-    /// It was the last active account's only grant of `accounts:manage`.
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// Taking a role from an account: an unlink that may be refused, because
+    /// someone must always be able to manage accounts.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "role_taken_bad_request")]
+    pub enum RoleTaken {
+        /// The account no longer has the role.
+        #[oai(status = 204)]
+        NoContent,
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// The account does not have that role.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// It was the last active account's only grant of `accounts:manage`.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+    }
 }
 
 fn role_taken_bad_request(error: poem::Error) -> RoleTaken {
@@ -602,35 +520,24 @@ mod tests {
     }
 }
 
-/// An action that answers with no body (logout, password change).
-#[derive(ApiResponse)]
-#[oai(bad_request_handler = "done_bad_request")]
-pub enum Done {
-    /// Done.
-    #[oai(status = 204)]
-    NoContent,
-    /// The body is malformed or breaks a rule; `errors` lists every bad field.
-    #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
-    /// No valid bearer token: log in at `POST /api/v1/auth/login`.
-    #[oai(status = 401, content_type = "application/problem+json")]
-    Unauthorized(Json<Problem>, #[oai(header = "WWW-Authenticate")] String),
-    /// The token's roles do not grant the permission this needs.
-    #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
-    /// The account changed at the same moment (it was deleted, say).
-    #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
-    /// The body is not JSON.
-    #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
-    /// An unexpected failure; the body gives only the request id.
-    #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
-    /// The database is busy or unavailable; try again after `Retry-After`
-    /// seconds.
-    #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
+operation_answers! {
+    /// An action that answers with no body (logout, password change).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "done_bad_request")]
+    pub enum Done {
+        /// Done.
+        #[oai(status = 204)]
+        NoContent,
+        /// The body is malformed or breaks a rule; `errors` lists every bad field.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// The account changed at the same moment (it was deleted, say).
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// The body is not JSON.
+        #[oai(status = 415, content_type = "application/problem+json")]
+        UnsupportedMediaType(Json<Problem>),
+    }
 }
 
 fn done_bad_request(error: poem::Error) -> Done {

@@ -32,6 +32,20 @@ fn account_managers(conn: &mut DbConnection) -> DbResult<i64> {
         .get_result(conn)?)
 }
 
+/// [`keeping_an_account_manager`] when `guarded`, else `change` alone:
+/// for changes that only sometimes touch who can manage accounts.
+pub(crate) fn keeping_an_account_manager_if<T>(
+    guarded: bool,
+    conn: &mut DbConnection,
+    change: impl FnOnce(&mut DbConnection) -> DbResult<T>,
+) -> DbResult<T> {
+    if guarded {
+        keeping_an_account_manager(conn, change)
+    } else {
+        change(conn)
+    }
+}
+
 /// Makes `change` (a transaction's whole body) fail with 409 if it leaves no
 /// account that can log in and manage accounts: nobody could give the
 /// permission back, and the hospital would need its database's owner (or

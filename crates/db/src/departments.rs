@@ -3,7 +3,7 @@
 use crate::connection::MultiBackend;
 pub use crate::exists::department_exists;
 use crate::query::{page_of, sort_fields};
-use crate::schema::{department_heads, departments, designations, staff, units};
+use crate::schema::{department_heads, departments, staff, units};
 use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
 use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use chrono::NaiveDateTime;
@@ -224,38 +224,9 @@ pub fn heads_of_departments(
     conn: &mut DbConnection,
     departments: &[DepartmentId],
 ) -> DbResult<Vec<(DepartmentId, StaffRef)>> {
-    let ids: Vec<i32> = departments.iter().map(|d| d.0).collect();
-    let rows: Vec<(i32, i32, String, String)> = department_heads::table
-        .inner_join(staff::table.inner_join(designations::table))
-        .filter(department_heads::department_id.eq_any(ids))
-        .order((
-            department_heads::department_id.asc(),
-            staff::full_name.asc(),
-        ))
-        .select((
-            department_heads::department_id,
-            staff::id,
-            staff::full_name,
-            designations::name,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(department, id, full_name, designation_name)| {
-            (
-                DepartmentId(department),
-                staff_ref(id, full_name, designation_name),
-            )
-        })
-        .collect())
-}
-
-pub(crate) fn staff_ref(id: i32, full_name: String, designation_name: String) -> StaffRef {
-    StaffRef {
-        id: StaffId(id),
-        full_name,
-        designation_name,
-    }
+    let ids: Vec<i32> = departments.iter().map(|x| x.0).collect();
+    let heads = crate::links::heads_of!(conn, department_heads.department_id, ids);
+    Ok(heads.map(|(of, head)| (DepartmentId(of), head)).collect())
 }
 
 /// The department with this name (ignoring case), if any.

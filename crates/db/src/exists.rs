@@ -8,26 +8,26 @@ use crate::{DbConnection, DbError, DbResult};
 use diesel::prelude::*;
 use directory_domain::{DepartmentId, StaffId};
 
+/// Whether `$table` has a row with the id `$id`.
+macro_rules! has_row {
+    ($conn:expr, $table:ident, $id:expr) => {
+        diesel::select(diesel::dsl::exists($table::table.find($id))).get_result::<bool>($conn)
+    };
+}
+pub(crate) use has_row;
+
 /// Fails with NotFound unless the department exists.
 pub fn department_exists(conn: &mut DbConnection, id: DepartmentId) -> DbResult<()> {
-    let found: Option<i32> = departments::table
-        .find(id.0)
-        .select(departments::id)
-        .first(conn)
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| DbError::not_found("department", id))
+    match has_row!(conn, departments, id.0)? {
+        true => Ok(()),
+        false => Err(DbError::not_found("department", id)),
+    }
 }
 
 /// Fails with NotFound unless the staff member exists.
 pub fn staff_exists(conn: &mut DbConnection, id: StaffId) -> DbResult<()> {
-    let found: Option<i32> = staff::table
-        .find(id.0)
-        .select(staff::id)
-        .first(conn)
-        .optional()?;
-    found
-        .map(|_| ())
-        .ok_or_else(|| DbError::not_found("staff member", id))
+    match has_row!(conn, staff, id.0)? {
+        true => Ok(()),
+        false => Err(DbError::not_found("staff member", id)),
+    }
 }

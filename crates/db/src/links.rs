@@ -1,5 +1,6 @@
 //! Link tables (a department's heads, a unit's heads, the departments a
-//! staff member also works in): one way to put a link and to remove one.
+//! staff member also works in): one way to put a link, to remove one, and
+//! to read a set of heads.
 
 /// Defines `put` (true when the link is new; a link already there, or put
 /// by a concurrent identical request, is not an error) and `remove` (404
@@ -65,3 +66,33 @@ macro_rules! link_table {
     };
 }
 pub(crate) use link_table;
+
+/// The heads linked in `$table` to each of `$ids` (its `$column`), with
+/// their designation's name, in one query, ordered by id then name: pairs
+/// of the id (as i32) and the head.
+macro_rules! heads_of {
+    ($conn:expr, $table:ident . $column:ident, $ids:expr) => {{
+        use $crate::schema::{designations, staff};
+        let rows: Vec<(i32, i32, String, String)> = $table::table
+            .inner_join(staff::table.inner_join(designations::table))
+            .filter($table::$column.eq_any($ids))
+            .order(($table::$column.asc(), staff::full_name.asc()))
+            .select((
+                $table::$column,
+                staff::id,
+                staff::full_name,
+                designations::name,
+            ))
+            .load($conn)?;
+        rows.into_iter()
+            .map(|(of, id, full_name, designation_name)| {
+                let head = directory_domain::StaffRef {
+                    id: directory_domain::StaffId(id),
+                    full_name,
+                    designation_name,
+                };
+                (of, head)
+            })
+    }};
+}
+pub(crate) use heads_of;

@@ -1,6 +1,6 @@
 //! Functional roles and the permissions they grant.
 
-use crate::account_managers::keeping_an_account_manager;
+use crate::account_managers::keeping_an_account_manager_if;
 use crate::connection::MultiBackend;
 use crate::query::{page_of, sort_fields};
 use crate::schema::{account_roles, role_permissions, roles};
@@ -154,46 +154,33 @@ pub fn update_role(
     patch: &RolePatch,
     actor: Actor,
 ) -> DbResult<Role> {
-    crate::write_transaction(conn, |conn| {
-        if patch.permissions.as_set().is_some() {
-            keeping_an_account_manager(conn, |conn| {
-                change_role(conn, id, expected_version, patch, actor)
-            })
-        } else {
-            change_role(conn, id, expected_version, patch, actor)
-        }
-    })
-}
-
-fn change_role(
-    conn: &mut DbConnection,
-    id: RoleId,
-    expected_version: Option<i32>,
-    patch: &RolePatch,
-    actor: Actor,
-) -> DbResult<Role> {
     let target = Target::new("role", id.0, expected_version);
-    versioned::update(
-        conn,
-        target,
-        |c| get_role(c, id),
-        |conn, before| {
-            let name = patch.name.as_set();
-            let description = patch.description.clone().into_nullable();
-            let changed = diesel::update(at_version!(roles, target, before))
-                .set((
-                    name.map(|n| roles::name.eq(n.clone())),
-                    name.map(|n| roles::name_key.eq(unique_key(n))),
-                    description.map(|d| roles::description.eq(d)),
-                    touched!(roles, actor),
-                ))
-                .execute(conn)?;
-            if let (1.., Some(permissions)) = (changed, patch.permissions.as_set()) {
-                replace_permissions(conn, id.0, permissions)?;
-            }
-            Ok(changed)
-        },
-    )
+    let change = |conn: &mut DbConnection| {
+        versioned::update(
+            conn,
+            target,
+            |c| get_role(c, id),
+            |conn, before| {
+                let name = patch.name.as_set();
+                let description = patch.description.clone().into_nullable();
+                let changed = diesel::update(at_version!(roles, target, before))
+                    .set((
+                        name.map(|n| roles::name.eq(n.clone())),
+                        name.map(|n| roles::name_key.eq(unique_key(n))),
+                        description.map(|d| roles::description.eq(d)),
+                        touched!(roles, actor),
+                    ))
+                    .execute(conn)?;
+                if let (1.., Some(permissions)) = (changed, patch.permissions.as_set()) {
+                    replace_permissions(conn, id.0, permissions)?;
+                }
+                Ok(changed)
+            },
+        )
+    };
+    crate::write_transaction(conn, |conn| {
+        keeping_an_account_manager_if(patch.permissions.as_set().is_some(), conn, change)
+    })
 }
 
 pub fn delete_role(

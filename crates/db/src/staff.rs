@@ -2,7 +2,9 @@
 //! need the database: the unit is in the department, the supervisor chain
 //! has no cycle, referenced rows exist.
 
+use crate::account_managers::keeping_an_account_manager_if;
 use crate::connection::{MultiBackend, native};
+use crate::exists::has_row;
 pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
@@ -419,12 +421,8 @@ fn check_references(
 ) -> DbResult<()> {
     let mut errors = Vec::new();
     let mut push = |e: DomainError| errors.extend(e.errors().iter().cloned());
-    let department_found: Option<i32> = departments::table
-        .find(department.0)
-        .select(departments::id)
-        .first(conn)
-        .optional()?;
-    if department_found.is_none() {
+    let department_found = has_row!(conn, departments, department.0)?;
+    if !department_found {
         push(DomainError::field(
             "department_id",
             format!("department {department} does not exist"),
@@ -441,7 +439,7 @@ fn check_references(
                 "unit_id",
                 format!("unit {unit} does not exist"),
             )),
-            Some(d) if department_found.is_some() => {
+            Some(d) if department_found => {
                 if let Err(e) = check_unit_department(unit, DepartmentId(d), department) {
                     push(e);
                 }
@@ -449,24 +447,14 @@ fn check_references(
             Some(_) => {}
         }
     }
-    let designation_found: Option<i32> = designations::table
-        .find(designation.0)
-        .select(designations::id)
-        .first(conn)
-        .optional()?;
-    if designation_found.is_none() {
+    if !has_row!(conn, designations, designation.0)? {
         push(DomainError::field(
             "designation_id",
             format!("designation {designation} does not exist"),
         ));
     }
     if let Some(supervisor) = supervisor {
-        let supervisor_found: Option<i32> = staff::table
-            .find(supervisor.0)
-            .select(staff::id)
-            .first(conn)
-            .optional()?;
-        if supervisor_found.is_none() {
+        if !has_row!(conn, staff, supervisor.0)? {
             push(DomainError::field(
                 "supervisor_id",
                 format!("staff member {supervisor} does not exist"),
@@ -541,6 +529,59 @@ pub fn create_staff(conn: &mut DbConnection, new: &NewStaff, actor: Actor) -> Db
     })
 }
 
+/// The columns a staff patch changes: `None` leaves a column as it is,
+/// `Some(None)` clears a nullable one.
+#[derive(AsChangeset)]
+#[diesel(table_name = staff)]
+struct StaffChanges {
+    full_name: Option<String>,
+    employee_id: Option<String>,
+    email: Option<String>,
+    email_key: Option<String>,
+    mobile: Option<String>,
+    email2: Option<Option<String>>,
+    email3: Option<Option<String>>,
+    mobile2: Option<Option<String>>,
+    mobile3: Option<Option<String>>,
+    office_address: Option<Option<String>>,
+    department_id: Option<i32>,
+    unit_id: Option<Option<i32>>,
+    designation_id: Option<i32>,
+    supervisor_id: Option<Option<i32>>,
+    end_date: Option<Option<NaiveDate>>,
+}
+
+impl StaffChanges {
+    fn of(patch: &StaffPatch) -> Self {
+        let set = |p: &Patch<String>| p.as_set().cloned();
+        Self {
+            full_name: set(&patch.full_name),
+            employee_id: set(&patch.employee_id),
+            email_key: patch.email.as_set().map(|e| e.to_lowercase()),
+            email: set(&patch.email),
+            mobile: set(&patch.mobile),
+            email2: patch.email2.clone().into_nullable(),
+            email3: patch.email3.clone().into_nullable(),
+            mobile2: patch.mobile2.clone().into_nullable(),
+            mobile3: patch.mobile3.clone().into_nullable(),
+            office_address: patch.office_address.clone().into_nullable(),
+            department_id: patch.department_id.as_set().map(|d| d.0),
+            unit_id: patch
+                .unit_id
+                .clone()
+                .into_nullable()
+                .map(|u| u.map(|u| u.0)),
+            designation_id: patch.designation_id.as_set().map(|d| d.0),
+            supervisor_id: patch
+                .supervisor_id
+                .clone()
+                .into_nullable()
+                .map(|s| s.map(|s| s.0)),
+            end_date: patch.end_date.clone().into_nullable(),
+        }
+    }
+}
+
 pub fn update_staff(
     conn: &mut DbConnection,
     id: StaffId,
@@ -548,125 +589,43 @@ pub fn update_staff(
     patch: &StaffPatch,
     actor: Actor,
 ) -> DbResult<Staff> {
-    crate::write_transaction(conn, |conn| {
-        if patch.end_date.is_unchanged() {
-            change_staff(conn, id, expected_version, patch, actor)
-        } else {
-            // An end date already past ends the staff member's logins now:
-            // refused if theirs is the last account that manages accounts.
-            crate::account_managers::keeping_an_account_manager(conn, |conn| {
-                change_staff(conn, id, expected_version, patch, actor)
-            })
-        }
-    })
-}
-
-/// [`update_staff`]'s work, inside its transaction.
-fn change_staff(
-    conn: &mut DbConnection,
-    id: StaffId,
-    expected_version: Option<i32>,
-    patch: &StaffPatch,
-    actor: Actor,
-) -> DbResult<Staff> {
     let target = Target::new("staff member", id.0, expected_version);
-    versioned::update(
-        conn,
-        target,
-        |c| get_staff(c, id),
-        |conn, before| {
-            let department = patch
-                .department_id
-                .as_set()
-                .copied()
-                .unwrap_or(before.department_id);
-            let unit = match &patch.unit_id {
-                Patch::Unchanged => before.unit_id,
-                Patch::Clear => None,
-                Patch::Set(unit) => Some(*unit),
-            };
-            let designation = patch
-                .designation_id
-                .as_set()
-                .copied()
-                .unwrap_or(before.designation_id);
-            // Only a changed supervisor needs the cycle walk.
-            let supervisor = patch.supervisor_id.as_set().copied();
-            check_references(conn, Some(id), department, unit, designation, supervisor)?;
+    let change = |conn: &mut DbConnection| {
+        versioned::update(
+            conn,
+            target,
+            |c| get_staff(c, id),
+            |conn, before| {
+                let department = patch
+                    .department_id
+                    .as_set()
+                    .copied()
+                    .unwrap_or(before.department_id);
+                let unit = match &patch.unit_id {
+                    Patch::Unchanged => before.unit_id,
+                    Patch::Clear => None,
+                    Patch::Set(unit) => Some(*unit),
+                };
+                let designation = patch
+                    .designation_id
+                    .as_set()
+                    .copied()
+                    .unwrap_or(before.designation_id);
+                // Only a changed supervisor needs the cycle walk.
+                let supervisor = patch.supervisor_id.as_set().copied();
+                check_references(conn, Some(id), department, unit, designation, supervisor)?;
 
-            Ok(diesel::update(at_version!(staff, target, before))
-                .set((
-                    (
-                        patch
-                            .full_name
-                            .as_set()
-                            .map(|v| staff::full_name.eq(v.clone())),
-                        patch
-                            .employee_id
-                            .as_set()
-                            .map(|v| staff::employee_id.eq(v.clone())),
-                        patch.email.as_set().map(|v| staff::email.eq(v.clone())),
-                        patch
-                            .email
-                            .as_set()
-                            .map(|v| staff::email_key.eq(v.to_lowercase())),
-                        patch.mobile.as_set().map(|v| staff::mobile.eq(v.clone())),
-                        patch
-                            .email2
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::email2.eq(v)),
-                        patch
-                            .email3
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::email3.eq(v)),
-                        patch
-                            .mobile2
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::mobile2.eq(v)),
-                        patch
-                            .mobile3
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::mobile3.eq(v)),
-                        patch
-                            .office_address
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::office_address.eq(v)),
-                    ),
-                    (
-                        patch
-                            .department_id
-                            .as_set()
-                            .map(|v| staff::department_id.eq(v.0)),
-                        patch
-                            .unit_id
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::unit_id.eq(v.map(|u| u.0))),
-                        patch
-                            .designation_id
-                            .as_set()
-                            .map(|v| staff::designation_id.eq(v.0)),
-                        patch
-                            .supervisor_id
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::supervisor_id.eq(v.map(|s| s.0))),
-                        patch
-                            .end_date
-                            .clone()
-                            .into_nullable()
-                            .map(|v| staff::end_date.eq(v)),
-                    ),
-                    (touched!(staff, actor),),
-                ))
-                .execute(conn)?)
-        },
-    )
+                Ok(diesel::update(at_version!(staff, target, before))
+                    .set((StaffChanges::of(patch), touched!(staff, actor)))
+                    .execute(conn)?)
+            },
+        )
+    };
+    // An end date already past ends the staff member's logins now:
+    // refused if theirs is the last account that manages accounts.
+    crate::write_transaction(conn, |conn| {
+        keeping_an_account_manager_if(!patch.end_date.is_unchanged(), conn, change)
+    })
 }
 
 pub fn set_staff_active(

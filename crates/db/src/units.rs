@@ -1,10 +1,9 @@
 //! Units inside departments, and their heads.
 
 use crate::connection::MultiBackend;
-use crate::departments::staff_ref;
 use crate::exists::department_exists;
 use crate::query::{page_of, sort_fields};
-use crate::schema::{designations, staff, unit_heads, units};
+use crate::schema::{unit_heads, units};
 use crate::versioned::{self, AuditColumns, Target, at_version, touched};
 use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now};
 use chrono::NaiveDateTime;
@@ -210,24 +209,9 @@ pub fn heads_of_units(
     conn: &mut DbConnection,
     units: &[UnitId],
 ) -> DbResult<Vec<(UnitId, StaffRef)>> {
-    let ids: Vec<i32> = units.iter().map(|u| u.0).collect();
-    let rows: Vec<(i32, i32, String, String)> = unit_heads::table
-        .inner_join(staff::table.inner_join(designations::table))
-        .filter(unit_heads::unit_id.eq_any(ids))
-        .order((unit_heads::unit_id.asc(), staff::full_name.asc()))
-        .select((
-            unit_heads::unit_id,
-            staff::id,
-            staff::full_name,
-            designations::name,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(unit, id, full_name, designation_name)| {
-            (UnitId(unit), staff_ref(id, full_name, designation_name))
-        })
-        .collect())
+    let ids: Vec<i32> = units.iter().map(|x| x.0).collect();
+    let heads = crate::links::heads_of!(conn, unit_heads.unit_id, ids);
+    Ok(heads.map(|(of, head)| (UnitId(of), head)).collect())
 }
 
 /// The unit of this department with this name (ignoring case), if any.
