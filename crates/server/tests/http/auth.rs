@@ -1,13 +1,13 @@
 //! Accounts, login, tokens, permissions and brute-force limits over HTTP.
 
-use crate::support::{ADMIN_PASSWORD, Api, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestApp};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "consultant passphrase 1";
 
 /// Creates an account with the Consultant role (read-only), optionally
 /// for a staff member, and returns its id.
-async fn consultant(s: &TestServer, username: &str, staff_id: Option<i64>) -> i64 {
+async fn consultant(s: &TestApp, username: &str, staff_id: Option<i64>) -> i64 {
     let res = s
         .post(
             "/api/v1/accounts",
@@ -20,7 +20,7 @@ async fn consultant(s: &TestServer, username: &str, staff_id: Option<i64>) -> i6
 
 #[tokio::test]
 async fn logging_in_gives_a_bearer_token() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let res = s
         .post(
             "/api/v1/auth/login",
@@ -42,7 +42,7 @@ async fn logging_in_gives_a_bearer_token() {
     let hours = (expires - chrono::Utc::now()).num_minutes() as f64 / 60.0;
     assert!((7.9..=8.0).contains(&hours), "{hours}");
 
-    s.set_token(Some(token.to_owned()));
+    s.use_token(Some(token.to_owned()));
     let me = s.get("/api/v1/auth/me").await;
     assert_eq!(me.status, 200);
     assert_eq!(me.body["username"], "admin");
@@ -51,7 +51,7 @@ async fn logging_in_gives_a_bearer_token() {
 
 #[tokio::test]
 async fn everything_but_login_needs_a_token() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     for path in [
         "/api/v1/departments",
         "/api/v1/staff/1",
@@ -61,22 +61,17 @@ async fn everything_but_login_needs_a_token() {
         let res = s.get(path).await;
         res.assert_problem(401);
     }
-    let raw = s
-        .client
-        .get(s.url("/api/v1/departments"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(raw.headers()["www-authenticate"], "Bearer");
+    let res = s.get("/api/v1/departments").await;
+    assert_eq!(res.headers["www-authenticate"], "Bearer");
     s.post(
         "/api/v1/departments",
         json!({"name": "X", "kind": "centre"}),
     )
     .await
     .assert_problem(401);
-    s.set_token(Some("hd_not-a-real-token".into()));
+    s.use_token(Some("hd_not-a-real-token".into()));
     s.get("/api/v1/departments").await.assert_problem(401);
-    s.set_token(Some("garbage".into()));
+    s.use_token(Some("garbage".into()));
     s.get("/api/v1/departments").await.assert_problem(401);
     // Operations stay public.
     assert_eq!(s.get("/healthz").await.status, 200);
@@ -84,7 +79,7 @@ async fn everything_but_login_needs_a_token() {
 
 #[tokio::test]
 async fn wrong_username_and_wrong_password_look_the_same() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let unknown = s
         .post(
             "/api/v1/auth/login",
@@ -104,7 +99,7 @@ async fn wrong_username_and_wrong_password_look_the_same() {
 
 #[tokio::test]
 async fn logout_ends_the_token() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     assert_eq!(s.get("/api/v1/auth/me").await.status, 200);
     assert_eq!(s.post_empty("/api/v1/auth/logout").await.status, 204);
     s.get("/api/v1/auth/me").await.assert_problem(401);
@@ -113,10 +108,10 @@ async fn logout_ends_the_token() {
 
 #[tokio::test]
 async fn roles_decide_what_a_token_may_do() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     consultant(&s, "dr.rao", None).await;
     let token = s.login("dr.rao", PASSWORD).await;
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     assert_eq!(s.get("/api/v1/departments").await.status, 200);
     assert_eq!(s.get("/api/v1/staff").await.status, 200);
     assert_eq!(s.get("/api/v1/roles").await.status, 200);
@@ -145,14 +140,14 @@ async fn roles_decide_what_a_token_may_do() {
 
 #[tokio::test]
 async fn deactivation_kills_live_tokens() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let id = consultant(&s, "dr.sen", None).await;
     let admin = s.login("admin", ADMIN_PASSWORD).await;
     let token = s.login("dr.sen", PASSWORD).await;
-    s.set_token(Some(token.clone()));
+    s.use_token(Some(token.clone()));
     assert_eq!(s.get("/api/v1/auth/me").await.status, 200);
 
-    s.set_token(Some(admin.clone()));
+    s.use_token(Some(admin.clone()));
     let res = s
         .post_empty(&format!("/api/v1/accounts/{id}/deactivate"))
         .await;
@@ -161,9 +156,9 @@ async fn deactivation_kills_live_tokens() {
     assert_eq!(res.body["deactivation_reason"], "manual");
     assert_eq!(res.body["deactivated_by"], 1);
 
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     s.get("/api/v1/auth/me").await.assert_problem(401);
-    s.set_token(None);
+    s.use_token(None);
     s.post(
         "/api/v1/auth/login",
         json!({"username": "dr.sen", "password": PASSWORD}),
@@ -172,7 +167,7 @@ async fn deactivation_kills_live_tokens() {
     .assert_problem(401);
 
     // Reactivated, it may log in again; an admin cannot lock themselves out.
-    s.set_token(Some(admin));
+    s.use_token(Some(admin));
     s.post_empty(&format!("/api/v1/accounts/{id}/reactivate"))
         .await;
     s.login("dr.sen", PASSWORD).await;
@@ -186,11 +181,11 @@ async fn deactivation_kills_live_tokens() {
 
 #[tokio::test]
 async fn changing_a_password_ends_the_other_sessions() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     consultant(&s, "dr.iyer", None).await;
     let other = s.login("dr.iyer", PASSWORD).await;
     let this = s.login("dr.iyer", PASSWORD).await;
-    s.set_token(Some(this.clone()));
+    s.use_token(Some(this.clone()));
     let res = s
         .post(
             "/api/v1/auth/password",
@@ -214,9 +209,9 @@ async fn changing_a_password_ends_the_other_sessions() {
         .await;
     assert_eq!(res.status, 204, "{:#}", res.body);
     assert_eq!(s.get("/api/v1/auth/me").await.status, 200);
-    s.set_token(Some(other));
+    s.use_token(Some(other));
     s.get("/api/v1/auth/me").await.assert_problem(401);
-    s.set_token(None);
+    s.use_token(None);
     s.post(
         "/api/v1/auth/login",
         json!({"username": "dr.iyer", "password": PASSWORD}),
@@ -230,10 +225,10 @@ async fn changing_a_password_ends_the_other_sessions() {
 /// stays logged in there, as at `/auth/password`; their other sessions end.
 #[tokio::test]
 async fn an_administrator_setting_their_own_password_keeps_this_session() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let this = s.login("admin", ADMIN_PASSWORD).await;
     let other = s.login("admin", ADMIN_PASSWORD).await;
-    s.set_token(Some(this));
+    s.use_token(Some(this));
     let res = s
         .patch(
             "/api/v1/accounts/1",
@@ -243,33 +238,23 @@ async fn an_administrator_setting_their_own_password_keeps_this_session() {
         .await;
     assert_eq!(res.status, 200, "{:#}", res.body);
     assert_eq!(s.get("/api/v1/auth/me").await.status, 200);
-    s.set_token(Some(other));
+    s.use_token(Some(other));
     s.get("/api/v1/auth/me").await.assert_problem(401);
     s.login("admin", "reset by myself").await;
 }
 
 #[tokio::test]
 async fn the_sixth_bad_login_is_refused_with_429() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let bad = json!({"username": "admin", "password": "not the password"});
     for _ in 0..5 {
         s.post("/api/v1/auth/login", bad.clone())
             .await
             .assert_problem(401);
     }
-    let raw = s
-        .client
-        .post(s.url("/api/v1/auth/login"))
-        .json(&bad)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(raw.status(), 429);
-    let retry: i64 = raw.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let res = s.post("/api/v1/auth/login", bad.clone()).await;
+    res.assert_problem(429);
+    let retry: i64 = res.headers["retry-after"].parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     // Even the right password waits out the cooling-off period.
     s.post(
@@ -282,7 +267,7 @@ async fn the_sixth_bad_login_is_refused_with_429() {
 
 #[tokio::test]
 async fn a_successful_login_resets_the_count() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let bad = json!({"username": "admin", "password": "not the password"});
     for _ in 0..4 {
         s.post("/api/v1/auth/login", bad.clone())
@@ -300,7 +285,7 @@ async fn a_successful_login_resets_the_count() {
 
 #[tokio::test]
 async fn an_ended_staff_member_cannot_log_in() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     let id = consultant(&s, "dr.das", Some(member.id())).await;
     let token = s.login("dr.das", PASSWORD).await;
@@ -314,9 +299,9 @@ async fn an_ended_staff_member_cannot_log_in() {
         .await;
     assert_eq!(res.status, 200, "{:#}", res.body);
     // Before any sweep: the live token and new logins are refused.
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     s.get("/api/v1/auth/me").await.assert_problem(401);
-    s.set_token(None);
+    s.use_token(None);
     s.post(
         "/api/v1/auth/login",
         json!({"username": "dr.das", "password": PASSWORD}),
@@ -325,7 +310,7 @@ async fn an_ended_staff_member_cannot_log_in() {
     .assert_problem(401);
     // Today as end date is still a working day.
     let admin = s.login("admin", ADMIN_PASSWORD).await;
-    s.set_token(Some(admin));
+    s.use_token(Some(admin));
     let today = chrono::Utc::now().date_naive().to_string();
     s.patch(
         &format!("/api/v1/staff/{}", member.id()),
@@ -333,14 +318,14 @@ async fn an_ended_staff_member_cannot_log_in() {
         json!({"end_date": today}),
     )
     .await;
-    s.set_token(None);
+    s.use_token(None);
     s.login("dr.das", PASSWORD).await;
     let _ = id;
 }
 
 #[tokio::test]
 async fn accounts_are_managed_with_their_rules() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s
         .post(
             "/api/v1/accounts",
@@ -397,9 +382,9 @@ async fn accounts_are_managed_with_their_rules() {
         .await;
     assert_eq!(res.status, 200, "{:#}", res.body);
     let admin = s.login("admin", ADMIN_PASSWORD).await;
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     s.get("/api/v1/auth/me").await.assert_problem(401);
-    s.set_token(Some(admin));
+    s.use_token(Some(admin));
     assert_eq!(s.delete(&path, None).await.status, 204);
     s.get(&path).await.assert_problem(404);
 }
@@ -408,7 +393,7 @@ async fn accounts_are_managed_with_their_rules() {
 /// manage accounts, by any route; with a second administrator, they can.
 #[tokio::test]
 async fn the_last_account_manager_cannot_be_demoted() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let refused = s.delete("/api/v1/accounts/1/roles/1", None).await;
     refused.assert_problem(409);
     assert!(
@@ -446,7 +431,7 @@ async fn the_last_account_manager_cannot_be_demoted() {
     // The change took effect at once: this token no longer manages accounts.
     s.get("/api/v1/accounts").await.assert_problem(403);
     let token = s.login("second.admin", PASSWORD).await;
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     assert_eq!(s.get(&other_path).await.body["roles"], json!([1]));
 }
 
@@ -455,7 +440,7 @@ async fn the_last_account_manager_cannot_be_demoted() {
 /// still to come is not.
 #[tokio::test]
 async fn the_last_account_manager_cannot_be_given_a_past_end_date() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await.id();
     let account = s
         .post(
@@ -469,7 +454,7 @@ async fn the_last_account_manager_cannot_be_given_a_past_end_date() {
         204
     );
     let token = s.login("staff.admin", PASSWORD).await;
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     let path = format!("/api/v1/staff/{member}");
     let refused = s
         .patch(&path, None, json!({"end_date": "2020-01-31"}))
@@ -490,7 +475,7 @@ async fn the_last_account_manager_cannot_be_given_a_past_end_date() {
 
 #[tokio::test]
 async fn changes_record_who_made_them() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let created = s
         .post("/api/v1/cadres", json!({"name": "Technicians"}))
         .await;
@@ -505,7 +490,7 @@ async fn changes_record_who_made_them() {
         .await;
     let other_id = other.id();
     let token = s.login("second.admin", PASSWORD).await;
-    s.set_token(Some(token));
+    s.use_token(Some(token));
     let updated = s
         .patch(
             &format!("/api/v1/cadres/{}", created.id()),
@@ -526,7 +511,7 @@ async fn changes_record_who_made_them() {
 /// to account changes and logins: none shows a password or a hash.
 #[tokio::test]
 async fn no_response_shows_a_password_or_hash() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let member = s.create_staff(1).await;
     consultant(&s, "dr.khan", Some(member.id())).await;
     let mut bodies: Vec<String> = Vec::new();

@@ -2,7 +2,7 @@
 //! clients name their functions from operation ids, the docs page fills
 //! "Try it out" from the examples and shows the parameters' descriptions.
 
-use crate::support::{ADMIN_PASSWORD, Api, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestApp};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +28,7 @@ fn is_lower_camel_case(id: &str) -> bool {
 
 #[tokio::test]
 async fn every_operation_has_a_unique_lower_camel_case_operation_id() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let spec: Value = s.get("/openapi.json").await.body;
     let operations = operations(&spec);
     assert!(operations.len() >= 70, "{} operations", operations.len());
@@ -60,7 +60,7 @@ async fn every_operation_has_a_unique_lower_camel_case_operation_id() {
 
 #[tokio::test]
 async fn every_parameter_is_described_and_the_tags_read_as_words() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let spec: Value = s.get("/openapi.json").await.body;
     for (method, path, operation) in operations(&spec) {
         for parameter in operation["parameters"].as_array().into_iter().flatten() {
@@ -97,10 +97,10 @@ async fn every_parameter_is_described_and_the_tags_read_as_words() {
 
 #[tokio::test]
 async fn the_docs_page_keeps_the_authorization_and_has_an_icon() {
-    let s = TestServer::start_anonymous();
-    let page = s.client.get(s.url("/docs")).send().await.unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
+    let s = TestApp::start_anonymous().await;
+    let page = s.get("/docs").await;
+    assert_eq!(page.status, 200);
+    let html = page.text;
     assert!(html.contains("persistAuthorization: true"));
     assert!(html.contains(r#"<link rel="icon""#));
     assert!(html.contains("<title>Hospital Directory API</title>"));
@@ -119,7 +119,7 @@ fn example_of(spec: &Value, operation: &Value) -> Option<Value> {
 
 #[tokio::test]
 async fn every_request_body_example_is_accepted_on_a_seeded_database() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let spec: Value = s.get("/openapi.json").await.body;
     let mut with_body: BTreeMap<(String, String), Value> = BTreeMap::new();
     for (method, path, operation) in operations(&spec) {

@@ -1,55 +1,45 @@
 //! Whatever goes wrong, the answer is problem+json.
 
-use crate::support::{Api, TestServer};
+use crate::support::{Api, TestApp};
+use reqwest::Method;
+
+const JSON: (&str, &str) = ("content-type", "application/json");
 
 #[tokio::test]
 async fn malformed_requests_are_problems() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     let res = s
-        .send_raw(
-            s.client
-                .post(s.url("/api/v1/cadres"))
-                .header("content-type", "application/json")
-                .body("{oops"),
-        )
+        .raw(Method::POST, "/api/v1/cadres", &[JSON], Some("{oops"))
         .await;
     res.assert_problem(400);
     assert_eq!(res.error_fields(), ["body"]);
+    let text = ("content-type", "text/plain");
     let res = s
-        .send_raw(
-            s.client
-                .post(s.url("/api/v1/cadres"))
-                .header("content-type", "text/plain")
-                .body("Faculty"),
-        )
+        .raw(Method::POST, "/api/v1/cadres", &[text], Some("Faculty"))
         .await;
     res.assert_problem(415);
-    let res = s.send_raw(s.client.post(s.url("/api/v1/cadres"))).await;
+    let res = s.raw(Method::POST, "/api/v1/cadres", &[], None).await;
     assert!(res.status == 400 || res.status == 415, "{}", res.status);
     assert_eq!(res.content_type, "application/problem+json");
-    let res = s.send_raw(s.client.put(s.url("/api/v1/cadres"))).await;
+    let res = s.raw(Method::PUT, "/api/v1/cadres", &[], None).await;
     res.assert_problem(405);
-    let raw = s
-        .client
-        .delete(s.url("/api/v1/cadres/1/designations"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(raw.status(), 405);
-    assert_eq!(raw.headers()["allow"], "GET");
-    let raw = s.client.put(s.url("/api/v1/cadres")).send().await.unwrap();
-    assert_eq!(raw.headers()["allow"], "GET, POST");
+    assert_eq!(res.headers["allow"], "GET, POST");
+    let res = s
+        .raw(Method::DELETE, "/api/v1/cadres/1/designations", &[], None)
+        .await;
+    assert_eq!(res.status, 405);
+    assert_eq!(res.headers["allow"], "GET");
     let res = s.get("/api/v1/staff/not-a-number").await;
     res.assert_problem(400);
     let res = s.get("/api/v1/staff?active=perhaps").await;
     res.assert_problem(400);
     assert_eq!(res.error_fields(), ["active"]);
     let res = s
-        .send_raw(
-            s.client
-                .patch(s.url("/api/v1/cadres/1"))
-                .header("If-Match", "yesterday")
-                .json(&serde_json::json!({})),
+        .raw(
+            Method::PATCH,
+            "/api/v1/cadres/1",
+            &[JSON, ("if-match", "yesterday")],
+            Some("{}"),
         )
         .await;
     res.assert_problem(400);

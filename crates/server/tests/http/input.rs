@@ -2,7 +2,7 @@
 //! control characters in text, a JSON key named twice, a request without
 //! `Host`.
 
-use crate::support::{ADMIN_PASSWORD, Api, TestServer};
+use crate::support::{ADMIN_PASSWORD, Api, TestApp, TestServer};
 use serde_json::json;
 
 fn new_staff(n: u32) -> serde_json::Value {
@@ -18,7 +18,7 @@ fn new_staff(n: u32) -> serde_json::Value {
 
 #[tokio::test]
 async fn control_characters_are_refused_where_they_do_not_belong() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
     for (field, value) in [
         ("full_name", "Asha\u{0}Verma"),
         ("employee_id", "E\u{0}1"),
@@ -89,7 +89,7 @@ async fn control_characters_are_refused_where_they_do_not_belong() {
 
 #[tokio::test]
 async fn a_login_with_a_username_no_account_can_have_is_refused_as_malformed() {
-    let s = TestServer::start_anonymous();
+    let s = TestApp::start_anonymous().await;
     let res = s
         .post(
             "/api/v1/auth/login",
@@ -110,13 +110,15 @@ async fn a_login_with_a_username_no_account_can_have_is_refused_as_malformed() {
 
 #[tokio::test]
 async fn a_json_key_named_twice_is_refused_and_nothing_is_written() {
-    let s = TestServer::start().await;
+    let s = TestApp::start().await;
+    let twice = r#"{"name": "Twice A", "name": "Twice B"}"#;
+    let json = ("content-type", "application/json");
     let res = s
-        .send_raw(
-            s.client
-                .post(s.url("/api/v1/cadres"))
-                .header("content-type", "application/json")
-                .body(r#"{"name": "Twice A", "name": "Twice B"}"#),
+        .raw(
+            reqwest::Method::POST,
+            "/api/v1/cadres",
+            &[json],
+            Some(twice),
         )
         .await;
     res.assert_problem(400);

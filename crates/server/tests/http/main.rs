@@ -7,16 +7,18 @@
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
 mod auth;
+mod buildings;
 mod cadres;
 mod client;
 mod concurrency;
 mod connections;
+mod departments;
 mod document;
 mod errors;
 mod faults;
-mod infrastructure;
 mod input;
 mod ops;
-mod organisation;
+mod roles;
 mod staff;
 mod support;
+mod units;

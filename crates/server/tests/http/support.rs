@@ -209,6 +209,10 @@ pub struct Res {
     pub etag: Option<String>,
     pub location: Option<String>,
     pub content_type: String,
+    /// Every header, by its lower-case name.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The body as text; `body` is the same parsed as JSON (null if not).
+    pub text: String,
     pub body: serde_json::Value,
 }
 
@@ -226,6 +230,11 @@ impl Res {
             etag: header("etag"),
             location: header("location"),
             content_type: header("content-type").unwrap_or_default(),
+            headers: headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                .collect(),
+            text: text.to_owned(),
             body: serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
         }
     }
@@ -265,10 +274,6 @@ impl Res {
 }
 
 impl TestServer {
-    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> Res {
-        self.send(request).await
-    }
-
     async fn send(&self, request: reqwest::RequestBuilder) -> Res {
         let token = self.token.lock().expect("token lock").clone();
         let request = match token {
@@ -285,6 +290,15 @@ impl TestServer {
 /// own ([`TestServer`]) or in this one ([`TestApp`]): the same test reads
 /// the same either way.
 pub trait Api {
+    /// Sends `body` as it is, with these headers and the current token.
+    async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Res;
+
     /// Sends a request with the current token, JSON `body` if any, and
     /// `If-Match` if given.
     async fn request(
@@ -293,7 +307,17 @@ pub trait Api {
         path: &str,
         if_match: Option<&str>,
         body: Option<serde_json::Value>,
-    ) -> Res;
+    ) -> Res {
+        let mut headers = Vec::new();
+        if let Some(tag) = if_match {
+            headers.push(("if-match", tag));
+        }
+        let body = body.map(|b| b.to_string());
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        self.raw(method, path, &headers, body.as_deref()).await
+    }
 
     /// The token sent with every following request (`None`: no token).
     fn use_token(&self, token: Option<String>);
@@ -359,19 +383,19 @@ pub trait Api {
 }
 
 impl Api for TestServer {
-    async fn request(
+    async fn raw(
         &self,
         method: reqwest::Method,
         path: &str,
-        if_match: Option<&str>,
-        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
     ) -> Res {
         let mut request = self.client.request(method, self.url(path));
-        if let Some(tag) = if_match {
-            request = request.header("If-Match", tag);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.body(body.to_owned());
         }
         self.send(request).await
     }
@@ -428,23 +452,23 @@ impl TestApp {
 }
 
 impl Api for TestApp {
-    async fn request(
+    async fn raw(
         &self,
         method: reqwest::Method,
         path: &str,
-        if_match: Option<&str>,
-        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
     ) -> Res {
         let method = poem::http::Method::from_bytes(method.as_str().as_bytes()).expect("a method");
         let mut request = self.client.request(method, path).header("host", "test");
         if let Some(token) = self.token.lock().expect("token lock").clone() {
             request = request.header("authorization", format!("Bearer {token}"));
         }
-        if let Some(tag) = if_match {
-            request = request.header("if-match", tag);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request.body_json(&body);
+            request = request.body(body.to_owned());
         }
         let response = request.send().await.0;
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
