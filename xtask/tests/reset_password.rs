@@ -71,7 +71,7 @@ fn a_hospital_locked_out_of_account_management_gets_back_in() {
     accounts::remove_account_role(conn, admin, admin_role).unwrap();
     accounts::set_account_active(conn, admin, false, None).unwrap();
     // ...and the end date they were given passes: nobody can log in.
-    diesel::connection::SimpleConnection::batch_execute(
+    directory_db::testing::execute_sql(
         conn,
         &format!("UPDATE staff SET end_date = '2020-01-31' WHERE id = {member}"),
     )

@@ -1,7 +1,7 @@
 //! Architecture invariants, checked as plain tests (docs/ARCHITECTURE.md):
 //! the domain crate depends on no database, runtime or HTTP crate, only the
-//! api, server and client crates know HTTP, and the client carries none of
-//! the server's crates nor OpenSSL.
+//! api, server and client crates know HTTP, only db knows diesel, and the
+//! client carries none of the server's crates nor OpenSSL.
 
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
@@ -83,6 +83,42 @@ fn the_client_knows_no_database_server_or_openssl() {
             "native-tls",
         ],
     );
+}
+
+/// Only db names diesel: every other crate of the workspace reaches the
+/// database through db's functions, in its code, its tests and its
+/// features, with every feature on.
+#[test]
+fn only_db_depends_on_diesel() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--all-features",
+        ])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success());
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let packages = metadata["packages"].as_array().unwrap();
+    assert!(packages.len() >= 8, "the workspace's packages are listed");
+    for package in packages {
+        let name = package["name"].as_str().unwrap();
+        if name == "directory-db" {
+            continue;
+        }
+        let named: Vec<&str> = package["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["name"].as_str())
+            .filter(|d| d.starts_with("diesel"))
+            .collect();
+        assert!(named.is_empty(), "{name} depends on {named:?}");
+    }
 }
 
 /// The directory's nouns: each is one module, of the same name, in the

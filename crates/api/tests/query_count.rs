@@ -6,40 +6,32 @@
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 #![recursion_limit = "256"]
 
-use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use directory_api::{AppState, HttpOptions, app};
-use directory_db::testing::TestDatabase;
+use directory_db::testing::{TestDatabase, count_queries};
 use directory_db::{PoolOptions, build_pool};
 use directory_seed::{AdminPassword, SeedData, demo_staff, seed};
 use poem::test::TestClient;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-static QUERIES: AtomicUsize = AtomicUsize::new(0);
-
-struct Counter;
-
-impl Instrumentation for Counter {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            QUERIES.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-async fn queries_for<E: poem::Endpoint>(client: &TestClient<E>, token: &str, path: &str) -> usize {
-    QUERIES.store(0, Ordering::SeqCst);
+async fn queries_for<E: poem::Endpoint>(
+    queries: &AtomicUsize,
+    client: &TestClient<E>,
+    token: &str,
+    path: &str,
+) -> usize {
+    queries.store(0, Ordering::SeqCst);
     let response = client
         .get(path)
         .header("authorization", format!("Bearer {token}"))
         .send()
         .await;
     response.assert_status_is_ok();
-    QUERIES.load(Ordering::SeqCst)
+    queries.load(Ordering::SeqCst)
 }
 
 #[tokio::test]
 async fn list_queries_do_not_grow_with_the_page() {
-    set_default_instrumentation(|| Some(Box::new(Counter))).unwrap();
+    let queries = count_queries().unwrap();
     let db = TestDatabase::migrated().unwrap();
     {
         let mut conn = db.connect().unwrap();
@@ -100,11 +92,11 @@ async fn list_queries_do_not_grow_with_the_page() {
         .get("access_token")
         .string()
         .to_owned();
-    queries_for(&client, &token, "/healthz").await;
-    queries_for(&client, &token, "/api/v1/roles").await;
+    queries_for(queries, &client, &token, "/healthz").await;
+    queries_for(queries, &client, &token, "/api/v1/roles").await;
     for (small, large) in pairs {
-        let few = queries_for(&client, &token, small).await;
-        let many = queries_for(&client, &token, large).await;
+        let few = queries_for(queries, &client, &token, small).await;
+        let many = queries_for(queries, &client, &token, large).await;
         eprintln!("{small}: {few} queries; {large}: {many} queries");
         assert!(few > 0, "the counter saw no queries for {small}");
         assert_eq!(few, many, "{large} costs more queries than {small}");

@@ -220,6 +220,18 @@ fn sqlite_inner(conn: &mut DbConnection) -> DbResult<&mut diesel::SqliteConnecti
     }
 }
 
+/// A transaction's failure: the work's own, or diesel's around it.
+enum Failed<E> {
+    Work(E),
+    Transaction(diesel::result::Error),
+}
+
+impl<E> From<diesel::result::Error> for Failed<E> {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Transaction(error)
+    }
+}
+
 /// Runs `f` in a transaction that writes. On SQLite the outermost one
 /// starts with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
 /// writes cannot wait for a concurrent writer (SQLite answers "database is
@@ -231,10 +243,13 @@ fn sqlite_inner(conn: &mut DbConnection) -> DbResult<&mut diesel::SqliteConnecti
 /// On PostgreSQL and MySQL an outermost transaction that loses a deadlock
 /// or serialization race is run again (up to three times in all), so a
 /// client sees the race only if it keeps losing.
+///
+/// `E` needs only `From<DbError>`: the caller's error type never has to
+/// know diesel.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, mut f: F) -> Result<T, E>
 where
     F: FnMut(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error> + From<DbError> + error::Transient,
+    E: From<DbError> + error::Transient,
 {
     #[cfg(feature = "sqlite")]
     if matches!(conn.backend(), Backend::Sqlite) {
@@ -243,7 +258,8 @@ where
             return result;
         }
         let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite_inner(conn)?)
-            .transaction_depth()?;
+            .transaction_depth()
+            .map_err(DbError::from)?;
         if depth.is_none() {
             let started = std::time::Instant::now();
             let _writer = sqlite_writer_lock();
@@ -268,12 +284,18 @@ where
         <DbConnection as diesel::Connection>::TransactionManager::transaction_manager_status_mut(
             conn,
         )
-        .transaction_depth()?
+        .transaction_depth()
+        .map_err(DbError::from)?
         .is_none();
     let attempts = if outermost { 3 } else { 1 };
     let mut attempt = 1;
     loop {
-        match diesel::Connection::transaction(conn, &mut f) {
+        let result = diesel::Connection::transaction(conn, |c| f(c).map_err(Failed::Work));
+        let result = result.map_err(|failed| match failed {
+            Failed::Work(error) => error,
+            Failed::Transaction(error) => E::from(DbError::from(error)),
+        });
+        match result {
             Err(error) if error.is_transient() && attempt < attempts => {
                 attempt += 1;
                 tracing::debug!(attempt, "transaction lost a race; running it again");

@@ -8,7 +8,7 @@ use directory_domain::{
     DepartmentId, DepartmentKind, DesignationId, NewCadre, NewDepartment, NewDesignation, NewStaff,
     NewUnit, UnitId,
 };
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 pub const TEST_URL_VAR: &str = "DIRECTORY_TEST_DATABASE_URL";
 
@@ -179,4 +179,32 @@ impl Places {
             end_date: None,
         }
     }
+}
+
+/// Runs SQL as it is: for a test that sets up what the API cannot (an end
+/// date already past, a lock taken from outside).
+pub fn execute_sql(conn: &mut DbConnection, sql: &str) -> DbResult<()> {
+    conn.batch_execute(sql)?;
+    Ok(())
+}
+
+static QUERIES: AtomicUsize = AtomicUsize::new(0);
+
+struct QueryCounter;
+
+impl diesel::connection::Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            QUERIES.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Counts every statement that connections opened from now on start, in
+/// the returned counter: for a test that a list costs the same number of
+/// queries whatever its length. The count is the whole process's, so such
+/// a test runs alone in its binary.
+pub fn count_queries() -> DbResult<&'static AtomicUsize> {
+    diesel::connection::set_default_instrumentation(|| Some(Box::new(QueryCounter)))?;
+    Ok(&QUERIES)
 }

@@ -46,12 +46,6 @@ impl directory_db::error::Transient for SeedError {
     }
 }
 
-impl From<diesel::result::Error> for SeedError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e.into())
-    }
-}
-
 impl From<DomainError> for SeedError {
     fn from(e: DomainError) -> Self {
         Self::Invalid(e.to_string())

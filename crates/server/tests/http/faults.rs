@@ -213,7 +213,6 @@ async fn a_server_whose_database_does_not_answer_at_start_serves_health_and_beco
     ignore = "SQLite readers are never blocked by a lock from outside (WAL)"
 )]
 async fn work_that_cannot_start_in_time_is_shed_and_readiness_does_not_wait_behind_it() {
-    use diesel::connection::SimpleConnection;
     let db = TestDatabase::empty().unwrap();
     let mut command = server_command(&db.url);
     command
@@ -234,7 +233,7 @@ async fn work_that_cannot_start_in_time_is_shed_and_readiness_does_not_wait_behi
             "COMMIT",
         ),
     };
-    locker.batch_execute(lock).unwrap();
+    directory_db::testing::execute_sql(&mut locker, lock).unwrap();
 
     let flood =
         crate::concurrency::futures_join_all((0..12).map(|_| timed_get(&s, "/api/v1/departments")));
@@ -243,7 +242,7 @@ async fn work_that_cannot_start_in_time_is_shed_and_readiness_does_not_wait_behi
         let answer = timed_get(&s, "/readyz").await;
         // Let the stuck work go once the others have been answered.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        locker.batch_execute(unlock).unwrap();
+        directory_db::testing::execute_sql(&mut locker, unlock).unwrap();
         answer
     };
     let (answers, (ready, _, ready_took)) = tokio::join!(flood, readiness);
