@@ -29,6 +29,7 @@ fn not_self(caller: AccountId, target: AccountId, what: &str) -> Result<(), ApiE
     Ok(())
 }
 
+#[derive(Default)]
 pub struct AccountsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Accounts")]

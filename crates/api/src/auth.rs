@@ -169,51 +169,32 @@ async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     authorize(req, bearer, Some(Permission::AccountsManage)).await
 }
 
-/// A bearer token from `POST /api/v1/auth/login`. Reads need the
-/// `directory:read` permission, directory changes `directory:write`, accounts
-/// and role changes `accounts:manage`.
-// Any valid token.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "bearer",
-    ty = "bearer",
-    bearer_format = "opaque",
-    checker = "any_check"
-)]
-pub struct AnyAccess(pub Caller);
+/// The one bearer scheme, with the permission each type checks: the
+/// document shows one scheme, described once here.
+macro_rules! bearer_access {
+    ($($(#[$meta:meta])* $name:ident checked by $checker:literal;)+) => {$(
+        /// A bearer token from `POST /api/v1/auth/login`. Reads need the
+        /// `directory:read` permission, directory changes `directory:write`, accounts
+        /// and role changes `accounts:manage`.
+        $(#[$meta])*
+        #[derive(SecurityScheme)]
+        #[oai(
+            rename = "bearer",
+            ty = "bearer",
+            bearer_format = "opaque",
+            checker = $checker
+        )]
+        pub struct $name(pub Caller);
+    )+};
+}
 
-/// A bearer token from `POST /api/v1/auth/login`. Reads need the
-/// `directory:read` permission, directory changes `directory:write`, accounts
-/// and role changes `accounts:manage`.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "bearer",
-    ty = "bearer",
-    bearer_format = "opaque",
-    checker = "read_check"
-)]
-pub struct ReadAccess(pub Caller);
-
-/// A bearer token from `POST /api/v1/auth/login`. Reads need the
-/// `directory:read` permission, directory changes `directory:write`, accounts
-/// and role changes `accounts:manage`.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "bearer",
-    ty = "bearer",
-    bearer_format = "opaque",
-    checker = "write_check"
-)]
-pub struct WriteAccess(pub Caller);
-
-/// A bearer token from `POST /api/v1/auth/login`. Reads need the
-/// `directory:read` permission, directory changes `directory:write`, accounts
-/// and role changes `accounts:manage`.
-#[derive(SecurityScheme)]
-#[oai(
-    rename = "bearer",
-    ty = "bearer",
-    bearer_format = "opaque",
-    checker = "manage_check"
-)]
-pub struct ManageAccess(pub Caller);
+bearer_access! {
+    /// Any valid token.
+    AnyAccess checked by "any_check";
+    /// A token with `directory:read`.
+    ReadAccess checked by "read_check";
+    /// A token with `directory:write`.
+    WriteAccess checked by "write_check";
+    /// A token with `accounts:manage`.
+    ManageAccess checked by "manage_check";
+}

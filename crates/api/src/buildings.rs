@@ -54,6 +54,7 @@ fn expand_buildings(
         .collect())
 }
 
+#[derive(Default)]
 pub struct BuildingsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Buildings")]

@@ -79,6 +79,7 @@ fn expand_departments(
         .collect())
 }
 
+#[derive(Default)]
 pub struct DepartmentsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Departments")]

@@ -18,6 +18,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 
+#[derive(Default)]
 pub struct FloorsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Floors")]

@@ -103,26 +103,9 @@ type Apis = (
     operating_theatres::TheatresApi,
 );
 
-fn apis() -> Apis {
-    (
-        ops::OpsApi,
-        sessions::SessionApi,
-        accounts::AccountsApi,
-        departments::DepartmentsApi,
-        units::UnitsApi,
-        cadres::CadresApi,
-        designations::DesignationsApi,
-        staff::StaffApi,
-        roles::RolesApi,
-        buildings::BuildingsApi,
-        floors::FloorsApi,
-        operating_theatres::TheatresApi,
-    )
-}
-
 /// The OpenAPI service: every documented operation.
 pub fn api_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(apis(), TITLE, VERSION).description(
+    OpenApiService::new(Apis::default(), TITLE, VERSION).description(
         "A hospital's organisation and people: departments and units, cadres and \
              designations, staff, accounts and roles, buildings, floors and operating theatres.",
     )

@@ -16,6 +16,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 
+#[derive(Default)]
 pub struct TheatresApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::OperatingTheatres")]

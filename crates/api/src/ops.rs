@@ -15,6 +15,7 @@ enum OpsTags {
     Ops,
 }
 
+#[derive(Default)]
 pub struct OpsApi;
 
 #[derive(Debug, Object, serde::Serialize)]

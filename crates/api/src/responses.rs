@@ -20,6 +20,33 @@ pub trait Answers: From<Self::Error> {
     type Error;
 }
 
+/// What a request that could not be read (a bad parameter, body or
+/// header) fails with, as an operation's error type.
+pub trait FromRequestError {
+    fn from_request_error(error: &poem::Error) -> Self;
+}
+
+impl FromRequestError for ApiError {
+    fn from_request_error(error: &poem::Error) -> Self {
+        from_request_error(error)
+    }
+}
+
+impl FromRequestError for ReadError {
+    fn from_request_error(error: &poem::Error) -> Self {
+        ReadError::narrow(from_request_error(error))
+    }
+}
+
+/// Every operation's bad-request handler: poem-openapi calls it when a
+/// parameter or the body cannot be read.
+pub fn bad_request<R: Answers>(error: poem::Error) -> R
+where
+    R::Error: FromRequestError,
+{
+    R::from(R::Error::from_request_error(&error))
+}
+
 /// Runs a handler body and turns its error into the operation's response.
 pub async fn respond<R: Answers>(body: impl Future<Output = Result<R, R::Error>>) -> R {
     body.await.unwrap_or_else(R::from)
@@ -85,11 +112,6 @@ macro_rules! operation_answers {
     };
 }
 
-/// The problem of a failed read (the document's request errors included).
-fn read_problem(error: &poem::Error) -> ReadError {
-    ReadError::narrow(from_request_error(error))
-}
-
 /// One page of a list.
 #[derive(Debug, Object, serde::Serialize)]
 pub struct ListPage<T: Body> {
@@ -136,7 +158,7 @@ pub fn bad_if_match() -> ApiError {
 operation_answers! {
     /// A list operation.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "list_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Listed<T: Body> {
         /// One page of matching items.
         #[oai(status = 200)]
@@ -145,10 +167,6 @@ operation_answers! {
         #[oai(status = 400, content_type = "application/problem+json")]
         BadRequest(Json<Problem>),
     }
-}
-
-fn list_bad_request<T: Body>(error: poem::Error) -> Listed<T> {
-    read_problem(&error).into()
 }
 
 // A list has no "not found": a read that says so is a fault of ours.
@@ -168,7 +186,7 @@ impl<T: Body> Listed<T> {
 operation_answers! {
     /// A list under a parent resource (a department's units, say).
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "nested_list_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum ListedUnder<T: Body> {
         /// One page of matching items.
         #[oai(status = 200)]
@@ -180,10 +198,6 @@ operation_answers! {
         #[oai(status = 404, content_type = "application/problem+json")]
         NotFound(Json<Problem>),
     }
-}
-
-fn nested_list_bad_request<T: Body>(error: poem::Error) -> ListedUnder<T> {
-    read_problem(&error).into()
 }
 
 answers!(ListedUnder<T> from ReadError { NotFound => NotFound });
@@ -215,7 +229,7 @@ impl<T: Body> ListedUnder<T> {
 operation_answers! {
     /// Reading one resource.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "fetched_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Fetched<T: Body> {
         /// The resource; its ETag is its version, for If-Match.
         #[oai(status = 200)]
@@ -229,16 +243,12 @@ operation_answers! {
     }
 }
 
-fn fetched_bad_request<T: Body>(error: poem::Error) -> Fetched<T> {
-    read_problem(&error).into()
-}
-
 answers!(Fetched<T> from ReadError { NotFound => NotFound });
 
 operation_answers! {
     /// Creating a resource.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "created_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Created<T: Body> {
         /// Created; `Location` is its URL.
         #[oai(status = 201)]
@@ -259,10 +269,6 @@ operation_answers! {
     }
 }
 
-fn created_bad_request<T: Body>(error: poem::Error) -> Created<T> {
-    from_request_error(&error).into()
-}
-
 // What a new resource refers to must exist: a missing one is a conflict
 // with the stored data (the design's rule), and without If-Match a
 // version can only have moved under a concurrent change.
@@ -277,7 +283,7 @@ operation_answers! {
     /// A partial update (JSON merge semantics: absent leaves a field alone,
     /// null clears it).
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "updated_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Updated<T: Body> {
         /// The updated resource with its new ETag.
         #[oai(status = 200)]
@@ -300,10 +306,6 @@ operation_answers! {
     }
 }
 
-fn updated_bad_request<T: Body>(error: poem::Error) -> Updated<T> {
-    from_request_error(&error).into()
-}
-
 answers!(Updated<T> from ApiError {
     NotFound => NotFound,
     Conflict => Conflict,
@@ -314,7 +316,7 @@ answers!(Updated<T> from ApiError {
 operation_answers! {
     /// Deleting a resource.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "deleted_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Deleted {
         /// Deleted.
         #[oai(status = 204)]
@@ -334,10 +336,6 @@ operation_answers! {
     }
 }
 
-fn deleted_bad_request(error: poem::Error) -> Deleted {
-    from_request_error(&error).into()
-}
-
 // No body: a content type cannot be wrong.
 answers!(Deleted from ApiError {
     NotFound => NotFound,
@@ -349,7 +347,7 @@ answers!(Deleted from ApiError {
 operation_answers! {
     /// An action on one resource that answers with it (deactivate, reactivate).
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "acted_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Acted<T: Body> {
         /// The resource as it is now, with its ETag.
         #[oai(status = 200)]
@@ -366,10 +364,6 @@ operation_answers! {
     }
 }
 
-fn acted_bad_request<T: Body>(error: poem::Error) -> Acted<T> {
-    from_request_error(&error).into()
-}
-
 answers!(Acted<T> from ApiError {
     NotFound => NotFound,
     Conflict => Conflict,
@@ -380,7 +374,7 @@ answers!(Acted<T> from ApiError {
 operation_answers! {
     /// Adding a link (a head, a works-in department, a role).
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "linked_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Linked {
         /// The link was made.
         #[oai(status = 201)]
@@ -398,10 +392,6 @@ operation_answers! {
         #[oai(status = 409, content_type = "application/problem+json")]
         Conflict(Json<Problem>),
     }
-}
-
-fn linked_bad_request(error: poem::Error) -> Linked {
-    from_request_error(&error).into()
 }
 
 answers!(Linked from ApiError {
@@ -424,7 +414,7 @@ impl Linked {
 operation_answers! {
     /// Removing a link.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "unlinked_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Unlinked {
         /// The link is gone.
         #[oai(status = 204)]
@@ -441,10 +431,6 @@ operation_answers! {
     }
 }
 
-fn unlinked_bad_request(error: poem::Error) -> Unlinked {
-    from_request_error(&error).into()
-}
-
 answers!(Unlinked from ApiError {
     NotFound => NotFound,
     Conflict => Conflict,
@@ -456,7 +442,7 @@ operation_answers! {
     /// Taking a role from an account: an unlink that may be refused, because
     /// someone must always be able to manage accounts.
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "role_taken_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum RoleTaken {
         /// The account no longer has the role.
         #[oai(status = 204)]
@@ -471,10 +457,6 @@ operation_answers! {
         #[oai(status = 409, content_type = "application/problem+json")]
         Conflict(Json<Problem>),
     }
-}
-
-fn role_taken_bad_request(error: poem::Error) -> RoleTaken {
-    from_request_error(&error).into()
 }
 
 answers!(RoleTaken from ApiError {
@@ -523,7 +505,7 @@ mod tests {
 operation_answers! {
     /// An action that answers with no body (logout, password change).
     #[derive(ApiResponse)]
-    #[oai(bad_request_handler = "done_bad_request")]
+    #[oai(bad_request_handler = "bad_request")]
     pub enum Done {
         /// Done.
         #[oai(status = 204)]
@@ -538,10 +520,6 @@ operation_answers! {
         #[oai(status = 415, content_type = "application/problem+json")]
         UnsupportedMediaType(Json<Problem>),
     }
-}
-
-fn done_bad_request(error: poem::Error) -> Done {
-    from_request_error(&error).into()
 }
 
 // The caller's own account: if it is gone, it went while this ran.

@@ -13,6 +13,7 @@ use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::{Header, Path, Query};
 
+#[derive(Default)]
 pub struct RolesApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Roles")]

@@ -2,7 +2,7 @@
 
 use crate::auth::{AnyAccess, today};
 use crate::body::JsonBody;
-use crate::error::{ApiError, RETRY_AFTER_SECS, from_request_error};
+use crate::error::{ApiError, RETRY_AFTER_SECS};
 use crate::passwords::password_work;
 use crate::payload::Json;
 use crate::problem::Problem;
@@ -20,7 +20,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 /// The answer to a login attempt.
 #[derive(ApiResponse)]
-#[oai(bad_request_handler = "login_bad_request")]
+#[oai(bad_request_handler = "crate::responses::bad_request")]
 pub enum LoginResult {
     /// Logged in: send the token as `Authorization: Bearer <access_token>`.
     #[oai(status = 200)]
@@ -46,10 +46,6 @@ pub enum LoginResult {
     /// seconds.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>, #[oai(header = "Retry-After")] String),
-}
-
-fn login_bad_request(error: poem::Error) -> LoginResult {
-    from_request_error(&error).into()
 }
 
 impl Answers for LoginResult {
@@ -104,6 +100,7 @@ fn locked(seconds: i64) -> LoginResult {
     )
 }
 
+#[derive(Default)]
 pub struct SessionApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Auth")]

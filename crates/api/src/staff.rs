@@ -55,6 +55,7 @@ fn expand_staff(
         .collect())
 }
 
+#[derive(Default)]
 pub struct StaffApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Staff")]

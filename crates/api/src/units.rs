@@ -54,6 +54,7 @@ fn expand_units(
         .collect())
 }
 
+#[derive(Default)]
 pub struct UnitsApi;
 
 #[OpenApi(prefix_path = "/api/v1", tag = "Tag::Units")]

@@ -224,11 +224,7 @@ impl Checker {
         value: &Patch<String>,
         max: usize,
     ) -> Patch<String> {
-        match value {
-            Patch::Unchanged => Patch::Unchanged,
-            Patch::Clear => Patch::Clear,
-            Patch::Set(value) => self.opt_free_text(field, Some(value), max).into(),
-        }
+        self.patch_nullable(value, |c, v| c.opt_free_text(field, Some(v), max))
     }
 
     /// A patch of a required text: may be left alone or replaced, never cleared.
@@ -250,10 +246,20 @@ impl Checker {
         value: &Patch<String>,
         max: usize,
     ) -> Patch<String> {
+        self.patch_nullable(value, |c, v| c.opt_text(field, Some(v), max))
+    }
+
+    /// A patch of a nullable value, `check`ed when set; a set value that
+    /// `check` tidies away (a blank text) clears it.
+    fn patch_nullable(
+        &mut self,
+        value: &Patch<String>,
+        check: impl FnOnce(&mut Self, &str) -> Option<String>,
+    ) -> Patch<String> {
         match value {
             Patch::Unchanged => Patch::Unchanged,
             Patch::Clear => Patch::Clear,
-            Patch::Set(value) => self.opt_text(field, Some(value), max).into(),
+            Patch::Set(value) => check(self, value).into(),
         }
     }
 
