@@ -169,8 +169,8 @@ async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     authorize(req, bearer, Some(Permission::AccountsManage)).await
 }
 
-/// The one bearer scheme, with the permission each type checks: the
-/// document shows one scheme, described once here.
+/// The access types: one bearer scheme (`bearer` in the document, whose
+/// served description `document::enrich` writes) and the check each makes.
 macro_rules! bearer_access {
     ($($(#[$meta:meta])* $name:ident checked by $checker:literal;)+) => {$(
         /// A bearer token from `POST /api/v1/auth/login`. Reads need the
@@ -188,13 +188,10 @@ macro_rules! bearer_access {
     )+};
 }
 
+// Any valid token; `directory:read`; `directory:write`; `accounts:manage`.
 bearer_access! {
-    /// Any valid token.
     AnyAccess checked by "any_check";
-    /// A token with `directory:read`.
     ReadAccess checked by "read_check";
-    /// A token with `directory:write`.
     WriteAccess checked by "write_check";
-    /// A token with `accounts:manage`.
     ManageAccess checked by "manage_check";
 }

@@ -159,18 +159,11 @@ pub fn create_account_with(
     let uid = Uuid::new_v4().to_string();
     crate::write_transaction(conn, |conn| {
         if let Some(staff_id) = new.staff_id {
-            let found: Option<i32> = staff::table
-                .find(staff_id.0)
-                .select(staff::id)
-                .first(conn)
-                .optional()?;
-            if found.is_none() {
-                return Err(DomainError::field(
-                    "staff_id",
-                    format!("staff member {staff_id} does not exist"),
-                )
-                .into());
-            }
+            crate::referenced(
+                crate::exists::staff_exists(conn, staff_id),
+                "staff_id",
+                || format!("staff member {staff_id} does not exist"),
+            )?;
         }
         check_roles_exist(conn, &new.roles)?;
         diesel::insert_into(accounts::table)
@@ -425,6 +418,8 @@ pub fn update_account(
     )
 }
 
+/// [`update_account`] with the new password, if the patch sets one,
+/// hashed first (`hash`, made from `patch.password`).
 pub fn update_account_with(
     conn: &mut DbConnection,
     id: AccountId,

@@ -165,7 +165,15 @@ impl DbConnection {
             #[cfg(feature = "mysql")]
             Backend::Mysql => {
                 let mut conn = diesel::MysqlConnection::establish(url).map_err(unavailable)?;
-                conn.batch_execute("SET time_zone = '+00:00'")?;
+                // READ COMMITTED, as PostgreSQL runs: a statement sees what
+                // has committed, so the re-read after a versioned write
+                // that found no row (db::versioned) sees the concurrent
+                // change or delete that beat it, not the transaction's
+                // first snapshot (InnoDB's default, REPEATABLE READ).
+                conn.batch_execute(
+                    "SET time_zone = '+00:00'; \
+                     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                )?;
                 Ok(Self::Mysql(conn))
             }
             #[allow(unreachable_patterns)]

@@ -183,6 +183,7 @@ pub fn update_role(
     })
 }
 
+/// A role still assigned to accounts cannot go.
 pub fn delete_role(
     conn: &mut DbConnection,
     id: RoleId,

@@ -628,6 +628,7 @@ pub fn update_staff(
     })
 }
 
+/// Marks a staff member inactive (or active again), recording who and when.
 pub fn set_staff_active(
     conn: &mut DbConnection,
     id: StaffId,

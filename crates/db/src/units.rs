@@ -177,6 +177,8 @@ pub fn update_unit(
     )
 }
 
+/// Deletes a unit: its staff stay in the department with no unit, and its
+/// head links go (the database's SET NULL and CASCADE).
 pub fn delete_unit(
     conn: &mut DbConnection,
     id: UnitId,

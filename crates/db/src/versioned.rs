@@ -4,8 +4,9 @@
 //! (404 if it is gone), checks the client's If-Match (412 if it names
 //! another version), and writes under the version condition, so a
 //! concurrent change between the read and the write is a 412 too, never a
-//! lost update. Every change to the directory passes here, inside its
-//! transaction: this is where the audit trail hooks in.
+//! lost update. Every change to a versioned record passes here, inside its
+//! transaction, with the record before and after: this is where the audit
+//! trail is to write its event.
 
 use crate::schema;
 use crate::stamp::Stamp;
@@ -139,16 +140,18 @@ pub(crate) use at_version;
 
 /// Refuses the change (409) while rows of other tables still refer to the
 /// record `$id`: each `table::column` is counted into a variable named after
-/// its table, which the message may use.
+/// its table, which the message may use (so each table is listed once).
 macro_rules! refuse_while_referenced {
     ($conn:expr, $id:expr, [$($table:ident :: $column:ident),+ $(,)?], $($message:tt)+) => {{
+        let mut referenced = false;
         $(
             let $table: i64 = $table::table
                 .filter($table::$column.eq($id))
                 .count()
                 .get_result($conn)?;
+            referenced |= $table > 0;
         )+
-        if $($table > 0)||+ {
+        if referenced {
             return Err($crate::DbError::blocked(format!($($message)+)));
         }
     }};

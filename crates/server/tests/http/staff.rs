@@ -100,6 +100,24 @@ async fn staff_rules_are_enforced() {
         .await;
     assert_eq!(res.body["department_name"], "Anaesthesiology");
     assert_eq!(res.body["unit_name"], serde_json::Value::Null);
+    // A changed email is unique ignoring case, as a new one is.
+    let res = s
+        .patch(
+            &format!("/api/v1/staff/{b}"),
+            None,
+            json!({"email": "Changed@Hospital.example.org"}),
+        )
+        .await;
+    assert_eq!(res.body["email"], "Changed@Hospital.example.org");
+    let res = s
+        .patch(
+            &format!("/api/v1/staff/{a}"),
+            None,
+            json!({"email": "changed@hospital.EXAMPLE.org"}),
+        )
+        .await;
+    res.assert_problem(409);
+    assert_eq!(res.error_fields(), ["email"]);
 }
 
 #[tokio::test]
@@ -155,6 +173,14 @@ async fn search_and_filters() {
     s.post_empty("/api/v1/staff/9999/deactivate")
         .await
         .assert_problem(404);
+    // Switching on what is on changes nothing, not even the version.
+    let before = s.get(&format!("/api/v1/staff/{id}")).await;
+    let res = s
+        .post_empty(&format!("/api/v1/staff/{id}/reactivate"))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.body, before.body);
+    assert_eq!(res.etag, before.etag);
 }
 
 /// The ids of a list walked page by page with `after`, checking `total`.
