@@ -221,7 +221,7 @@ struct Overload {
     peak_after: Option<f64>,
 }
 
-const SCENARIOS: [Scenario; 8] = [
+const SCENARIOS: [Scenario; 10] = [
     Scenario {
         name: "GET /healthz",
         script: "",
@@ -253,6 +253,28 @@ end
 request = function()
   local after = math.random(0, math.max(0, staff - 100))
   return wrk.format("GET", "/api/v1/staff?limit=100&after=" .. after, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+    },
+    Scenario {
+        name: "GET page of 100 changes",
+        script: r#"
+-- A system that keeps a copy, catching up on the change feed (the demo
+-- staff's creations are in it).
+request = function()
+  local after = math.random(0, math.max(0, staff - 100))
+  return wrk.format("GET", "/api/v1/changes?limit=100&after=" .. after, {["Authorization"] = "Bearer " .. token})
+end
+"#,
+        path: "/",
+    },
+    Scenario {
+        name: "GET page of 100 audit events",
+        script: r#"
+request = function()
+  local after = math.random(0, math.max(0, staff - 100))
+  return wrk.format("GET", "/api/v1/audit-events?limit=100&after=" .. after, {["Authorization"] = "Bearer " .. token})
 end
 "#,
         path: "/",
@@ -391,7 +413,7 @@ fn http(port: u16, method: &str, path: &str, body: &str) -> anyhow::Result<(u16,
 fn prepare_database(url: &str, staff: usize, password: &str) -> anyhow::Result<()> {
     let mut conn = DbConnection::open(url)?;
     migrations::revert_all(&mut conn)?;
-    migrations::run_pending(&mut conn)?;
+    directory_db::migrate(&mut conn)?;
     directory_seed::seed(
         &mut conn,
         &SeedData::reference()?,

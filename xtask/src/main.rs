@@ -236,7 +236,7 @@ fn db_task(config: &Config, command: DbCommand) -> anyhow::Result<()> {
     let mut conn = connect(config)?;
     match command {
         DbCommand::Migrate => {
-            let applied = migrations::run_pending(&mut conn)?;
+            let applied = directory_db::migrate(&mut conn)?;
             if applied.is_empty() {
                 println!("Nothing to apply: the schema is up to date.");
             }
@@ -260,7 +260,7 @@ fn db_task(config: &Config, command: DbCommand) -> anyhow::Result<()> {
         DbCommand::Reset { .. } => {
             let reverted = migrations::revert_all(&mut conn)?;
             println!("reverted {} migrations", reverted.len());
-            let applied = migrations::run_pending(&mut conn)?;
+            let applied = directory_db::migrate(&mut conn)?;
             println!("applied {} migrations", applied.len());
         }
     }

@@ -4,14 +4,14 @@
 #![allow(clippy::unwrap_used, reason = "a test should fail loudly")]
 
 use directory_db::testing::TestDatabase;
-use directory_db::{Page, migrations, staff};
+use directory_db::{Page, staff};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
 fn a_killed_demo_load_leaves_all_or_nothing() {
     let db = TestDatabase::empty().unwrap();
-    migrations::run_pending(&mut db.connect().unwrap()).unwrap();
+    directory_db::migrate(&mut db.connect().unwrap()).unwrap();
     let count = 300_000;
     let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["seed", "--demo-staff", &count.to_string()])

@@ -68,7 +68,7 @@ fn a_hospital_locked_out_of_account_management_gets_back_in() {
         roles: vec![admin_role],
     };
     accounts::create_account(conn, &new, None).unwrap();
-    accounts::remove_account_role(conn, admin, admin_role).unwrap();
+    accounts::remove_account_role(conn, admin, admin_role, None).unwrap();
     accounts::set_account_active(conn, admin, false, None).unwrap();
     // ...and the end date they were given passes: nobody can log in.
     directory_db::testing::execute_sql(

@@ -204,7 +204,10 @@ impl AccountsApi {
         respond(async {
             not_self(auth.0.account, id.0, "delete")?;
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| accounts::delete_account(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                accounts::delete_account(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             state.tokens.forget_account(id.0);
             Ok(Deleted::NoContent)
         })
@@ -306,7 +309,7 @@ impl AccountsApi {
     async fn delete_account_role(
         &self,
         state: Data<&AppState>,
-        _auth: ManageAccess,
+        auth: ManageAccess,
         /// The account's id.
         id: Path<AccountId>,
         /// The role's id.
@@ -314,7 +317,7 @@ impl AccountsApi {
     ) -> RoleTaken {
         respond(async {
             writing(&state, move |c| {
-                accounts::remove_account_role(c, id.0, role_id.0)
+                accounts::remove_account_role(c, id.0, role_id.0, Some(auth.0.account))
             })
             .await?;
             state.tokens.forget_account(id.0);

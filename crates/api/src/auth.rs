@@ -169,13 +169,17 @@ async fn manage_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     authorize(req, bearer, Some(Permission::AccountsManage)).await
 }
 
+async fn audit_check(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
+    authorize(req, bearer, Some(Permission::AuditRead)).await
+}
+
 /// The access types: one bearer scheme (`bearer` in the document, whose
 /// served description `document::enrich` writes) and the check each makes.
 macro_rules! bearer_access {
     ($($(#[$meta:meta])* $name:ident checked by $checker:literal;)+) => {$(
         /// A bearer token from `POST /api/v1/auth/login`. Reads need the
         /// `directory:read` permission, directory changes `directory:write`, accounts
-        /// and role changes `accounts:manage`.
+        /// and role changes `accounts:manage`, the audit trail `audit:read`.
         $(#[$meta])*
         #[derive(SecurityScheme)]
         #[oai(
@@ -188,10 +192,12 @@ macro_rules! bearer_access {
     )+};
 }
 
-// Any valid token; `directory:read`; `directory:write`; `accounts:manage`.
+// Any valid token; `directory:read`; `directory:write`; `accounts:manage`;
+// `audit:read`.
 bearer_access! {
     AnyAccess checked by "any_check";
     ReadAccess checked by "read_check";
     WriteAccess checked by "write_check";
     ManageAccess checked by "manage_check";
+    AuditAccess checked by "audit_check";
 }

@@ -182,7 +182,7 @@ impl BuildingsApi {
     async fn delete_building(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The building's id.
         id: Path<BuildingId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
@@ -190,7 +190,7 @@ impl BuildingsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             writing(&state, move |c| {
-                buildings::delete_building(c, id.0, expected)
+                buildings::delete_building(c, id.0, expected, Some(auth.0.account))
             })
             .await?;
             Ok(Deleted::NoContent)

@@ -123,14 +123,17 @@ impl CadresApi {
     async fn delete_cadre(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The cadre's id.
         id: Path<CadreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| cadres::delete_cadre(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                cadres::delete_cadre(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             Ok(Deleted::NoContent)
         })
         .await

@@ -15,8 +15,8 @@ use directory_db::units::UnitFilter;
 use directory_db::units::UnitSort;
 use directory_db::{departments, units};
 use directory_domain::{
-    Department, DepartmentId, DepartmentKind, DepartmentPatch, NewDepartment, StaffId, StaffRef,
-    Unit,
+    AuditEntity, Department, DepartmentId, DepartmentKind, DepartmentPatch, NewDepartment, StaffId,
+    StaffRef, Unit,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -154,14 +154,34 @@ impl DepartmentsApi {
         /// Relations to embed: `units`, `heads`.
         #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
         expand: Query<Option<String>>,
+        /// The record as it was at this instant (RFC 3339), from the audit
+        /// trail; 404 if it did not exist then.
+        as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<DepartmentView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
-            let view = reading(&state, move |c| {
-                let department = departments::get_department(c, id.0)?;
-                Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
-            })
-            .await?;
+            let view = match as_of.0 {
+                Some(at) => DepartmentView {
+                    department: crate::audit::as_of(
+                        &state,
+                        AuditEntity::Departments,
+                        id.0.0,
+                        at,
+                        &wanted,
+                        "department",
+                    )
+                    .await?,
+                    units: None,
+                    heads: None,
+                },
+                None => {
+                    reading(&state, move |c| {
+                        let department = departments::get_department(c, id.0)?;
+                        Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
+                    })
+                    .await?
+                }
+            };
             let tag = etag(view.department.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -237,7 +257,7 @@ impl DepartmentsApi {
     async fn delete_department(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The department's id.
         id: Path<DepartmentId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
@@ -245,7 +265,7 @@ impl DepartmentsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             writing(&state, move |c| {
-                departments::delete_department(c, id.0, expected)
+                departments::delete_department(c, id.0, expected, Some(auth.0.account))
             })
             .await?;
             Ok(Deleted::NoContent)
@@ -352,7 +372,7 @@ impl DepartmentsApi {
     async fn delete_department_head(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The department's id.
         id: Path<DepartmentId>,
         /// The head's staff id.
@@ -360,7 +380,7 @@ impl DepartmentsApi {
     ) -> Unlinked {
         respond(async {
             writing(&state, move |c| {
-                departments::remove_department_head(c, id.0, staff_id.0)
+                departments::remove_department_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Unlinked::NoContent)

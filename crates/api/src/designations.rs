@@ -149,7 +149,7 @@ impl DesignationsApi {
     async fn delete_designation(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The designation's id.
         id: Path<DesignationId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
@@ -157,7 +157,7 @@ impl DesignationsApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             writing(&state, move |c| {
-                designations::delete_designation(c, id.0, expected)
+                designations::delete_designation(c, id.0, expected, Some(auth.0.account))
             })
             .await?;
             Ok(Deleted::NoContent)

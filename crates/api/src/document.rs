@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 /// derives its own copy of the scheme, and Swagger UI adds `Bearer ` itself.
 const BEARER: &str = "Paste the `access_token` from `POST /api/v1/auth/login` alone, without `Bearer ` \
      (the page adds it). Reads need the `directory:read` permission, directory changes \
-     `directory:write`, accounts and roles `accounts:manage`. The page keeps it across reloads \
+     `directory:write`, accounts and roles `accounts:manage`, the audit trail `audit:read`. The page keeps it across reloads \
      until you log out or it expires.";
 
 /// Adds the domain's limits and nullability to a generated document.

@@ -125,14 +125,17 @@ impl FloorsApi {
     async fn delete_floor(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The floor's id.
         id: Path<FloorId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| floors::delete_floor(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                floors::delete_floor(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             Ok(Deleted::NoContent)
         })
         .await

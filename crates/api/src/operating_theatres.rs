@@ -144,7 +144,7 @@ impl TheatresApi {
     async fn delete_operating_theatre(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The operating theatre's id.
         id: Path<OperatingTheatreId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
@@ -152,7 +152,7 @@ impl TheatresApi {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
             writing(&state, move |c| {
-                operating_theatres::delete_theatre(c, id.0, expected)
+                operating_theatres::delete_theatre(c, id.0, expected, Some(auth.0.account))
             })
             .await?;
             Ok(Deleted::NoContent)

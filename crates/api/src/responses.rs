@@ -227,6 +227,41 @@ impl<T: Body> ListedUnder<T> {
 }
 
 operation_answers! {
+    /// A page read by cursor (the audit trail, the change feed).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "bad_request")]
+    pub enum Scanned<T: Body> {
+        /// One page, oldest first, and the cursor for the next.
+        #[oai(status = 200)]
+        Ok(Json<T>),
+        /// A parameter is invalid: a limit above 200, a malformed instant.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+    }
+}
+
+answers!(Scanned<T> from ReadError { NotFound => Internal as 500 });
+
+operation_answers! {
+    /// Reading what the trail holds of one resource (its history).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "bad_request")]
+    pub enum Recalled<T: Body> {
+        /// What the trail holds.
+        #[oai(status = 200)]
+        Ok(Json<T>),
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// The trail has no such resource.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+    }
+}
+
+answers!(Recalled<T> from ReadError { NotFound => NotFound });
+
+operation_answers! {
     /// Reading one resource.
     #[derive(ApiResponse)]
     #[oai(bad_request_handler = "bad_request")]

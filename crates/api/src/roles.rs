@@ -124,14 +124,17 @@ impl RolesApi {
     async fn delete_role(
         &self,
         state: Data<&AppState>,
-        _auth: ManageAccess,
+        auth: ManageAccess,
         /// The role's id.
         id: Path<RoleId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| roles::delete_role(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                roles::delete_role(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             state.tokens.clear();
             Ok(Deleted::NoContent)
         })

@@ -126,6 +126,7 @@ impl SessionApi {
             let LoginRequest { username, password } = body.0.validated()?;
             let (user_key, address_key) = attempt_keys(&username, &address);
             let keys = [user_key.clone(), address_key.clone()];
+            let failed_as = username.clone();
             // Three steps, so the password check (CPU only) holds no pooled
             // connection: reads go on while logins hash.
             let checked = keys.clone();
@@ -151,7 +152,7 @@ impl SessionApi {
                         (user_key, settings.per_username),
                         (address_key, settings.per_address),
                     ];
-                    sessions::record_failure(c, &policies)?;
+                    sessions::record_failure(c, &failed_as, &policies)?;
                     return Ok(Outcome::Refused);
                 };
                 sessions::clear_failures(c, &keys)?;

@@ -11,8 +11,8 @@ use crate::responses::{
 use crate::{AppState, Tag, reading, writing};
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_domain::{
-    CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId, StaffPatch,
-    UnitId,
+    AuditEntity, CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId,
+    StaffPatch, UnitId,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -142,14 +142,33 @@ impl StaffApi {
         /// Relations to embed: `works_in`.
         #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
         expand: Query<Option<String>>,
+        /// The record as it was at this instant (RFC 3339), from the audit
+        /// trail; 404 if it did not exist then.
+        as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<StaffView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
-            let view = reading(&state, move |c| {
-                let staff = st::get_staff(c, id.0)?;
-                Ok(expand_staff(c, vec![staff], &wanted)?.remove(0))
-            })
-            .await?;
+            let view = match as_of.0 {
+                Some(at) => StaffView {
+                    staff: crate::audit::as_of(
+                        &state,
+                        AuditEntity::Staff,
+                        id.0.0,
+                        at,
+                        &wanted,
+                        "staff member",
+                    )
+                    .await?,
+                    works_in: None,
+                },
+                None => {
+                    reading(&state, move |c| {
+                        let staff = st::get_staff(c, id.0)?;
+                        Ok(expand_staff(c, vec![staff], &wanted)?.remove(0))
+                    })
+                    .await?
+                }
+            };
             let tag = etag(view.staff.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -226,14 +245,17 @@ impl StaffApi {
     async fn delete_staff(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The staff member's id.
         id: Path<StaffId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| st::delete_staff(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                st::delete_staff(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -349,7 +371,7 @@ impl StaffApi {
     async fn delete_staff_works_in(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The staff member's id.
         id: Path<StaffId>,
         /// The other department's id.
@@ -357,7 +379,7 @@ impl StaffApi {
     ) -> Unlinked {
         respond(async {
             writing(&state, move |c| {
-                st::remove_works_in(c, id.0, department_id.0)
+                st::remove_works_in(c, id.0, department_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Unlinked::NoContent)

@@ -12,7 +12,9 @@ use crate::{AppState, Tag, reading, writing};
 use directory_db::units;
 use directory_db::units::UnitFilter;
 use directory_db::units::UnitSort;
-use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
+use directory_domain::{
+    AuditEntity, DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch,
+};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{Object, OpenApi};
@@ -115,14 +117,33 @@ impl UnitsApi {
         /// Relations to embed: `heads`.
         #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
         expand: Query<Option<String>>,
+        /// The record as it was at this instant (RFC 3339), from the audit
+        /// trail; 404 if it did not exist then.
+        as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<UnitView> {
         respond(async {
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
-            let view = reading(&state, move |c| {
-                let unit = units::get_unit(c, id.0)?;
-                Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
-            })
-            .await?;
+            let view = match as_of.0 {
+                Some(at) => UnitView {
+                    unit: crate::audit::as_of(
+                        &state,
+                        AuditEntity::Units,
+                        id.0.0,
+                        at,
+                        &wanted,
+                        "unit",
+                    )
+                    .await?,
+                    heads: None,
+                },
+                None => {
+                    reading(&state, move |c| {
+                        let unit = units::get_unit(c, id.0)?;
+                        Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
+                    })
+                    .await?
+                }
+            };
             let tag = etag(view.unit.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -185,14 +206,17 @@ impl UnitsApi {
     async fn delete_unit(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The unit's id.
         id: Path<UnitId>,
         #[oai(name = "If-Match")] if_match_header: Header<Option<String>>,
     ) -> Deleted {
         respond(async {
             let expected = if_match(if_match_header.0.as_deref())?;
-            writing(&state, move |c| units::delete_unit(c, id.0, expected)).await?;
+            writing(&state, move |c| {
+                units::delete_unit(c, id.0, expected, Some(auth.0.account))
+            })
+            .await?;
             Ok(Deleted::NoContent)
         })
         .await
@@ -258,7 +282,7 @@ impl UnitsApi {
     async fn delete_unit_head(
         &self,
         state: Data<&AppState>,
-        _auth: WriteAccess,
+        auth: WriteAccess,
         /// The unit's id.
         id: Path<UnitId>,
         /// The head's staff id.
@@ -266,7 +290,7 @@ impl UnitsApi {
     ) -> Unlinked {
         respond(async {
             writing(&state, move |c| {
-                units::remove_unit_head(c, id.0, staff_id.0)
+                units::remove_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
             })
             .await?;
             Ok(Unlinked::NoContent)

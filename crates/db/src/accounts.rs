@@ -16,6 +16,7 @@ use directory_domain::{
     Account, AccountId, AccountPatch, DeactivationReason, DomainError, NewAccount, Patch,
     Permission, RoleId, StaffId,
 };
+use directory_domain::{AuditAction, AuditEntity};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -157,7 +158,7 @@ pub fn create_account_with(
     let at = now();
     let by = actor.map(|a| a.0);
     let uid = Uuid::new_v4().to_string();
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         if let Some(staff_id) = new.staff_id {
             crate::referenced(
                 crate::exists::staff_exists(conn, staff_id),
@@ -210,6 +211,22 @@ fn add_role_link(
     Ok(())
 }
 
+/// The trail's record of a role given to or taken from an account.
+fn role_link_event(
+    account: AccountId,
+    role: RoleId,
+    action: AuditAction,
+    actor: Actor,
+) -> DbResult<()> {
+    crate::links::link_event(
+        AuditEntity::AccountRoles,
+        ("account_id", account.0),
+        ("role_id", role.0),
+        action,
+        actor,
+    )
+}
+
 /// Gives an account a role; true if it is new.
 pub fn put_account_role(
     conn: &mut DbConnection,
@@ -232,6 +249,7 @@ pub fn put_account_role(
             return Ok(false);
         }
         add_role_link(conn, account.0, role.0, actor.map(|a| a.0))?;
+        role_link_event(account, role, AuditAction::Link, actor)?;
         Ok(true)
     });
     crate::settle_link_race(conn, result, exists)
@@ -243,6 +261,7 @@ pub fn remove_account_role(
     conn: &mut DbConnection,
     account: AccountId,
     role: RoleId,
+    actor: Actor,
 ) -> DbResult<()> {
     crate::write_transaction(conn, |conn| {
         keeping_an_account_manager(conn, |conn| {
@@ -258,7 +277,7 @@ pub fn remove_account_role(
                     format!("{role} of account {account}"),
                 ));
             }
-            Ok(())
+            role_link_event(account, role, AuditAction::Unlink, actor)
         })
     })
 }
@@ -358,7 +377,7 @@ fn store_password(
     actor: Actor,
 ) -> DbResult<()> {
     let hash = hash.stored();
-    let target = Target::new("account", id.0, None);
+    let target = Target::new("account", id.0, None, actor).recorded_as(AuditAction::Password);
     crate::write_transaction(conn, |conn| {
         versioned::update(
             conn,
@@ -430,7 +449,10 @@ pub fn update_account_with(
     keep_session: Option<i32>,
 ) -> DbResult<Account> {
     let hash = hash.map(NewHash::stored);
-    let target = Target::new("account", id.0, expected_version);
+    let mut target = Target::new("account", id.0, expected_version, actor);
+    if hash.is_some() {
+        target = target.recorded_as(AuditAction::Password);
+    }
     crate::write_transaction(conn, |conn| {
         let updated = versioned::update(
             conn,
@@ -489,7 +511,11 @@ fn switch_account(
     active: bool,
     actor: Actor,
 ) -> DbResult<Account> {
-    let target = Target::new("account", id.0, None);
+    let target = Target::new("account", id.0, None, actor).recorded_as(if active {
+        AuditAction::Reactivate
+    } else {
+        AuditAction::Deactivate
+    });
     let read = |c: &mut DbConnection| get_account(c, id);
     let account = versioned::update_unless(
         conn,
@@ -531,18 +557,27 @@ pub fn deactivate_ended(
             .select(accounts::id)
             .load(conn)?;
         let at = now();
-        for id in &ended {
-            diesel::update(accounts::table.find(id))
-                .set((
-                    accounts::active.eq(false),
-                    accounts::deactivated_at.eq(Some(at)),
-                    accounts::deactivated_by.eq(None::<i32>),
-                    accounts::deactivation_reason.eq(Some(DeactivationReason::EndDate.as_str())),
-                    accounts::updated_at.eq(at),
-                    accounts::version.eq(accounts::version + 1),
-                ))
-                .execute(conn)?;
-            end_sessions_of(conn, AccountId(*id), None)?;
+        for &id in &ended {
+            let target =
+                Target::new("account", id, None, None).recorded_as(AuditAction::Deactivate);
+            versioned::update(
+                conn,
+                target,
+                |c| get_account(c, AccountId(id)),
+                |conn, before| {
+                    Ok(diesel::update(at_version!(accounts, target, before))
+                        .set((
+                            accounts::active.eq(false),
+                            accounts::deactivated_at.eq(Some(at)),
+                            accounts::deactivated_by.eq(None::<i32>),
+                            accounts::deactivation_reason
+                                .eq(Some(DeactivationReason::EndDate.as_str())),
+                            touched!(accounts, None::<AccountId>, at),
+                        ))
+                        .execute(conn)?)
+                },
+            )?;
+            end_sessions_of(conn, AccountId(id), None)?;
         }
         Ok(ended.into_iter().map(AccountId).collect())
     })
@@ -552,8 +587,9 @@ pub fn delete_account(
     conn: &mut DbConnection,
     id: AccountId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("account", id.0, expected_version);
+    let target = Target::new("account", id.0, expected_version, actor);
     crate::write_transaction(conn, |conn| {
         keeping_an_account_manager(conn, |conn| {
             versioned::delete(

@@ -56,7 +56,7 @@ pub fn create_building(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         diesel::insert_into(buildings::table)
             .values((
                 buildings::name.eq(&new.name),
@@ -105,7 +105,7 @@ pub fn update_building(
     patch: &BuildingPatch,
     actor: Actor,
 ) -> DbResult<Building> {
-    let target = Target::new("building", id.0, expected_version);
+    let target = Target::new("building", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -130,8 +130,9 @@ pub fn delete_building(
     conn: &mut DbConnection,
     id: BuildingId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("building", id.0, expected_version);
+    let target = Target::new("building", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

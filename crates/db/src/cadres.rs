@@ -50,7 +50,7 @@ pub fn create_cadre(conn: &mut DbConnection, new: &NewCadre, actor: Actor) -> Db
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         diesel::insert_into(cadres::table)
             .values((
                 cadres::name.eq(&new.name),
@@ -98,7 +98,7 @@ pub fn update_cadre(
     patch: &CadrePatch,
     actor: Actor,
 ) -> DbResult<Cadre> {
-    let target = Target::new("cadre", id.0, expected_version);
+    let target = Target::new("cadre", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -121,8 +121,9 @@ pub fn delete_cadre(
     conn: &mut DbConnection,
     id: CadreId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("cadre", id.0, expected_version);
+    let target = Target::new("cadre", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

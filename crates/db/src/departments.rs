@@ -101,7 +101,7 @@ pub fn create_department(
 ) -> DbResult<Department> {
     let at = now();
     let key = unique_key(&new.name);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         diesel::insert_into(departments::table)
             .values(DepartmentInsert {
                 name: &new.name,
@@ -162,7 +162,7 @@ pub fn update_department(
     patch: &DepartmentPatch,
     actor: Actor,
 ) -> DbResult<Department> {
-    let target = Target::new("department", id.0, expected_version);
+    let target = Target::new("department", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -189,8 +189,9 @@ pub fn delete_department(
     conn: &mut DbConnection,
     id: DepartmentId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("department", id.0, expected_version);
+    let target = Target::new("department", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,
@@ -216,7 +217,8 @@ crate::links::link_table! {
         department: DepartmentId = department_id, checked by department_exists;
         staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
-    missing "department head", "{staff_id} of department {department}"
+    missing "department head", "{staff_id} of department {department}",
+    recorded as DepartmentHeads
 }
 
 /// The heads of each given department, in one query.

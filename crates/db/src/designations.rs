@@ -72,7 +72,7 @@ pub fn create_designation(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         cadre_must_exist(conn, new.cadre_id)?;
         diesel::insert_into(designations::table)
             .values((
@@ -129,7 +129,7 @@ pub fn update_designation(
     patch: &DesignationPatch,
     actor: Actor,
 ) -> DbResult<Designation> {
-    let target = Target::new("designation", id.0, expected_version);
+    let target = Target::new("designation", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -159,8 +159,9 @@ pub fn delete_designation(
     conn: &mut DbConnection,
     id: DesignationId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("designation", id.0, expected_version);
+    let target = Target::new("designation", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

@@ -62,7 +62,7 @@ pub fn create_floor(conn: &mut DbConnection, new: &NewFloor, actor: Actor) -> Db
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         crate::referenced(building_row(conn, new.building_id), "building_id", || {
             format!("building {} does not exist", new.building_id)
         })?;
@@ -137,7 +137,7 @@ pub fn update_floor(
     patch: &FloorPatch,
     actor: Actor,
 ) -> DbResult<Floor> {
-    let target = Target::new("floor", id.0, expected_version);
+    let target = Target::new("floor", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -163,8 +163,9 @@ pub fn delete_floor(
     conn: &mut DbConnection,
     id: FloorId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("floor", id.0, expected_version);
+    let target = Target::new("floor", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

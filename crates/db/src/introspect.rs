@@ -12,6 +12,7 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ColumnType {
     Integer,
+    BigInt,
     Text,
     Timestamp,
     Bool,
@@ -212,7 +213,8 @@ fn normalise_type(declared: &str) -> Option<(ColumnType, Option<usize>)> {
     };
     let column_type = match base.as_str() {
         "integer" | "int" | "int4" => ColumnType::Integer,
-        "varchar" | "character varying" | "text" | "char" => ColumnType::Text,
+        "bigint" | "int8" => ColumnType::BigInt,
+        "varchar" | "character varying" | "text" | "mediumtext" | "char" => ColumnType::Text,
         "timestamp" | "timestamp without time zone" | "datetime" => ColumnType::Timestamp,
         "boolean" | "bool" => ColumnType::Bool,
         "date" => ColumnType::Date,
@@ -253,6 +255,7 @@ pub fn mermaid(tables: &[Table]) -> String {
         for column in &table.columns {
             let ty = match column.column_type {
                 ColumnType::Integer => "int".to_owned(),
+                ColumnType::BigInt => "bigint".to_owned(),
                 ColumnType::Text => match column.max_length {
                     Some(n) => format!("varchar_{n}"),
                     None => "text".to_owned(),
@@ -298,6 +301,7 @@ pub fn declared_schema(schema_rs: &str) -> Vec<Table> {
                 };
                 let column_type = match inner {
                     "Integer" => ColumnType::Integer,
+                    "BigInt" => ColumnType::BigInt,
                     "Text" => ColumnType::Text,
                     "Timestamp" => ColumnType::Timestamp,
                     "Bool" => ColumnType::Bool,
@@ -335,7 +339,7 @@ pub fn erd_markdown() -> DbResult<String> {
     let dir = tempfile::tempdir().map_err(|e| DbError::Unavailable(e.to_string()))?;
     let url = format!("sqlite://{}/erd.db", dir.path().display());
     let mut conn = DbConnection::open(&url)?;
-    crate::migrations::run_pending(&mut conn)?;
+    crate::migrate(&mut conn)?;
     Ok(mermaid(&tables(&mut conn)?))
 }
 
@@ -360,7 +364,7 @@ mod tests {
     #[test]
     fn schema_rs_parses() {
         let tables = declared_schema(include_str!("schema.rs"));
-        assert_eq!(tables.len(), 17);
+        assert_eq!(tables.len(), 19);
         let staff = tables.iter().find(|t| t.name == "staff").unwrap();
         let unit = staff.columns.iter().find(|c| c.name == "unit_id").unwrap();
         assert!(unit.nullable);

@@ -8,6 +8,8 @@
 
 mod account_managers;
 pub mod accounts;
+pub mod audit;
+mod backfill;
 pub mod buildings;
 pub mod cadres;
 pub mod connection;
@@ -43,6 +45,15 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use directory_domain::AccountId;
 
 pub type DbResult<T> = Result<T, DbError>;
+
+/// Brings a database up to date: applies every pending migration, then
+/// gives rows that were there before the audit trail their first events
+/// (once), so every record has a history. Returns the migrations applied.
+pub fn migrate(conn: &mut DbConnection) -> DbResult<Vec<String>> {
+    let applied = migrations::run_pending(conn)?;
+    backfill::first_events(conn)?;
+    Ok(applied)
+}
 
 /// Who is making a change; `None` for the system (seed, sweeps).
 pub type Actor = Option<AccountId>;
@@ -265,9 +276,14 @@ where
             let _writer = sqlite_writer_lock();
             begin_immediate(conn)?;
             let waited = started.elapsed();
-            let result = match f(conn) {
+            let events = audit::open();
+            let result = match f(conn).and_then(|value| {
+                audit::flush(conn)?;
+                Ok(value)
+            }) {
                 Ok(value) => {
                     commit(conn)?;
+                    audit::announce();
                     Ok(value)
                 }
                 Err(error) => {
@@ -275,6 +291,7 @@ where
                     Err(error)
                 }
             };
+            drop(events);
             say_if_slow("a SQLite write on the pool", waited, started.elapsed());
             return result;
         }
@@ -290,11 +307,27 @@ where
     let attempts = if outermost { 3 } else { 1 };
     let mut attempt = 1;
     loop {
-        let result = diesel::Connection::transaction(conn, |c| f(c).map_err(Failed::Work));
+        // The outermost level owns the audit events and writes them last;
+        // a savepoint that rolls back forgets its own.
+        let events = outermost.then(audit::open);
+        let mark = audit::mark();
+        let result = diesel::Connection::transaction(conn, |c| {
+            let value = f(c).map_err(Failed::Work)?;
+            if outermost {
+                audit::flush(c).map_err(|e| Failed::Work(E::from(e)))?;
+            }
+            Ok(value)
+        });
         let result = result.map_err(|failed| match failed {
             Failed::Work(error) => error,
             Failed::Transaction(error) => E::from(DbError::from(error)),
         });
+        if result.is_err() {
+            audit::discard_from(mark);
+        } else if outermost {
+            audit::announce();
+        }
+        drop(events);
         match result {
             Err(error) if error.is_transient() && attempt < attempts => {
                 attempt += 1;

@@ -14,7 +14,8 @@ macro_rules! link_table {
             $first:ident: $First:ty = $first_column:ident, checked by $first_check:path;
             $second:ident: $Second:ty = $second_column:ident, checked by $second_check:path;
         }
-        missing $what:literal, $which:literal
+        missing $what:literal, $which:literal,
+        recorded as $entity:ident
     ) => {
         $(#[$put_doc])*
         pub fn $put(
@@ -45,27 +46,68 @@ macro_rules! link_table {
                         $table::created_by.eq(actor.map(|a| a.0)),
                     ))
                     .execute(conn)?;
+                $crate::links::link_event(
+                    directory_domain::AuditEntity::$entity,
+                    (stringify!($first_column), $first.0),
+                    (stringify!($second_column), $second.0),
+                    directory_domain::AuditAction::Link,
+                    actor,
+                )?;
                 Ok(true)
             });
             crate::settle_link_race(conn, result, exists)
         }
 
         $(#[$remove_doc])*
-        pub fn $remove(conn: &mut DbConnection, $first: $First, $second: $Second) -> DbResult<()> {
-            let removed = diesel::delete(
-                $table::table
-                    .filter($table::$first_column.eq($first.0))
-                    .filter($table::$second_column.eq($second.0)),
-            )
-            .execute(conn)?;
-            if removed == 0 {
-                return Err(DbError::not_found($what, format!($which)));
-            }
-            Ok(())
+        pub fn $remove(
+            conn: &mut DbConnection,
+            $first: $First,
+            $second: $Second,
+            actor: Actor,
+        ) -> DbResult<()> {
+            crate::write_transaction(conn, |conn| {
+                let removed = diesel::delete(
+                    $table::table
+                        .filter($table::$first_column.eq($first.0))
+                        .filter($table::$second_column.eq($second.0)),
+                )
+                .execute(conn)?;
+                if removed == 0 {
+                    return Err(DbError::not_found($what, format!($which)));
+                }
+                $crate::links::link_event(
+                    directory_domain::AuditEntity::$entity,
+                    (stringify!($first_column), $first.0),
+                    (stringify!($second_column), $second.0),
+                    directory_domain::AuditAction::Unlink,
+                    actor,
+                )
+            })
         }
     };
 }
 pub(crate) use link_table;
+
+/// The trail's record of a link made or removed: the link as JSON (its two
+/// ids by column name), after for a link, before for an unlink.
+pub(crate) fn link_event(
+    entity: directory_domain::AuditEntity,
+    first: (&str, i32),
+    second: (&str, i32),
+    action: directory_domain::AuditAction,
+    actor: crate::Actor,
+) -> crate::DbResult<()> {
+    let mut link = serde_json::Map::new();
+    link.insert(first.0.to_owned(), first.1.into());
+    link.insert(second.0.to_owned(), second.1.into());
+    let event =
+        crate::audit::Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
+    match action {
+        directory_domain::AuditAction::Unlink => event.before(&link)?,
+        _ => event.after(&link)?,
+    }
+    .record()
+}
 
 /// The heads linked in `$table` to each of `$ids` (its `$column`), with
 /// their designation's name, in one query, ordered by id then name: pairs

@@ -48,20 +48,21 @@ pub struct MigrationStatus {
     pub applied: bool,
 }
 
-/// Applies every pending migration; returns the names applied.
+/// Applies every pending migration; returns the names applied. A server
+/// or a tool calls [`crate::migrate`], which also completes the audit
+/// trail.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let pending: Vec<String> = status(conn)?
         .into_iter()
         .filter(|m| !m.applied)
         .map(|m| m.name)
         .collect();
-    if pending.is_empty() {
-        return Ok(pending);
+    if !pending.is_empty() {
+        with_harness!(conn, |c, m| c
+            .run_pending_migrations(m)
+            .map(|_| ())
+            .map_err(migration_error))?;
     }
-    with_harness!(conn, |c, m| c
-        .run_pending_migrations(m)
-        .map(|_| ())
-        .map_err(migration_error))?;
     Ok(pending)
 }
 

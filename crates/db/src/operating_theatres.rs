@@ -68,7 +68,7 @@ pub fn create_theatre(
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         crate::referenced(floor_row(conn, new.floor_id), "floor_id", || {
             format!("floor {} does not exist", new.floor_id)
         })?;
@@ -127,7 +127,7 @@ pub fn update_theatre(
     patch: &OperatingTheatrePatch,
     actor: Actor,
 ) -> DbResult<OperatingTheatre> {
-    let target = Target::new("operating theatre", id.0, expected_version);
+    let target = Target::new("operating theatre", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -155,8 +155,9 @@ pub fn delete_theatre(
     conn: &mut DbConnection,
     id: OperatingTheatreId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("operating theatre", id.0, expected_version);
+    let target = Target::new("operating theatre", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

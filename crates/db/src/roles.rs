@@ -104,7 +104,7 @@ pub fn create_role(conn: &mut DbConnection, new: &NewRole, actor: Actor) -> DbRe
     let at = now();
     let key = unique_key(&new.name);
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         diesel::insert_into(roles::table)
             .values((
                 roles::name.eq(&new.name),
@@ -154,7 +154,7 @@ pub fn update_role(
     patch: &RolePatch,
     actor: Actor,
 ) -> DbResult<Role> {
-    let target = Target::new("role", id.0, expected_version);
+    let target = Target::new("role", id.0, expected_version, actor);
     let change = |conn: &mut DbConnection| {
         versioned::update(
             conn,
@@ -188,8 +188,9 @@ pub fn delete_role(
     conn: &mut DbConnection,
     id: RoleId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("role", id.0, expected_version);
+    let target = Target::new("role", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,

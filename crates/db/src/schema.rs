@@ -179,6 +179,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Integer>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        version -> Nullable<Integer>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        is_change -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_sequence (id) {
+        id -> Integer,
+        last_id -> BigInt,
+    }
+}
+
+diesel::table! {
     account_roles (account_id, role_id) {
         account_id -> Integer,
         role_id -> Integer,
@@ -267,6 +289,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_roles,
     sessions,
     login_attempts,
+    audit_events,
+    audit_sequence,
     buildings,
     floors,
     operating_theatres,

@@ -4,12 +4,14 @@
 //! hashes are stored.
 
 use crate::accounts::{LoginCandidate, PasswordMatch, get_account, permissions_of};
+use crate::audit::Event;
 use crate::schema::{accounts, login_attempts, roles, sessions, staff};
-use crate::{DbConnection, DbError, DbResult, now};
+use crate::{DbConnection, DbError, DbResult, now, utc};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use directory_auth::tokens::{has_our_prefix, hash_token, new_token};
-use directory_domain::{Account, AccountId, Me, Permission};
+use directory_domain::validate::unique_key;
+use directory_domain::{Account, AccountId, AuditAction, AuditEntity, Me, Permission};
 
 /// A new session: the token (shown once) and when it expires.
 #[derive(Clone)]
@@ -53,6 +55,14 @@ pub fn create_session(
                 sessions::expires_at.eq(expires_at),
             ))
             .execute(conn)?;
+        Event::new(
+            AuditEntity::Sessions,
+            account,
+            AuditAction::Login,
+            Some(account),
+        )
+        .after(&serde_json::json!({ "account_id": account, "expires_at": utc(expires_at) }))?
+        .record()?;
         Ok(NewSession {
             token: token.clone(),
             expires_at,
@@ -107,8 +117,25 @@ pub fn authenticate(
 
 /// Ends one session (logout).
 pub fn end_session(conn: &mut DbConnection, session: i32) -> DbResult<()> {
-    diesel::delete(sessions::table.find(session)).execute(conn)?;
-    Ok(())
+    crate::write_transaction(conn, |conn| {
+        let account: Option<i32> = sessions::table
+            .find(session)
+            .select(sessions::account_id)
+            .first(conn)
+            .optional()?;
+        let Some(account) = account.map(AccountId) else {
+            return Ok(());
+        };
+        diesel::delete(sessions::table.find(session)).execute(conn)?;
+        Event::new(
+            AuditEntity::Sessions,
+            account,
+            AuditAction::Logout,
+            Some(account),
+        )
+        .before(&serde_json::json!({ "account_id": account }))?
+        .record()
+    })
 }
 
 /// Removes expired sessions; returns how many.
@@ -141,11 +168,30 @@ pub fn locked_for(conn: &mut DbConnection, keys: &[String]) -> DbResult<Option<i
         .max())
 }
 
-/// Counts a failed login against each key (each with its own policy),
-/// locking a key that reaches its limit within the window.
-pub fn record_failure(conn: &mut DbConnection, keys: &[(String, LockoutPolicy)]) -> DbResult<()> {
+/// Records a failed login as `username` and counts it against each key
+/// (each with its own policy), locking a key that reaches its limit within
+/// the window. The trail files it under the account of that name (none if
+/// there is no such account), with the name as given.
+pub fn record_failure(
+    conn: &mut DbConnection,
+    username: &str,
+    keys: &[(String, LockoutPolicy)],
+) -> DbResult<()> {
     let at = now();
     crate::write_transaction(conn, |conn| {
+        let account: Option<i32> = accounts::table
+            .filter(accounts::username_key.eq(unique_key(username)))
+            .select(accounts::id)
+            .first(conn)
+            .optional()?;
+        Event::new(
+            AuditEntity::Sessions,
+            account.map(|a| a.to_string()).unwrap_or_default(),
+            AuditAction::LoginFailed,
+            None,
+        )
+        .after(&serde_json::json!({ "username": username, "account_id": account }))?
+        .record()?;
         for (key, policy) in keys {
             let current: Option<(i32, NaiveDateTime)> = login_attempts::table
                 .find(key)

@@ -12,6 +12,7 @@ use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_refe
 use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use directory_domain::AuditAction;
 use directory_domain::staff::{check_supervisor, check_unit_department};
 use directory_domain::{
     AccountId, CadreId, DepartmentId, DepartmentRef, DesignationId, DomainError, NewStaff, Patch,
@@ -481,7 +482,7 @@ fn check_references(
 pub fn create_staff(conn: &mut DbConnection, new: &NewStaff, actor: Actor) -> DbResult<Staff> {
     let at = now();
     let by = actor.map(|a| a.0);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         check_references(
             conn,
             None,
@@ -589,7 +590,7 @@ pub fn update_staff(
     patch: &StaffPatch,
     actor: Actor,
 ) -> DbResult<Staff> {
-    let target = Target::new("staff member", id.0, expected_version);
+    let target = Target::new("staff member", id.0, expected_version, actor);
     let change = |conn: &mut DbConnection| {
         versioned::update(
             conn,
@@ -635,7 +636,11 @@ pub fn set_staff_active(
     active: bool,
     actor: Actor,
 ) -> DbResult<Staff> {
-    let target = Target::new("staff member", id.0, None);
+    let target = Target::new("staff member", id.0, None, actor).recorded_as(if active {
+        AuditAction::Reactivate
+    } else {
+        AuditAction::Deactivate
+    });
     let read = |c: &mut DbConnection| get_staff(c, id);
     versioned::update_unless(
         conn,
@@ -662,8 +667,9 @@ pub fn delete_staff(
     conn: &mut DbConnection,
     id: StaffId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("staff member", id.0, expected_version);
+    let target = Target::new("staff member", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,
@@ -691,7 +697,8 @@ crate::links::link_table! {
         staff_id: StaffId = staff_id, checked by staff_exists;
         department: DepartmentId = department_id, checked by crate::exists::department_exists;
     }
-    missing "works-in link", "staff {staff_id} in department {department}"
+    missing "works-in link", "staff {staff_id} in department {department}",
+    recorded as WorksIn
 }
 
 /// The secondary departments of each given staff member, in one query.
@@ -749,7 +756,7 @@ struct StaffInsert<'a> {
 /// Inserts many staff members with multi-row INSERTs, for demo data and
 /// imports. The caller vouches for the references (this skips the per-row
 /// checks of [`create_staff`]) and owns the transaction; uniqueness is still
-/// enforced by the database.
+/// enforced by the database. The trail records each creation.
 pub fn insert_staff_batch(
     conn: &mut DbConnection,
     batch: &[NewStaff],
@@ -797,6 +804,15 @@ pub fn insert_staff_batch(
             #[cfg(feature = "mysql")]
             DbConnection::Mysql(c) => diesel::insert_into(staff::table).values(chunk).execute(c)?,
         };
+        // Each one's creation, as the trail records any other.
+        let employee_ids: Vec<&str> = chunk.iter().map(|row| row.employee_id).collect();
+        let query = staff_joined!()
+            .select(staff_columns!())
+            .filter(staff::employee_id.eq_any(employee_ids))
+            .into_boxed();
+        for created in load_staff(conn, query, chunk.len())? {
+            versioned::created_event(&created, actor)?.record()?;
+        }
     }
     Ok(inserted)
 }

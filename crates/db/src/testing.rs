@@ -77,7 +77,7 @@ impl TestDatabase {
     /// Creates a database with every migration applied.
     pub fn migrated() -> DbResult<Self> {
         let db = Self::empty()?;
-        crate::migrations::run_pending(&mut db.connect()?)?;
+        crate::migrate(&mut db.connect()?)?;
         Ok(db)
     }
 

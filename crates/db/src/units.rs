@@ -84,7 +84,7 @@ pub fn get_unit(conn: &mut DbConnection, id: UnitId) -> DbResult<Unit> {
 pub fn create_unit(conn: &mut DbConnection, new: &NewUnit, actor: Actor) -> DbResult<Unit> {
     let at = now();
     let key = unique_key(&new.name);
-    crate::write_transaction(conn, |conn| {
+    versioned::create(conn, actor, |conn| {
         crate::referenced(
             department_exists(conn, new.department_id),
             "department_id",
@@ -158,7 +158,7 @@ pub fn update_unit(
     patch: &UnitPatch,
     actor: Actor,
 ) -> DbResult<Unit> {
-    let target = Target::new("unit", id.0, expected_version);
+    let target = Target::new("unit", id.0, expected_version, actor);
     versioned::update(
         conn,
         target,
@@ -183,8 +183,9 @@ pub fn delete_unit(
     conn: &mut DbConnection,
     id: UnitId,
     expected_version: Option<i32>,
+    actor: Actor,
 ) -> DbResult<()> {
-    let target = Target::new("unit", id.0, expected_version);
+    let target = Target::new("unit", id.0, expected_version, actor);
     versioned::delete(
         conn,
         target,
@@ -204,7 +205,8 @@ crate::links::link_table! {
         unit: UnitId = unit_id, checked by unit_row;
         staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
-    missing "unit head", "{staff_id} of unit {unit}"
+    missing "unit head", "{staff_id} of unit {unit}",
+    recorded as UnitHeads
 }
 
 pub fn heads_of_units(

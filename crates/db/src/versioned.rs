@@ -6,66 +6,114 @@
 //! concurrent change between the read and the write is a 412 too, never a
 //! lost update. Every change to a versioned record passes here, inside its
 //! transaction, with the record before and after: this is where the audit
-//! trail is to write its event.
+//! trail records it (creates pass through [`create`]).
 
+use crate::audit::Event;
 use crate::schema;
 use crate::stamp::Stamp;
-use crate::{DbConnection, DbResult, check_version, stale, utc};
+use crate::{Actor, DbConnection, DbResult, check_version, stale, utc};
 use chrono::NaiveDateTime;
 use diesel::Selectable;
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromStaticSqlRow, Queryable};
 use diesel::expression::Expression;
 use diesel::sql_types::{Integer, Nullable, Timestamp};
-use directory_domain::{AccountId, Audit};
+use directory_domain::{AccountId, Audit, AuditAction, AuditEntity};
+use serde::Serialize;
 use std::marker::PhantomData;
 
-/// The row a change is to, as errors name it, and the version the client
-/// named in If-Match (`None`: whatever the version).
+/// The row a change is to, as errors name it, the version the client
+/// named in If-Match (`None`: whatever the version), who is changing it,
+/// and what the audit trail is to call the change.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Target {
     pub entity: &'static str,
     pub id: i32,
     pub expected: Option<i32>,
+    pub actor: Actor,
+    pub action: AuditAction,
 }
 
 impl Target {
-    pub(crate) fn new(entity: &'static str, id: i32, expected: Option<i32>) -> Self {
+    /// An update by `actor` (a delete when passed to [`delete`]).
+    pub(crate) fn new(entity: &'static str, id: i32, expected: Option<i32>, actor: Actor) -> Self {
         Self {
             entity,
             id,
             expected,
+            actor,
+            action: AuditAction::Update,
         }
+    }
+
+    /// The same change, recorded as `action` (deactivate, password, ...).
+    pub(crate) fn recorded_as(self, action: AuditAction) -> Self {
+        Self { action, ..self }
     }
 }
 
-/// A record as the API returns it, with the version If-Match names.
-pub(crate) trait Versioned {
-    fn version(&self) -> i32;
+/// A record as the API returns it, with the version If-Match names, and
+/// the entity the audit trail files it under.
+pub(crate) trait Versioned: Serialize {
+    const ENTITY: AuditEntity;
+    fn id(&self) -> i32;
+    fn audit(&self) -> &Audit;
+    fn version(&self) -> i32 {
+        self.audit().version
+    }
 }
 
 macro_rules! versioned_records {
-    ($($record:ident),+) => {$(
-        impl Versioned for directory_domain::$record {
-            fn version(&self) -> i32 {
-                self.audit.version
+    ($($record:ident => $entity:ident);+ $(;)?) => {
+        $(
+            impl Versioned for directory_domain::$record {
+                const ENTITY: AuditEntity = AuditEntity::$entity;
+                fn id(&self) -> i32 {
+                    self.id.0
+                }
+                fn audit(&self) -> &Audit {
+                    &self.audit
+                }
             }
-        }
-    )+};
+        )+
+    };
 }
 
 versioned_records!(
-    Department,
-    Unit,
-    Cadre,
-    Designation,
-    Staff,
-    Role,
-    Account,
-    Building,
-    Floor,
-    OperatingTheatre
+    Department => Departments;
+    Unit => Units;
+    Cadre => Cadres;
+    Designation => Designations;
+    Staff => Staff;
+    Role => Roles;
+    Account => Accounts;
+    Building => Buildings;
+    Floor => Floors;
+    OperatingTheatre => OperatingTheatres;
 );
+
+/// Creates a record in one transaction: `insert` writes it and reads it
+/// back as the API shows it; the trail records it as created by `actor`.
+pub(crate) fn create<T: Versioned>(
+    conn: &mut DbConnection,
+    actor: Actor,
+    mut insert: impl FnMut(&mut DbConnection) -> DbResult<T>,
+) -> DbResult<T> {
+    crate::write_transaction(conn, |conn| {
+        let created = insert(conn)?;
+        created_event(&created, actor)?.record()?;
+        Ok(created)
+    })
+}
+
+/// The event of a record's creation (also the first event of a row that
+/// was there before the trail).
+pub(crate) fn created_event<T: Versioned>(created: &T, actor: Actor) -> DbResult<Event> {
+    Event::new(T::ENTITY, created.id(), AuditAction::Create, actor)
+        .at(created.audit().updated_at.naive_utc())
+        .version(created.version())
+        .after(created)
+}
 
 /// Changes a record in one transaction: `read` finds it (404 if it is
 /// gone), If-Match is checked against its version (412 if it names
@@ -73,7 +121,7 @@ versioned_records!(
 /// the change needs, then the UPDATE with `version_is(.., version)` in its
 /// filter) and returns the rows it changed, where none means a concurrent
 /// change came between (412 with the version now stored); the answer is the
-/// record as `read` finds it after.
+/// record as `read` finds it after. The trail records it, before and after.
 pub(crate) fn update<T: Versioned>(
     conn: &mut DbConnection,
     target: Target,
@@ -84,7 +132,7 @@ pub(crate) fn update<T: Versioned>(
 }
 
 /// [`update`], but a record for which `unchanged` holds is returned as it
-/// is, unwritten (switching on what is already on).
+/// is, unwritten and unrecorded (switching on what is already on).
 pub(crate) fn update_unless<T: Versioned>(
     conn: &mut DbConnection,
     target: Target,
@@ -101,13 +149,23 @@ pub(crate) fn update_unless<T: Versioned>(
         if write(conn, &before)? == 0 {
             return Err(stale(target.entity, target.id, read(conn)?.version()));
         }
-        read(conn)
+        let after = read(conn)?;
+        // At the instant the record says it changed, so `as_of` that
+        // instant finds this version.
+        Event::new(T::ENTITY, target.id, target.action, target.actor)
+            .at(after.audit().updated_at.naive_utc())
+            .version(after.version())
+            .before(&before)?
+            .after(&after)?
+            .record()?;
+        Ok(after)
     })
 }
 
 /// Deletes a record in one transaction, as [`update`] changes one: `delete`
 /// refuses while something still refers to the record
 /// ([`refuse_while_referenced`]), then deletes under the version condition.
+/// The trail keeps the record as it was.
 pub(crate) fn delete<T: Versioned>(
     conn: &mut DbConnection,
     target: Target,
@@ -120,7 +178,9 @@ pub(crate) fn delete<T: Versioned>(
         if delete(conn, &before)? == 0 {
             return Err(stale(target.entity, target.id, read(conn)?.version()));
         }
-        Ok(())
+        Event::new(T::ENTITY, target.id, AuditAction::Delete, target.actor)
+            .before(&before)?
+            .record()
     })
 }
 

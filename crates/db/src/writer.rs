@@ -40,7 +40,7 @@ thread_local! {
 /// Runs `f` as part of the writer's current group if there is one
 /// (`None` otherwise: the caller opens its own transaction or savepoint).
 #[cfg(feature = "sqlite")]
-pub(crate) fn in_group<T, E>(
+pub(crate) fn in_group<T, E: From<DbError>>(
     conn: &mut DbConnection,
     f: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
 ) -> Option<Result<T, E>> {
@@ -50,7 +50,12 @@ pub(crate) fn in_group<T, E>(
     // Only the outermost level joins the group; a transaction nested in it
     // gets its savepoint as usual (it may be rolled back on its own).
     GROUPED.set(false);
-    let result = f(conn);
+    let events = crate::audit::open();
+    let result = f(conn).and_then(|value| {
+        crate::audit::flush(conn).map_err(E::from)?;
+        Ok(value)
+    });
+    drop(events);
     GROUPED.set(true);
     if result.is_err() {
         GROUP_SPOILED.set(true);
@@ -324,7 +329,10 @@ fn together(
         return Ok(false);
     }
     match search.catch_up(conn).and_then(|()| crate::commit(conn)) {
-        Ok(()) => Ok(true),
+        Ok(()) => {
+            crate::audit::announce();
+            Ok(true)
+        }
         Err(error) => {
             crate::rollback(conn)?;
             Err(error)

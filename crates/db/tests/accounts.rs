@@ -77,21 +77,21 @@ fn the_last_account_manager_keeps_the_permission() {
     let reader = role(conn, "Reader", vec![Permission::DirectoryRead]);
     // With no manager at all there is nothing to keep.
     let nobody = account(conn, "nobody", vec![reader]);
-    accounts::delete_account(conn, nobody, None).unwrap();
+    accounts::delete_account(conn, nobody, None, None).unwrap();
 
     let admin = role(conn, "Administrator", Permission::ALL.to_vec());
     let a = account(conn, "first.admin", vec![admin, reader]);
     // A role that grants nothing of the kind may go.
-    accounts::remove_account_role(conn, a, reader).unwrap();
+    accounts::remove_account_role(conn, a, reader, None).unwrap();
     // The last manager's grant may not, by any route; nothing changes.
-    assert_refused(accounts::remove_account_role(conn, a, admin));
+    assert_refused(accounts::remove_account_role(conn, a, admin, None));
     let stripped = RolePatch {
         permissions: Patch::Set(vec![Permission::DirectoryRead]),
         ..Default::default()
     };
     assert_refused(roles::update_role(conn, admin, None, &stripped, None));
     assert_refused(accounts::set_account_active(conn, a, false, None));
-    assert_refused(accounts::delete_account(conn, a, None));
+    assert_refused(accounts::delete_account(conn, a, None, None));
     assert_eq!(accounts::get_account(conn, a).unwrap().roles, vec![admin]);
     assert_eq!(
         roles::get_role(conn, admin).unwrap().permissions,
@@ -107,22 +107,22 @@ fn the_last_account_manager_keeps_the_permission() {
 
     // With a second manager, either may step down, but not both.
     let b = account(conn, "second.admin", vec![admin]);
-    accounts::remove_account_role(conn, a, admin).unwrap();
+    accounts::remove_account_role(conn, a, admin, None).unwrap();
     assert_refused(accounts::set_account_active(conn, b, false, None));
     assert_refused(roles::update_role(conn, admin, None, &stripped, None));
     // An inactive account does not count: reactivating one is what lets
     // the other go.
     let c = account(conn, "third.admin", vec![admin]);
     accounts::set_account_active(conn, c, false, None).unwrap();
-    assert_refused(accounts::delete_account(conn, b, None));
+    assert_refused(accounts::delete_account(conn, b, None, None));
     accounts::set_account_active(conn, c, true, None).unwrap();
-    accounts::delete_account(conn, b, None).unwrap();
+    accounts::delete_account(conn, b, None, None).unwrap();
     assert_eq!(managers(conn, admin), vec![c]);
     // Another role with the permission keeps the hospital managed too.
     let keeper = role(conn, "Account keeper", vec![Permission::AccountsManage]);
     accounts::put_account_role(conn, a, keeper, None).unwrap();
     roles::update_role(conn, admin, None, &stripped, None).unwrap();
-    assert_refused(accounts::remove_account_role(conn, a, keeper));
+    assert_refused(accounts::remove_account_role(conn, a, keeper, None));
 }
 
 #[test]
@@ -183,7 +183,7 @@ fn managers_demoting_each_other_at_once_leave_one() {
         // that this round's are the only managers.
         for earlier in managers(conn, admin) {
             if !ids.contains(&earlier) {
-                accounts::remove_account_role(conn, earlier, admin).unwrap();
+                accounts::remove_account_role(conn, earlier, admin, None).unwrap();
             }
         }
         let start = std::sync::Barrier::new(ids.len());
@@ -195,7 +195,7 @@ fn managers_demoting_each_other_at_once_leave_one() {
                     scope.spawn(move || {
                         let mut own = db.connect().unwrap();
                         start.wait();
-                        accounts::remove_account_role(&mut own, id, admin)
+                        accounts::remove_account_role(&mut own, id, admin, None)
                     })
                 })
                 .collect();

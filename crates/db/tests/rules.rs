@@ -47,14 +47,14 @@ fn conflict_field(err: DbError) -> Option<String> {
 fn a_department_in_use_cannot_be_deleted() {
     let mut f = fixture();
     let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
-    let err = departments::delete_department(&mut f.conn, f.department, None).unwrap_err();
+    let err = departments::delete_department(&mut f.conn, f.department, None, None).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, DbError::Conflict { .. }));
     assert!(message.contains("1 units and 1 staff"), "{message}");
 
-    st::delete_staff(&mut f.conn, s.id, None).unwrap();
-    units::delete_unit(&mut f.conn, f.unit, None).unwrap();
-    departments::delete_department(&mut f.conn, f.department, None).unwrap();
+    st::delete_staff(&mut f.conn, s.id, None, None).unwrap();
+    units::delete_unit(&mut f.conn, f.unit, None, None).unwrap();
+    departments::delete_department(&mut f.conn, f.department, None, None).unwrap();
     assert!(matches!(
         departments::get_department(&mut f.conn, f.department),
         Err(DbError::NotFound { .. })
@@ -68,7 +68,7 @@ fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
     assert_eq!(s.unit_name.as_deref(), Some("RPC Unit 1"));
     assert!(units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
     assert!(!units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
-    units::delete_unit(&mut f.conn, f.unit, None).unwrap();
+    units::delete_unit(&mut f.conn, f.unit, None, None).unwrap();
     let s = st::get_staff(&mut f.conn, s.id).unwrap();
     assert_eq!(s.unit_id, None);
     assert_eq!(s.department_id, f.department);
@@ -105,11 +105,11 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
         None,
     )
     .unwrap();
-    let err = st::delete_staff(&mut f.conn, boss.id, None).unwrap_err();
+    let err = st::delete_staff(&mut f.conn, boss.id, None, None).unwrap_err();
     assert!(err.to_string().contains("1 accounts"), "{err}");
 
-    accounts::delete_account(&mut f.conn, account.id, None).unwrap();
-    st::delete_staff(&mut f.conn, boss.id, None).unwrap();
+    accounts::delete_account(&mut f.conn, account.id, None, None).unwrap();
+    st::delete_staff(&mut f.conn, boss.id, None, None).unwrap();
     assert_eq!(
         st::get_staff(&mut f.conn, report.id).unwrap().supervisor_id,
         None
@@ -127,11 +127,11 @@ fn parents_with_children_are_protected() {
     let mut f = fixture();
     // Cadre with a designation.
     let designation = designations::get_designation(&mut f.conn, f.designation).unwrap();
-    let err = cadres::delete_cadre(&mut f.conn, designation.cadre_id, None).unwrap_err();
+    let err = cadres::delete_cadre(&mut f.conn, designation.cadre_id, None, None).unwrap_err();
     assert!(err.to_string().contains("1 designations"), "{err}");
     // Designation held by staff.
     st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
-    let err = designations::delete_designation(&mut f.conn, f.designation, None).unwrap_err();
+    let err = designations::delete_designation(&mut f.conn, f.designation, None, None).unwrap_err();
     assert!(err.to_string().contains("held by 1 staff"), "{err}");
     // Building -> floor -> theatre.
     let b = buildings::create_building(
@@ -166,13 +166,13 @@ fn parents_with_children_are_protected() {
     )
     .unwrap();
     assert!(
-        buildings::delete_building(&mut f.conn, b.id, None)
+        buildings::delete_building(&mut f.conn, b.id, None, None)
             .unwrap_err()
             .to_string()
             .contains("1 floors")
     );
     assert!(
-        floors::delete_floor(&mut f.conn, fl.id, None)
+        floors::delete_floor(&mut f.conn, fl.id, None, None)
             .unwrap_err()
             .to_string()
             .contains("1 operating theatres")
@@ -200,11 +200,11 @@ fn parents_with_children_are_protected() {
     )
     .unwrap();
     assert_eq!(account.roles, vec![role.id]);
-    let err = roles::delete_role(&mut f.conn, role.id, None).unwrap_err();
+    let err = roles::delete_role(&mut f.conn, role.id, None, None).unwrap_err();
     assert!(err.to_string().contains("assigned to 1 accounts"), "{err}");
     // Deleting the account removes its role links, freeing the role.
-    accounts::delete_account(&mut f.conn, account.id, None).unwrap();
-    roles::delete_role(&mut f.conn, role.id, None).unwrap();
+    accounts::delete_account(&mut f.conn, account.id, None, None).unwrap();
+    roles::delete_role(&mut f.conn, role.id, None, None).unwrap();
 }
 
 #[test]
@@ -272,7 +272,7 @@ fn stale_versions_change_nothing() {
     let err = departments::update_department(&mut f.conn, f.department, Some(1), &patch, None)
         .unwrap_err();
     assert!(matches!(err, DbError::Stale { current: 2, .. }), "{err:?}");
-    let err = departments::delete_department(&mut f.conn, f.department, Some(1)).unwrap_err();
+    let err = departments::delete_department(&mut f.conn, f.department, Some(1), None).unwrap_err();
     assert!(matches!(err, DbError::Stale { .. }));
     // Clearing a nullable field.
     let cleared = departments::update_department(
@@ -431,7 +431,7 @@ fn default_order_pages_are_slices_of_the_whole_list() {
         }
         all.push(st::create_staff(&mut f.conn, &new, None).unwrap());
     }
-    st::delete_staff(&mut f.conn, all.remove(4).id, None).unwrap();
+    st::delete_staff(&mut f.conn, all.remove(4).id, None, None).unwrap();
     for n in [1, 6] {
         all[n] = st::set_staff_active(&mut f.conn, all[n].id, false, None).unwrap();
     }

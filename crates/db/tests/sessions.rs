@@ -178,13 +178,13 @@ fn failures_lock_a_key_for_a_while() {
     };
     let key = "u:leaving".to_owned();
     for _ in 0..2 {
-        sessions::record_failure(&mut conn, &[(key.clone(), policy)]).unwrap();
+        sessions::record_failure(&mut conn, "someone", &[(key.clone(), policy)]).unwrap();
         assert_eq!(
             sessions::locked_for(&mut conn, std::slice::from_ref(&key)).unwrap(),
             None
         );
     }
-    sessions::record_failure(&mut conn, &[(key.clone(), policy)]).unwrap();
+    sessions::record_failure(&mut conn, "someone", &[(key.clone(), policy)]).unwrap();
     let wait = sessions::locked_for(&mut conn, std::slice::from_ref(&key))
         .unwrap()
         .unwrap();

@@ -34,7 +34,7 @@ fn add(conn: &mut DbConnection, name: &str) -> DbResult<()> {
 /// A migrated SQLite database and its writer.
 fn writer() -> (TestDatabase, Writer) {
     let db = TestDatabase::sqlite().unwrap();
-    directory_db::migrations::run_pending(&mut db.connect().unwrap()).unwrap();
+    directory_db::migrate(&mut db.connect().unwrap()).unwrap();
     let writer = Writer::for_url(&db.url)
         .unwrap()
         .expect("a SQLite file has a writer");
@@ -327,7 +327,9 @@ fn staff_written_in_a_group_are_found_by_search_once_it_commits() {
             };
             st::update_staff(c, renamed, None, &patch, None).map(|_| ())
         }));
-        queued.push(submit(&writer, move |c| st::delete_staff(c, leaving, None)));
+        queued.push(submit(&writer, move |c| {
+            st::delete_staff(c, leaving, None, None)
+        }));
     });
     for job in &queued {
         job.result.recv().unwrap().unwrap();

@@ -114,6 +114,7 @@ pub mod patch;
 pub mod roles;
 pub mod sessions;
 pub mod staff;
+pub mod trail;
 pub mod units;
 pub mod validate;
 
@@ -131,4 +132,5 @@ pub use patch::Patch;
 pub use roles::{NewRole, Permission, Role, RolePatch};
 pub use sessions::{LoginRequest, LoginResponse, Me, PasswordChange};
 pub use staff::{NewStaff, Staff, StaffPatch, StaffRef};
+pub use trail::{AuditAction, AuditEntity, AuditEvent, Change, HistoryEntry};
 pub use units::{NewUnit, Unit, UnitPatch};

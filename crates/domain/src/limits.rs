@@ -1,6 +1,12 @@
 //! Field lengths, stated once. The API's validators, the migrations' column
 //! sizes (checked by the db crate's schema test) and the docs follow these.
 
+/// An audit event's action name (`login_failed`).
+pub const AUDIT_ACTION_MAX: usize = 20;
+/// An audit event's entity name (`operating-theatres`).
+pub const AUDIT_ENTITY_MAX: usize = 40;
+/// An audit event's record id (`17`, or `3/17` for a link).
+pub const AUDIT_ENTITY_ID_MAX: usize = 64;
 /// Names of departments, units, cadres, designations, roles, buildings,
 /// floors and theatres.
 pub const NAME_MAX: usize = 120;
@@ -76,6 +82,9 @@ pub fn text_max(field: &str) -> Option<usize> {
         "token_hash" => TOKEN_HASH_LEN,
         "attempt" => ATTEMPT_KEY_MAX,
         "deactivation_reason" => DEACTIVATION_REASON_MAX,
+        "action" => AUDIT_ACTION_MAX,
+        "entity" => AUDIT_ENTITY_MAX,
+        "entity_id" => AUDIT_ENTITY_ID_MAX,
         _ => return None,
     })
 }

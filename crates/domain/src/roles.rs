@@ -23,14 +23,19 @@ pub enum Permission {
     #[serde(rename = "accounts:manage")]
     #[cfg_attr(feature = "openapi", oai(rename = "accounts:manage"))]
     AccountsManage,
+    /// Read the audit trail (every change, login and logout).
+    #[serde(rename = "audit:read")]
+    #[cfg_attr(feature = "openapi", oai(rename = "audit:read"))]
+    AuditRead,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: [Self; 4] = [
         Self::DirectoryRead,
         Self::DirectoryWrite,
         Self::AccountsManage,
+        Self::AuditRead,
     ];
 
     /// The name in JSON and in the database (`directory:read`).
@@ -39,6 +44,7 @@ impl Permission {
             Self::DirectoryRead => "directory:read",
             Self::DirectoryWrite => "directory:write",
             Self::AccountsManage => "accounts:manage",
+            Self::AuditRead => "audit:read",
         }
     }
 }

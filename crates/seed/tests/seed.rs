@@ -93,7 +93,7 @@ fn the_reference_data_is_seeded_once() {
         .unwrap()
         .expect("admin logs in");
     let permissions = accounts::permissions_of(&mut conn, admin.id).unwrap();
-    assert_eq!(permissions.len(), 3);
+    assert_eq!(permissions.len(), 4);
     // The functional roles only read.
     let consultant = roles::find_role_by_name(&mut conn, "consultant")
         .unwrap()

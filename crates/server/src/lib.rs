@@ -7,7 +7,7 @@ mod serve;
 use anyhow::Context;
 use config::{Config, LogFormat, Profile};
 use directory_api::{AppState, HttpOptions};
-use directory_db::{DbConnection, DbError, Pool, PoolOptions, connection::redact_url, migrations};
+use directory_db::{DbConnection, DbError, Pool, PoolOptions, connection::redact_url};
 use directory_seed::{AdminPassword, SeedData};
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
@@ -94,7 +94,7 @@ pub fn prepare_database(config: &Config) -> anyhow::Result<Pool> {
     };
     let mut conn = pool.get().context("cannot get a database connection")?;
     if config.database.migrate_on_start {
-        let applied = migrations::run_pending(&mut conn)?;
+        let applied = directory_db::migrate(&mut conn)?;
         if !applied.is_empty() {
             tracing::info!(count = applied.len(), "applied database migrations");
         }

@@ -35,7 +35,7 @@ async fn logging_in_gives_a_bearer_token() {
     assert_eq!(res.body["account"]["role_names"], json!(["Administrator"]));
     assert_eq!(
         res.body["account"]["permissions"].as_array().unwrap().len(),
-        3
+        4
     );
     let expires: chrono::DateTime<chrono::Utc> =
         res.body["expires_at"].as_str().unwrap().parse().unwrap();

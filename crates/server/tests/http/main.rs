@@ -21,4 +21,5 @@ mod ops;
 mod roles;
 mod staff;
 mod support;
+mod trail;
 mod units;

@@ -14,7 +14,7 @@ async fn roles_and_their_permissions() {
             .as_array()
             .unwrap()
             .len(),
-        3
+        4
     );
 
     let role = s
