@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Audit trail housekeeping.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write docs/openapi.json from the API's definition.
     Openapi,
     /// Write docs/ERD.md (a mermaid diagram) from the migrated schema.
@@ -84,6 +89,13 @@ enum AccountsCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Delete the audit events older than `audit.retention_days` (nothing
+    /// when it is unset: the trail is kept forever); for cron.
+    Prune,
 }
 
 #[derive(Subcommand)]
@@ -153,7 +165,7 @@ fn run() -> anyhow::Result<()> {
         } => {
             let config = Config::load()?;
             let mut conn = connect(&config)?;
-            let (ended, purged) = directory_server::sweep(&mut conn)?;
+            let (ended, purged) = directory_server::sweep(&mut conn, config.time_zone()?)?;
             println!(
                 "Deactivated {ended} accounts past their end date; cleared {purged} expired sessions."
             );
@@ -167,6 +179,20 @@ fn run() -> anyhow::Result<()> {
                     password_stdin,
                 },
         } => reset_password(&username, role.as_deref(), password_stdin),
+        Command::Audit {
+            command: AuditCommand::Prune,
+        } => {
+            let config = Config::load()?;
+            let Some(days) = config.audit.retention_days else {
+                println!("audit.retention_days is not set: the trail is kept forever.");
+                return Ok(());
+            };
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+            let mut conn = connect(&config)?;
+            let pruned = directory_db::audit::prune(&mut conn, before)?;
+            println!("Deleted {pruned} audit events older than {days} days.");
+            Ok(())
+        }
         Command::Seed { file, demo_staff } => {
             let config = Config::load()?;
             seed_task(&config, file.as_deref(), demo_staff)

@@ -3,7 +3,6 @@
 //! and the history of staff, departments and units.
 
 use crate::auth::{AuditAccess, ReadAccess};
-use crate::error::ReadError;
 use crate::payload::Json;
 use crate::responses::{Recalled, Scanned, respond};
 use crate::{AppState, Tag, reading};
@@ -62,25 +61,6 @@ fn limit_or(limit: Option<i64>, default: i64) -> Result<i64, DomainError> {
     } else {
         Err(DomainError::field("limit", "must be between 1 and 200"))
     }
-}
-
-/// The record `id` of `entity` as the trail has it at `at` (for a GET with
-/// `as_of`), which cannot embed relations: those are today's.
-pub(crate) async fn as_of<T>(
-    state: &AppState,
-    entity: AuditEntity,
-    id: i32,
-    at: DateTime<Utc>,
-    expand: &[String],
-    what: &'static str,
-) -> Result<T, ReadError>
-where
-    T: serde::de::DeserializeOwned + Send + 'static,
-{
-    if !expand.is_empty() {
-        return Err(DomainError::field("expand", "cannot be combined with as_of").into());
-    }
-    Ok(reading(state, move |c| audit::as_of(c, entity, id, at, what)).await?)
 }
 
 /// The trail of one record, for the three history operations.

@@ -54,11 +54,6 @@ impl Default for AuthSettings {
     }
 }
 
-/// Today's date for end-date checks (UTC).
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// Tokens validated in the last [`AuthSettings::token_cache`], keyed by
 /// their hash, so most requests skip the session and permission queries.
 #[derive(Debug, Default)]
@@ -135,7 +130,8 @@ async fn authorize(
         Some(caller) => caller,
         None => {
             let token = bearer.token;
-            let caller = reading(state, move |c| sessions::authenticate(c, &token, today()))
+            let today = state.today();
+            let caller = reading(state, move |c| sessions::authenticate(c, &token, today))
                 .await
                 .map_err(|e| fail(AuthFailure::Unchecked(ReadError::from(e).into())))?
                 .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;

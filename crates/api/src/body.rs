@@ -44,36 +44,120 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let data = Vec::<u8>::from_request(request, body).await?;
-        let fail = |problems: Vec<FieldProblem>| {
-            poem::Error::new(BodyErrors(problems), StatusCode::BAD_REQUEST)
-        };
         if data.is_empty() {
             return Err(fail(vec![problem("body", "a JSON object is required")]));
         }
-        let value = match serde_json::from_slice::<UniqueKeys>(&data) {
-            Ok(UniqueKeys(value)) => value,
-            Err(e) => {
-                let message = e.to_string();
-                let field = message
-                    .strip_prefix(DUPLICATE)
-                    .and_then(|rest| rest.split('`').next())
-                    .map(str::to_owned);
-                return Err(fail(vec![match field {
-                    Some(field) => problem(&field, "appears more than once in the body"),
-                    None => problem("body", format!("not valid JSON: {e}")),
-                }]));
-            }
-        };
-        let mut registry = Registry::new();
-        T::register(&mut registry);
-        let mut problems = Vec::new();
-        check(&registry, &T::schema_ref(), &value, "", &mut problems);
-        if !problems.is_empty() {
-            return Err(fail(problems));
+        parse(&data).map(Self)
+    }
+}
+
+fn fail(problems: Vec<FieldProblem>) -> poem::Error {
+    poem::Error::new(BodyErrors(problems), StatusCode::BAD_REQUEST)
+}
+
+/// `data` as a `T`, with every structural problem listed.
+fn parse<T: ParseFromJSON>(data: &[u8]) -> poem::Result<T> {
+    let value = match serde_json::from_slice::<UniqueKeys>(data) {
+        Ok(UniqueKeys(value)) => value,
+        Err(e) => {
+            let message = e.to_string();
+            let field = message
+                .strip_prefix(DUPLICATE)
+                .and_then(|rest| rest.split('`').next())
+                .map(str::to_owned);
+            return Err(fail(vec![match field {
+                Some(field) => problem(&field, "appears more than once in the body"),
+                None => problem("body", format!("not valid JSON: {e}")),
+            }]));
         }
-        T::parse_from_json(Some(value))
-            .map(Self)
-            .map_err(|e| fail(vec![problem("body", e.into_message())]))
+    };
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    let mut problems = Vec::new();
+    check(&registry, &T::schema_ref(), &value, "", &mut problems);
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    T::parse_from_json(Some(value)).map_err(|e| fail(vec![problem("body", e.into_message())]))
+}
+
+/// A JSON request body of type `T` that may be left out (no body, or an
+/// empty one with no content type): `None` then.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: Type> Payload for OptionalJsonBody<T> {
+    const CONTENT_TYPE: &'static str = <Json<T> as Payload>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        <Json<T> as Payload>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: ParseFromJSON> ParsePayload for OptionalJsonBody<T> {
+    const IS_REQUIRED: bool = false;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let data = Vec::<u8>::from_request(request, body).await?;
+        if data.is_empty() {
+            return Ok(Self(None));
+        }
+        parse(&data).map(|value| Self(Some(value)))
+    }
+}
+
+impl<'a, T: ParseFromJSON + Type> poem_openapi::ApiExtractor<'a> for OptionalJsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(content_type) if Self::check_content_type(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(poem_openapi::error::ContentTypeError::NotSupported {
+                content_type: content_type.to_string(),
+            }
+            .into()),
+            // No content type: there must be no body either.
+            None => {
+                let data = <Vec<u8> as FromRequest>::from_request(request, body).await?;
+                if data.is_empty() {
+                    Ok(Self(None))
+                } else {
+                    Err(poem_openapi::error::ContentTypeError::ExpectContentType.into())
+                }
+            }
+        }
     }
 }
 

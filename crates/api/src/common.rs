@@ -18,6 +18,23 @@ pub fn parse_sort<F: SortField>(sort: Option<&str>) -> Result<Option<Sort<F>>, D
         .transpose()
 }
 
+/// Which periods a list of heads or works-in departments shows: those in
+/// force today (the hospital's), on `as_of`, or every one with `history`.
+pub fn in_force(
+    as_of: Option<chrono::NaiveDate>,
+    history: Option<bool>,
+    today: chrono::NaiveDate,
+) -> Result<directory_domain::InForce, DomainError> {
+    match (as_of, history.unwrap_or(false)) {
+        (Some(_), true) => Err(DomainError::field(
+            "history",
+            "cannot be combined with as_of",
+        )),
+        (_, true) => Ok(directory_domain::InForce::Ever),
+        (day, false) => Ok(directory_domain::InForce::On(day.unwrap_or(today))),
+    }
+}
+
 /// Parses `expand=a,b` against the relations a resource offers.
 pub fn parse_expand(value: Option<&str>, allowed: &[&str]) -> Result<Vec<String>, DomainError> {
     let Some(value) = value else {

@@ -1,22 +1,23 @@
 //! `/departments` and their units and heads.
 
 use crate::auth::{ReadAccess, WriteAccess};
-use crate::body::JsonBody;
-use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
+use crate::body::{JsonBody, OptionalJsonBody};
+use crate::common::{Search, in_force, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
+    Assigned, Created, Deleted, Fetched, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
 use crate::{AppState, Tag, reading, writing};
+use directory_db::audit;
 use directory_db::departments::DepartmentFilter;
 use directory_db::departments::DepartmentSort;
 use directory_db::units::UnitFilter;
 use directory_db::units::UnitSort;
 use directory_db::{departments, units};
 use directory_domain::{
-    AuditEntity, Department, DepartmentId, DepartmentKind, DepartmentPatch, NewDepartment, StaffId,
-    StaffRef, Unit,
+    AuditEntity, Department, DepartmentId, DepartmentKind, DepartmentPatch, Headship, InForce,
+    NewDepartment, PeriodRequest, StaffId, Unit,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -36,7 +37,7 @@ pub struct DepartmentView {
     /// With `expand=heads`.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub heads: Option<Vec<StaffRef>>,
+    pub heads: Option<Vec<Headship>>,
 }
 
 const EXPAND: [&str; 2] = ["units", "heads"];
@@ -47,6 +48,7 @@ fn expand_departments(
     conn: &mut directory_db::DbConnection,
     departments: Vec<Department>,
     wanted: &[String],
+    today: chrono::NaiveDate,
 ) -> directory_db::DbResult<Vec<DepartmentView>> {
     let ids: Vec<DepartmentId> = departments.iter().map(|d| d.id).collect();
     let units = if wanted.iter().any(|w| w == "units") {
@@ -55,7 +57,11 @@ fn expand_departments(
         None
     };
     let heads = if wanted.iter().any(|w| w == "heads") {
-        Some(departments::heads_of_departments(conn, &ids)?)
+        Some(departments::heads_of_departments(
+            conn,
+            &ids,
+            InForce::On(today),
+        )?)
     } else {
         None
     };
@@ -123,6 +129,7 @@ impl DepartmentsApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<DepartmentSort>(sort.0.as_deref())?;
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
             let filter = DepartmentFilter {
                 kind: kind.0,
@@ -131,7 +138,10 @@ impl DepartmentsApi {
             };
             let (items, total) = reading(&state, move |c| {
                 let found = departments::list_departments(c, &filter, sort, page)?;
-                Ok((expand_departments(c, found.items, &wanted)?, found.total))
+                Ok((
+                    expand_departments(c, found.items, &wanted, today)?,
+                    found.total,
+                ))
             })
             .await?;
             Ok(Listed::page(items, total, page))
@@ -155,33 +165,27 @@ impl DepartmentsApi {
         #[oai(validator(pattern = r"^((units|heads)(,(units|heads))*)?$"))]
         expand: Query<Option<String>>,
         /// The record as it was at this instant (RFC 3339), from the audit
-        /// trail; 404 if it did not exist then.
+        /// trail, with the heads and works-in periods in force that day;
+        /// 404 if it did not exist then.
         as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<DepartmentView> {
         respond(async {
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &EXPAND)?;
-            let view = match as_of.0 {
-                Some(at) => DepartmentView {
-                    department: crate::audit::as_of(
-                        &state,
-                        AuditEntity::Departments,
-                        id.0.0,
-                        at,
-                        &wanted,
-                        "department",
-                    )
-                    .await?,
-                    units: None,
-                    heads: None,
-                },
-                None => {
-                    reading(&state, move |c| {
-                        let department = departments::get_department(c, id.0)?;
-                        Ok(expand_departments(c, vec![department], &wanted)?.remove(0))
-                    })
-                    .await?
-                }
-            };
+            // As of an instant: the record then, and its relations on that
+            // day (the hospital's).
+            let at = as_of.0;
+            let day = at.map_or(today, |at| state.day_of(at));
+            let view = reading(&state, move |c| {
+                let department = match at {
+                    Some(at) => {
+                        audit::as_of(c, AuditEntity::Departments, id.0.0, at, "department")?
+                    }
+                    None => departments::get_department(c, id.0)?,
+                };
+                Ok(expand_departments(c, vec![department], &wanted, day)?.remove(0))
+            })
+            .await?;
             let tag = etag(view.department.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -313,6 +317,9 @@ impl DepartmentsApi {
     }
 
     /// List a department's heads
+    ///
+    /// Those in force today (the hospital's day), on `as_of`, or every
+    /// period with `history=true`.
     #[oai(
         path = "/departments/:id/heads",
         method = "get",
@@ -324,21 +331,31 @@ impl DepartmentsApi {
         _auth: ReadAccess,
         /// The department's id.
         id: Path<DepartmentId>,
-    ) -> ListedUnder<StaffRef> {
+        /// Those in force on this day (`YYYY-MM-DD`); today if left out.
+        as_of: Query<Option<chrono::NaiveDate>>,
+        /// Every period, past, present and future (not with `as_of`).
+        history: Query<Option<bool>>,
+    ) -> ListedUnder<Headship> {
         respond(async {
-            let heads = reading(&state, move |c| {
+            let when = in_force(as_of.0, history.0, state.today())?;
+            let found = reading(&state, move |c| {
                 departments::department_exists(c, id.0)?;
-                departments::heads_of_departments(c, &[id.0])
+                departments::heads_of_departments(c, &[id.0], when)
             })
             .await?;
             Ok(ListedUnder::all(
-                heads.into_iter().map(|(_, s)| s).collect(),
+                found.into_iter().map(|(_, item)| item).collect(),
             ))
         })
         .await
     }
 
     /// Make a staff member a head of the department
+    ///
+    /// Over a period: `start_date` (default today) to `end_date` (the last
+    /// day, inclusive; open if left out). A period starting on the day of
+    /// an existing one changes its end; one that would overlap another of
+    /// the same pair is 409.
     #[oai(
         path = "/departments/:id/heads/:staff_id",
         method = "put",
@@ -352,18 +369,33 @@ impl DepartmentsApi {
         id: Path<DepartmentId>,
         /// The head's staff id.
         staff_id: Path<StaffId>,
-    ) -> Linked {
+        /// The period; left out, in force from today (unless it already is).
+        body: OptionalJsonBody<PeriodRequest>,
+    ) -> Assigned {
         respond(async {
-            let created = writing(&state, move |c| {
-                departments::put_department_head(c, id.0, staff_id.0, Some(auth.0.account))
+            let today = state.today();
+            let asked = body.0.map(|asked| asked.validated(today)).transpose()?;
+            let assigned = writing(&state, move |c| {
+                departments::put_department_head(
+                    c,
+                    id.0,
+                    staff_id.0,
+                    asked,
+                    today,
+                    Some(auth.0.account),
+                )
             })
             .await?;
-            Ok(Linked::new(created))
+            Ok(Assigned::of(assigned))
         })
         .await
     }
 
-    /// Remove a head of the department
+    /// End a headship of the department
+    ///
+    /// The period in force is ended yesterday, so it is not in force from
+    /// today; one that had not started is removed. History keeps them;
+    /// `purge=true` removes the latest period as entered by mistake.
     #[oai(
         path = "/departments/:id/heads/:staff_id",
         method = "delete",
@@ -377,10 +409,22 @@ impl DepartmentsApi {
         id: Path<DepartmentId>,
         /// The head's staff id.
         staff_id: Path<StaffId>,
+        /// Remove the latest period outright, as entered by mistake (the
+        /// audit trail keeps it), instead of ending it.
+        purge: Query<Option<bool>>,
     ) -> Unlinked {
         respond(async {
+            let today = state.today();
+            let purge = purge.0.unwrap_or(false);
             writing(&state, move |c| {
-                departments::remove_department_head(c, id.0, staff_id.0, Some(auth.0.account))
+                departments::end_department_head(
+                    c,
+                    id.0,
+                    staff_id.0,
+                    purge,
+                    today,
+                    Some(auth.0.account),
+                )
             })
             .await?;
             Ok(Unlinked::NoContent)

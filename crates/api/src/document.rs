@@ -51,6 +51,10 @@ pub fn enrich(spec: &str) -> String {
                     continue;
                 };
                 for parameter in parameters {
+                    // A day (`as_of` of a list): `date`, which clients know.
+                    if parameter["schema"]["format"] == "naive-date" {
+                        parameter["schema"]["format"] = json!("date");
+                    }
                     if parameter["name"] == "If-Match" {
                         parameter["schema"]["pattern"] = json!(r#"^(\*|(W/)?"[0-9]+")?$"#);
                         parameter["description"] = json!(
@@ -68,7 +72,7 @@ pub fn enrich(spec: &str) -> String {
 fn is_request_body(name: &str) -> bool {
     name.starts_with("New")
         || name.ends_with("Patch")
-        || matches!(name, "LoginRequest" | "PasswordChange")
+        || matches!(name, "LoginRequest" | "PasswordChange" | "PeriodRequest")
 }
 
 fn enrich_schema(schema: &mut Value) {

@@ -30,7 +30,7 @@ pub mod staff;
 mod state;
 pub mod units;
 
-pub use state::{AppState, reading, writing, writing_on_pool};
+pub use state::{AppState, reading, today_in, writing, writing_on_pool};
 
 use bytes::Bytes;
 use poem::middleware::{CatchPanic, Cors, RequestId, ReuseId, Tracing};

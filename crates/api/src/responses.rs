@@ -447,6 +447,50 @@ impl Linked {
 }
 
 operation_answers! {
+    /// Assigning a period (a head, a works-in department).
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "bad_request")]
+    pub enum Assigned {
+        /// A new period, as stored.
+        #[oai(status = 201)]
+        Created(Json<directory_domain::Period>),
+        /// The period was there as asked, or the one starting that day now
+        /// ends as asked.
+        #[oai(status = 200)]
+        Ok(Json<directory_domain::Period>),
+        /// A parameter or the body is invalid (an end before the start).
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// One of the two resources does not exist.
+        #[oai(status = 404, content_type = "application/problem+json")]
+        NotFound(Json<Problem>),
+        /// The period would overlap another of the same pair; the detail
+        /// names it.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// The body is not JSON.
+        #[oai(status = 415, content_type = "application/problem+json")]
+        UnsupportedMediaType(Json<Problem>),
+    }
+}
+
+answers!(Assigned from ApiError {
+    NotFound => NotFound,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => UnsupportedMediaType,
+});
+
+impl Assigned {
+    pub fn of(assigned: directory_db::Assigned) -> Self {
+        match assigned {
+            directory_db::Assigned::Created(period) => Self::Created(Json(period)),
+            other => Self::Ok(Json(other.period())),
+        }
+    }
+}
+
+operation_answers! {
     /// Removing a link.
     #[derive(ApiResponse)]
     #[oai(bad_request_handler = "bad_request")]

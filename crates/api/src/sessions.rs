@@ -1,6 +1,6 @@
 //! `/auth`: log in, log out, who am I, change my password.
 
-use crate::auth::{AnyAccess, today};
+use crate::auth::AnyAccess;
 use crate::body::JsonBody;
 use crate::error::{ApiError, RETRY_AFTER_SECS};
 use crate::passwords::password_work;
@@ -142,9 +142,10 @@ impl SessionApi {
                 Err(seconds) => return Ok(locked(seconds)),
             };
             let matched = password_work(move || candidate.check(&password)).await?;
+            let today = state.today();
             let outcome = writing_on_pool(&state, move |c| -> DbResult<Outcome> {
                 let account = match matched {
-                    Some(matched) => sessions::may_log_in(c, matched, today())?,
+                    Some(matched) => sessions::may_log_in(c, matched, today)?,
                     None => None,
                 };
                 let Some(account) = account else {

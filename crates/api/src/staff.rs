@@ -1,18 +1,19 @@
 //! `/staff`: people, their secondary departments, deactivation.
 
 use crate::auth::{ReadAccess, WriteAccess};
-use crate::body::JsonBody;
-use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
+use crate::body::{JsonBody, OptionalJsonBody};
+use crate::common::{Search, in_force, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
-    Acted, Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag,
+    Acted, Assigned, Created, Deleted, Fetched, Listed, ListedUnder, Unlinked, Updated, etag,
     if_match, respond,
 };
 use crate::{AppState, Tag, reading, writing};
+use directory_db::audit;
 use directory_db::staff::{self as st, StaffFilter, StaffSort};
 use directory_domain::{
-    AuditEntity, CadreId, DepartmentId, DepartmentRef, DesignationId, NewStaff, Staff, StaffId,
-    StaffPatch, UnitId,
+    AuditEntity, CadreId, DepartmentId, DesignationId, InForce, NewStaff, PeriodRequest, Staff,
+    StaffId, StaffPatch, UnitId, WorksIn,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -27,17 +28,18 @@ pub struct StaffView {
     /// With `expand=works_in`: departments they also work in.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub works_in: Option<Vec<DepartmentRef>>,
+    pub works_in: Option<Vec<WorksIn>>,
 }
 
 fn expand_staff(
     conn: &mut directory_db::DbConnection,
     staff: Vec<Staff>,
     wanted: &[String],
+    today: chrono::NaiveDate,
 ) -> directory_db::DbResult<Vec<StaffView>> {
     let works_in = if wanted.iter().any(|w| w == "works_in") {
         let ids: Vec<StaffId> = staff.iter().map(|s| s.id).collect();
-        Some(st::works_in_of(conn, &ids)?)
+        Some(st::works_in_of(conn, &ids, InForce::On(today))?)
     } else {
         None
     };
@@ -112,6 +114,7 @@ impl StaffApi {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<StaffSort>(sort.0.as_deref())?;
             let after = after.0;
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
             let filter = StaffFilter {
                 department_id: department_id.0,
@@ -123,7 +126,7 @@ impl StaffApi {
             };
             let (items, total) = reading(&state, move |c| {
                 let found = st::list_staff(c, &filter, sort, page, after)?;
-                Ok((expand_staff(c, found.items, &wanted)?, found.total))
+                Ok((expand_staff(c, found.items, &wanted, today)?, found.total))
             })
             .await?;
             Ok(Listed::page(items, total, page))
@@ -143,32 +146,25 @@ impl StaffApi {
         #[oai(validator(pattern = r"^((works_in)(,(works_in))*)?$"))]
         expand: Query<Option<String>>,
         /// The record as it was at this instant (RFC 3339), from the audit
-        /// trail; 404 if it did not exist then.
+        /// trail, with the heads and works-in periods in force that day;
+        /// 404 if it did not exist then.
         as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<StaffView> {
         respond(async {
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &["works_in"])?;
-            let view = match as_of.0 {
-                Some(at) => StaffView {
-                    staff: crate::audit::as_of(
-                        &state,
-                        AuditEntity::Staff,
-                        id.0.0,
-                        at,
-                        &wanted,
-                        "staff member",
-                    )
-                    .await?,
-                    works_in: None,
-                },
-                None => {
-                    reading(&state, move |c| {
-                        let staff = st::get_staff(c, id.0)?;
-                        Ok(expand_staff(c, vec![staff], &wanted)?.remove(0))
-                    })
-                    .await?
-                }
-            };
+            // As of an instant: the record then, and its relations on that
+            // day (the hospital's).
+            let at = as_of.0;
+            let day = at.map_or(today, |at| state.day_of(at));
+            let view = reading(&state, move |c| {
+                let staff = match at {
+                    Some(at) => audit::as_of(c, AuditEntity::Staff, id.0.0, at, "staff member")?,
+                    None => st::get_staff(c, id.0)?,
+                };
+                Ok(expand_staff(c, vec![staff], &wanted, day)?.remove(0))
+            })
+            .await?;
             let tag = etag(view.staff.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -263,7 +259,9 @@ impl StaffApi {
 
     /// Deactivate a staff member
     ///
-    /// Records who and when; a member already inactive is left as is.
+    /// Records who and when; a member already inactive is left as is. Their
+    /// headships and works-in periods end (none is in force from today),
+    /// and their accounts can no longer log in; live tokens stop working.
     #[oai(
         path = "/staff/:id/deactivate",
         method = "post",
@@ -277,10 +275,13 @@ impl StaffApi {
         id: Path<StaffId>,
     ) -> Acted<Staff> {
         respond(async {
+            let today = state.today();
             let staff = writing(&state, move |c| {
-                st::set_staff_active(c, id.0, false, Some(auth.0.account))
+                st::set_staff_active(c, id.0, false, today, Some(auth.0.account))
             })
             .await?;
+            // Their access ends with them: no cached token outlives it.
+            state.tokens.clear();
             let tag = etag(staff.audit.version);
             Ok(Acted::Ok(Json(staff), tag))
         })
@@ -301,8 +302,9 @@ impl StaffApi {
         id: Path<StaffId>,
     ) -> Acted<Staff> {
         respond(async {
+            let today = state.today();
             let staff = writing(&state, move |c| {
-                st::set_staff_active(c, id.0, true, Some(auth.0.account))
+                st::set_staff_active(c, id.0, true, today, Some(auth.0.account))
             })
             .await?;
             let tag = etag(staff.audit.version);
@@ -312,6 +314,9 @@ impl StaffApi {
     }
 
     /// List the departments a staff member also works in
+    ///
+    /// Those in force today (the hospital's day), on `as_of`, or every
+    /// period with `history=true`.
     #[oai(
         path = "/staff/:id/works-in",
         method = "get",
@@ -323,21 +328,31 @@ impl StaffApi {
         _auth: ReadAccess,
         /// The staff member's id.
         id: Path<StaffId>,
-    ) -> ListedUnder<DepartmentRef> {
+        /// Those in force on this day (`YYYY-MM-DD`); today if left out.
+        as_of: Query<Option<chrono::NaiveDate>>,
+        /// Every period, past, present and future (not with `as_of`).
+        history: Query<Option<bool>>,
+    ) -> ListedUnder<WorksIn> {
         respond(async {
-            let links = reading(&state, move |c| {
+            let when = in_force(as_of.0, history.0, state.today())?;
+            let found = reading(&state, move |c| {
                 st::staff_exists(c, id.0)?;
-                st::works_in_of(c, &[id.0])
+                st::works_in_of(c, &[id.0], when)
             })
             .await?;
             Ok(ListedUnder::all(
-                links.into_iter().map(|(_, d)| d).collect(),
+                found.into_iter().map(|(_, item)| item).collect(),
             ))
         })
         .await
     }
 
     /// Add a department the staff member also works in
+    ///
+    /// Over a period: `start_date` (default today) to `end_date` (the last
+    /// day, inclusive; open if left out). A period starting on the day of
+    /// an existing one changes its end; one that would overlap another of
+    /// the same pair is 409.
     #[oai(
         path = "/staff/:id/works-in/:department_id",
         method = "put",
@@ -351,18 +366,26 @@ impl StaffApi {
         id: Path<StaffId>,
         /// The other department's id.
         department_id: Path<DepartmentId>,
-    ) -> Linked {
+        /// The period; left out, in force from today (unless it already is).
+        body: OptionalJsonBody<PeriodRequest>,
+    ) -> Assigned {
         respond(async {
-            let created = writing(&state, move |c| {
-                st::put_works_in(c, id.0, department_id.0, Some(auth.0.account))
+            let today = state.today();
+            let asked = body.0.map(|asked| asked.validated(today)).transpose()?;
+            let assigned = writing(&state, move |c| {
+                st::put_works_in(c, id.0, department_id.0, asked, today, Some(auth.0.account))
             })
             .await?;
-            Ok(Linked::new(created))
+            Ok(Assigned::of(assigned))
         })
         .await
     }
 
-    /// Remove a department the staff member also works in
+    /// End a department the staff member also works in
+    ///
+    /// The period in force is ended yesterday, so it is not in force from
+    /// today; one that had not started is removed. History keeps them;
+    /// `purge=true` removes the latest period as entered by mistake.
     #[oai(
         path = "/staff/:id/works-in/:department_id",
         method = "delete",
@@ -376,10 +399,15 @@ impl StaffApi {
         id: Path<StaffId>,
         /// The other department's id.
         department_id: Path<DepartmentId>,
+        /// Remove the latest period outright, as entered by mistake (the
+        /// audit trail keeps it), instead of ending it.
+        purge: Query<Option<bool>>,
     ) -> Unlinked {
         respond(async {
+            let today = state.today();
+            let purge = purge.0.unwrap_or(false);
             writing(&state, move |c| {
-                st::remove_works_in(c, id.0, department_id.0, Some(auth.0.account))
+                st::end_works_in(c, id.0, department_id.0, purge, today, Some(auth.0.account))
             })
             .await?;
             Ok(Unlinked::NoContent)

@@ -26,6 +26,8 @@ pub struct AppState {
     pub queue_timeout: Duration,
     pub auth: crate::auth::AuthSettings,
     pub tokens: std::sync::Arc<crate::auth::TokenCache>,
+    /// The hospital's time zone: when its day starts.
+    pub timezone: chrono_tz::Tz,
 }
 
 impl AppState {
@@ -38,7 +40,24 @@ impl AppState {
             queue_timeout: QUEUE_TIMEOUT,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
+            timezone: chrono_tz::Tz::UTC,
         })
+    }
+
+    /// Today in the hospital's time zone: the day end dates are checked
+    /// against.
+    pub fn today(&self) -> chrono::NaiveDate {
+        today_in(self.timezone)
+    }
+
+    /// The hospital's day at an instant.
+    pub fn day_of(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        at.with_timezone(&self.timezone).date_naive()
+    }
+
+    pub fn with_timezone(mut self, zone: chrono_tz::Tz) -> Self {
+        self.timezone = zone;
+        self
     }
 
     pub fn with_writer(mut self, writer: Option<Writer>) -> Self {
@@ -161,4 +180,24 @@ where
     )
     .await
     .map_err(WriteFailure)
+}
+
+/// Today's date in `zone`: in India (UTC+5:30) a day starts five and a half
+/// hours before it does in UTC, and an end date with it.
+pub fn today_in(zone: chrono_tz::Tz) -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&zone).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn today_is_the_hospitals_day() {
+        // Twenty-six hours apart: whatever the hour, the dates differ.
+        let east = today_in(chrono_tz::Tz::Etc__GMTMinus14);
+        let west = today_in(chrono_tz::Tz::Etc__GMTPlus12);
+        assert!(east > west, "{east} {west}");
+        assert!(today_in(chrono_tz::Tz::UTC) >= west);
+    }
 }

@@ -1,19 +1,21 @@
 //! `/units` and their heads.
 
 use crate::auth::{ReadAccess, WriteAccess};
-use crate::body::JsonBody;
-use crate::common::{Search, location, parse_expand, parse_page, parse_sort};
+use crate::body::{JsonBody, OptionalJsonBody};
+use crate::common::{Search, in_force, location, parse_expand, parse_page, parse_sort};
 use crate::payload::Json;
 use crate::responses::{
-    Created, Deleted, Fetched, Linked, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
+    Assigned, Created, Deleted, Fetched, Listed, ListedUnder, Unlinked, Updated, etag, if_match,
     respond,
 };
 use crate::{AppState, Tag, reading, writing};
+use directory_db::audit;
 use directory_db::units;
 use directory_db::units::UnitFilter;
 use directory_db::units::UnitSort;
 use directory_domain::{
-    AuditEntity, DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch,
+    AuditEntity, DepartmentId, Headship, InForce, NewUnit, PeriodRequest, StaffId, Unit, UnitId,
+    UnitPatch,
 };
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -28,17 +30,18 @@ pub struct UnitView {
     /// With `expand=heads`.
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub heads: Option<Vec<StaffRef>>,
+    pub heads: Option<Vec<Headship>>,
 }
 
 fn expand_units(
     conn: &mut directory_db::DbConnection,
     units: Vec<Unit>,
     wanted: &[String],
+    today: chrono::NaiveDate,
 ) -> directory_db::DbResult<Vec<UnitView>> {
     let heads = if wanted.iter().any(|w| w == "heads") {
         let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
-        Some(units::heads_of_units(conn, &ids)?)
+        Some(units::heads_of_units(conn, &ids, InForce::On(today))?)
     } else {
         None
     };
@@ -91,6 +94,7 @@ impl UnitsApi {
         respond(async {
             let page = parse_page(limit.0, offset.0)?;
             let sort = parse_sort::<UnitSort>(sort.0.as_deref())?;
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
             let filter = UnitFilter {
                 department_id: department_id.0,
@@ -98,7 +102,7 @@ impl UnitsApi {
             };
             let (items, total) = reading(&state, move |c| {
                 let found = units::list_units(c, &filter, sort, page)?;
-                Ok((expand_units(c, found.items, &wanted)?, found.total))
+                Ok((expand_units(c, found.items, &wanted, today)?, found.total))
             })
             .await?;
             Ok(Listed::page(items, total, page))
@@ -118,32 +122,25 @@ impl UnitsApi {
         #[oai(validator(pattern = r"^((heads)(,(heads))*)?$"))]
         expand: Query<Option<String>>,
         /// The record as it was at this instant (RFC 3339), from the audit
-        /// trail; 404 if it did not exist then.
+        /// trail, with the heads and works-in periods in force that day;
+        /// 404 if it did not exist then.
         as_of: Query<Option<chrono::DateTime<chrono::Utc>>>,
     ) -> Fetched<UnitView> {
         respond(async {
+            let today = state.today();
             let wanted = parse_expand(expand.0.as_deref(), &["heads"])?;
-            let view = match as_of.0 {
-                Some(at) => UnitView {
-                    unit: crate::audit::as_of(
-                        &state,
-                        AuditEntity::Units,
-                        id.0.0,
-                        at,
-                        &wanted,
-                        "unit",
-                    )
-                    .await?,
-                    heads: None,
-                },
-                None => {
-                    reading(&state, move |c| {
-                        let unit = units::get_unit(c, id.0)?;
-                        Ok(expand_units(c, vec![unit], &wanted)?.remove(0))
-                    })
-                    .await?
-                }
-            };
+            // As of an instant: the record then, and its relations on that
+            // day (the hospital's).
+            let at = as_of.0;
+            let day = at.map_or(today, |at| state.day_of(at));
+            let view = reading(&state, move |c| {
+                let unit = match at {
+                    Some(at) => audit::as_of(c, AuditEntity::Units, id.0.0, at, "unit")?,
+                    None => units::get_unit(c, id.0)?,
+                };
+                Ok(expand_units(c, vec![unit], &wanted, day)?.remove(0))
+            })
+            .await?;
             let tag = etag(view.unit.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
         })
@@ -223,6 +220,9 @@ impl UnitsApi {
     }
 
     /// List a unit's heads
+    ///
+    /// Those in force today (the hospital's day), on `as_of`, or every
+    /// period with `history=true`.
     #[oai(
         path = "/units/:id/heads",
         method = "get",
@@ -234,21 +234,31 @@ impl UnitsApi {
         _auth: ReadAccess,
         /// The unit's id.
         id: Path<UnitId>,
-    ) -> ListedUnder<StaffRef> {
+        /// Those in force on this day (`YYYY-MM-DD`); today if left out.
+        as_of: Query<Option<chrono::NaiveDate>>,
+        /// Every period, past, present and future (not with `as_of`).
+        history: Query<Option<bool>>,
+    ) -> ListedUnder<Headship> {
         respond(async {
-            let heads = reading(&state, move |c| {
+            let when = in_force(as_of.0, history.0, state.today())?;
+            let found = reading(&state, move |c| {
                 units::get_unit(c, id.0)?;
-                units::heads_of_units(c, &[id.0])
+                units::heads_of_units(c, &[id.0], when)
             })
             .await?;
             Ok(ListedUnder::all(
-                heads.into_iter().map(|(_, s)| s).collect(),
+                found.into_iter().map(|(_, item)| item).collect(),
             ))
         })
         .await
     }
 
     /// Make a staff member a head of the unit
+    ///
+    /// Over a period: `start_date` (default today) to `end_date` (the last
+    /// day, inclusive; open if left out). A period starting on the day of
+    /// an existing one changes its end; one that would overlap another of
+    /// the same pair is 409.
     #[oai(
         path = "/units/:id/heads/:staff_id",
         method = "put",
@@ -262,18 +272,26 @@ impl UnitsApi {
         id: Path<UnitId>,
         /// The head's staff id.
         staff_id: Path<StaffId>,
-    ) -> Linked {
+        /// The period; left out, in force from today (unless it already is).
+        body: OptionalJsonBody<PeriodRequest>,
+    ) -> Assigned {
         respond(async {
-            let created = writing(&state, move |c| {
-                units::put_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
+            let today = state.today();
+            let asked = body.0.map(|asked| asked.validated(today)).transpose()?;
+            let assigned = writing(&state, move |c| {
+                units::put_unit_head(c, id.0, staff_id.0, asked, today, Some(auth.0.account))
             })
             .await?;
-            Ok(Linked::new(created))
+            Ok(Assigned::of(assigned))
         })
         .await
     }
 
-    /// Remove a head of the unit
+    /// End a headship of the unit
+    ///
+    /// The period in force is ended yesterday, so it is not in force from
+    /// today; one that had not started is removed. History keeps them;
+    /// `purge=true` removes the latest period as entered by mistake.
     #[oai(
         path = "/units/:id/heads/:staff_id",
         method = "delete",
@@ -287,10 +305,15 @@ impl UnitsApi {
         id: Path<UnitId>,
         /// The head's staff id.
         staff_id: Path<StaffId>,
+        /// Remove the latest period outright, as entered by mistake (the
+        /// audit trail keeps it), instead of ending it.
+        purge: Query<Option<bool>>,
     ) -> Unlinked {
         respond(async {
+            let today = state.today();
+            let purge = purge.0.unwrap_or(false);
             writing(&state, move |c| {
-                units::remove_unit_head(c, id.0, staff_id.0, Some(auth.0.account))
+                units::end_unit_head(c, id.0, staff_id.0, purge, today, Some(auth.0.account))
             })
             .await?;
             Ok(Unlinked::NoContent)

@@ -22,8 +22,9 @@ use directory_db::{
     staff, units,
 };
 use directory_domain::{
-    AccountId, BuildingId, CadreId, DeactivationReason, DepartmentId, DepartmentRef, DesignationId,
-    FloorId, LoginResponse, Me, OperatingTheatreId, Permission, RoleId, StaffId, StaffRef, UnitId,
+    AccountId, AuditAction, AuditEntity, AuditEvent, BuildingId, CadreId, Change,
+    DeactivationReason, DepartmentId, DesignationId, FloorId, Headship, HistoryEntry,
+    LoginResponse, Me, OperatingTheatreId, Period, Permission, RoleId, StaffId, UnitId, WorksIn,
 };
 use directory_seed::{AdminPassword, SeedData, demo_staff, seed};
 use serde_json::Value;
@@ -73,9 +74,12 @@ fn serde_renders_every_response_body_as_documented() {
     member.active = false;
     member.audit.created_by = Some(AccountId(1));
     same(&member);
-    let works_in = vec![DepartmentRef {
-        id: DepartmentId(2),
-        name: "Second".into(),
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let works_in = vec![WorksIn {
+        department_id: DepartmentId(2),
+        department_name: "Second".into(),
+        start_date: start,
+        end_date: None,
     }];
     for expanded in [None, Some(vec![]), Some(works_in)] {
         same(&StaffView {
@@ -94,11 +98,17 @@ fn serde_renders_every_response_body_as_documented() {
     };
     same(&page);
 
-    let head = StaffRef {
-        id: member.id,
+    let head = Headship {
+        staff_id: member.id,
         full_name: member.full_name.clone(),
         designation_name: member.designation_name.clone(),
+        start_date: start,
+        end_date: Some(start),
     };
+    same(&Period {
+        start_date: start,
+        end_date: None,
+    });
     let department = departments::get_department(c, DepartmentId(1)).unwrap();
     let unit = units::get_unit(c, UnitId(1)).unwrap();
     same(&department);
@@ -150,6 +160,45 @@ fn serde_renders_every_response_body_as_documented() {
             role_names: vec!["Administrator".into()],
             permissions: vec![Permission::DirectoryRead, Permission::AccountsManage],
         },
+    });
+
+    // The trail: a record's JSON inside an event is the API's JSON.
+    let event = AuditEvent {
+        id: 7,
+        at: chrono::Utc::now(),
+        actor_id: Some(AccountId(1)),
+        action: AuditAction::LoginFailed,
+        entity: AuditEntity::OperatingTheatres,
+        entity_id: "3/4".into(),
+        version: None,
+        before: None,
+        after: Some(serde_json::to_value(&member).unwrap()),
+    };
+    same(&directory_api::audit::AuditEventPage {
+        items: vec![event.clone()],
+        limit: 50,
+        next_after: None,
+    });
+    same(&directory_api::audit::ChangePage {
+        items: vec![Change {
+            seq: 7,
+            at: event.at,
+            entity: AuditEntity::WorksIn,
+            entity_id: "1/2".into(),
+            action: AuditAction::End,
+            version: Some(2),
+        }],
+        limit: 100,
+        next_after: 7,
+    });
+    same(&directory_api::audit::History {
+        items: vec![HistoryEntry {
+            version: Some(1),
+            at: event.at,
+            actor_id: None,
+            action: AuditAction::Create,
+            data: event.after.clone(),
+        }],
     });
 
     let mut problem = Problem::new(poem::http::StatusCode::CONFLICT, "taken");

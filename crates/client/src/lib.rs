@@ -40,12 +40,12 @@ pub use queries::{
 
 use directory_domain::{
     Account, AccountId, AccountPatch, Building, BuildingId, BuildingPatch, Cadre, CadreId,
-    CadrePatch, Department, DepartmentId, DepartmentPatch, DepartmentRef, Designation,
-    DesignationId, DesignationPatch, Floor, FloorId, FloorPatch, LoginRequest, LoginResponse, Me,
+    CadrePatch, Department, DepartmentId, DepartmentPatch, Designation, DesignationId,
+    DesignationPatch, Floor, FloorId, FloorPatch, Headship, LoginRequest, LoginResponse, Me,
     NewAccount, NewBuilding, NewCadre, NewDepartment, NewDesignation, NewFloor,
     NewOperatingTheatre, NewRole, NewStaff, NewUnit, OperatingTheatre, OperatingTheatreId,
     OperatingTheatrePatch, PasswordChange, Role, RoleId, RolePatch, Staff, StaffId, StaffPatch,
-    StaffRef, Unit, UnitId, UnitPatch,
+    Unit, UnitId, UnitPatch, WorksIn,
 };
 use futures_util::{Stream, TryStreamExt, stream};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
@@ -85,12 +85,13 @@ pub struct Readiness {
 }
 
 /// Whether a link (a head, a works-in department, an account's role) was
-/// made by the call or was there already; both leave the link in place.
+/// made by the call or was there already (in force today, for a head or a
+/// works-in department); both leave the link in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Linked {
     /// The call made it (201).
     Added,
-    /// It was there before (204).
+    /// It was there before (200, or 204 for a role).
     AlreadyThere,
 }
 
@@ -534,13 +535,14 @@ impl Client {
             .await
     }
 
-    /// A department's heads (`listDepartmentHeads`).
-    pub async fn list_department_heads(&self, id: DepartmentId) -> Result<Page<StaffRef>> {
+    /// A department's heads in force today (`listDepartmentHeads`).
+    pub async fn list_department_heads(&self, id: DepartmentId) -> Result<Page<Headship>> {
         self.get(&format!("api/v1/departments/{id}/heads"), &NO_QUERY)
             .await
     }
 
-    /// Makes a staff member a head of the department (`putDepartmentHead`).
+    /// Makes a staff member a head of the department from today, unless
+    /// they are already (`putDepartmentHead`).
     pub async fn put_department_head(&self, id: DepartmentId, staff: StaffId) -> Result<Linked> {
         self.link(&format!("api/v1/departments/{id}/heads/{staff}"))
             .await
@@ -553,13 +555,14 @@ impl Client {
             .await
     }
 
-    /// A unit's heads (`listUnitHeads`).
-    pub async fn list_unit_heads(&self, id: UnitId) -> Result<Page<StaffRef>> {
+    /// A unit's heads in force today (`listUnitHeads`).
+    pub async fn list_unit_heads(&self, id: UnitId) -> Result<Page<Headship>> {
         self.get(&format!("api/v1/units/{id}/heads"), &NO_QUERY)
             .await
     }
 
-    /// Makes a staff member a head of the unit (`putUnitHead`).
+    /// Makes a staff member a head of the unit from today, unless they are
+    /// already (`putUnitHead`).
     pub async fn put_unit_head(&self, id: UnitId, staff: StaffId) -> Result<Linked> {
         self.link(&format!("api/v1/units/{id}/heads/{staff}")).await
     }
@@ -592,13 +595,15 @@ impl Client {
             .await
     }
 
-    /// The departments a staff member also works in (`listStaffWorksIn`).
-    pub async fn list_staff_works_in(&self, id: StaffId) -> Result<Page<DepartmentRef>> {
+    /// The departments a staff member also works in today
+    /// (`listStaffWorksIn`).
+    pub async fn list_staff_works_in(&self, id: StaffId) -> Result<Page<WorksIn>> {
         self.get(&format!("api/v1/staff/{id}/works-in"), &NO_QUERY)
             .await
     }
 
-    /// Adds a department a staff member also works in (`putStaffWorksIn`).
+    /// Adds a department a staff member also works in, from today
+    /// (`putStaffWorksIn`).
     pub async fn put_staff_works_in(
         &self,
         id: StaffId,

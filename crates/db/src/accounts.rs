@@ -223,6 +223,7 @@ fn role_link_event(
         ("account_id", account.0),
         ("role_id", role.0),
         action,
+        (None, None),
         actor,
     )
 }

@@ -9,9 +9,8 @@ use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_patt
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
-use directory_domain::{
-    Department, DepartmentId, DepartmentPatch, NewDepartment, StaffId, StaffRef,
-};
+use directory_domain::{Department, DepartmentId, DepartmentPatch, NewDepartment, StaffId};
+use directory_domain::{Headship, InForce};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = departments)]
@@ -208,15 +207,17 @@ pub fn delete_department(
     )
 }
 
-crate::links::link_table! {
-    /// Makes a staff member a head of a department; true if the link is new.
+crate::links::period_table! {
+    /// Makes a staff member a head of a department over a period.
     put put_department_head,
-    /// Ends a staff member's headship of a department (404 if they were not head).
-    remove remove_department_head,
+    /// Ends a staff member's headship of a department (404 if none is in
+    /// force today or later).
+    end end_department_head,
     department_heads {
         department: DepartmentId = department_id, checked by department_exists;
         staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
+    staff is staff_id,
     missing "department head", "{staff_id} of department {department}",
     recorded as DepartmentHeads
 }
@@ -225,9 +226,10 @@ crate::links::link_table! {
 pub fn heads_of_departments(
     conn: &mut DbConnection,
     departments: &[DepartmentId],
-) -> DbResult<Vec<(DepartmentId, StaffRef)>> {
+    when: InForce,
+) -> DbResult<Vec<(DepartmentId, Headship)>> {
     let ids: Vec<i32> = departments.iter().map(|x| x.0).collect();
-    let heads = crate::links::heads_of!(conn, department_heads.department_id, ids);
+    let heads = crate::links::heads_of!(conn, department_heads.department_id, ids, when);
     Ok(heads.map(|(of, head)| (DepartmentId(of), head)).collect())
 }
 

@@ -122,6 +122,19 @@ fn from_database_error(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformat
         DatabaseErrorKind::ForeignKeyViolation => {
             DbError::blocked("the change conflicts with related records")
         }
+        _ if message.contains("ck_") && message.contains("_period") => DbError::Conflict {
+            field: Some("end_date".into()),
+            message: "a period may not end before it starts".into(),
+        },
+        // The database's own guard on periods (a trigger on SQLite and
+        // MySQL, an exclusion constraint on PostgreSQL); the code checks
+        // first and names the clash, so this is a race or a write around it.
+        _ if message.contains("overlapping period") || message.contains("_overlap\"") => {
+            DbError::Conflict {
+                field: Some("start_date".into()),
+                message: "the period would overlap another of the same pair".into(),
+            }
+        }
         DatabaseErrorKind::ClosedConnection => DbError::Unavailable(message.to_owned()),
         DatabaseErrorKind::SerializationFailure => DbError::Transient(message.to_owned()),
         _ if message.contains("Deadlock found") || message.contains("deadlock detected") => {

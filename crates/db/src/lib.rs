@@ -39,6 +39,7 @@ pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};
 pub use error::DbError;
+pub use links::Assigned;
 pub use query::{Page, Paged, Sort};
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};

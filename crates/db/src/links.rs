@@ -1,19 +1,131 @@
-//! Link tables (a department's heads, a unit's heads, the departments a
-//! staff member also works in): one way to put a link, to remove one, and
-//! to read a set of heads.
+//! Dated links (a department's heads, a unit's heads, the departments a
+//! staff member also works in): each row is a period in force from its
+//! start date to its end date, and a pair may have several that do not
+//! overlap. One way to assign a period, to end one, to read what is in
+//! force, and to end a leaving staff member's periods; and the trail's
+//! record of any link, an account's roles included.
 
-/// Defines `put` (true when the link is new; a link already there, or put
-/// by a concurrent identical request, is not an error) and `remove` (404
-/// when there is no such link) for a link table of two ids, each end
-/// checked to exist first (404).
-macro_rules! link_table {
+use crate::audit::Event;
+use crate::{Actor, DbConnection, DbError, DbResult};
+use chrono::NaiveDate;
+use directory_domain::{AuditAction, AuditEntity, Period};
+
+/// What a PUT of a period did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assigned {
+    /// A new period (201).
+    Created(Period),
+    /// The period starting that day now ends on another (200).
+    Changed(Period),
+    /// It was there as asked (200).
+    Unchanged(Period),
+}
+
+impl Assigned {
+    pub fn period(self) -> Period {
+        match self {
+            Self::Created(p) | Self::Changed(p) | Self::Unchanged(p) => p,
+        }
+    }
+}
+
+/// Puts the writes to one staff member's periods in line: the overlap
+/// check reads the pair's rows, and on PostgreSQL and MySQL two concurrent
+/// writers would each miss the other's new row. The staff row's lock holds
+/// the second until the first commits. SQLite has one writer anyway.
+pub(crate) fn in_line(conn: &mut DbConnection, staff_id: i32) -> DbResult<()> {
+    #[allow(unused_imports, reason = "not every backend locks")]
+    use diesel::prelude::*;
+    match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => {
+            let _ = staff_id;
+        }
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => {
+            crate::schema::staff::table
+                .find(staff_id)
+                .select(crate::schema::staff::id)
+                .for_update()
+                .first::<i32>(c)
+                .optional()?;
+        }
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => {
+            crate::schema::staff::table
+                .find(staff_id)
+                .select(crate::schema::staff::id)
+                .for_update()
+                .first::<i32>(c)
+                .optional()?;
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a period that shares a day with another of its pair.
+pub(crate) fn clash(what: &str, asked: &Period, other: &Period) -> DbError {
+    let until = |end: Option<NaiveDate>| end.map_or("open".to_owned(), |d| d.to_string());
+    DbError::Conflict {
+        field: Some("start_date".into()),
+        message: format!(
+            "the {what} from {} to {} would overlap the one from {} to {}",
+            asked.start_date,
+            until(asked.end_date),
+            other.start_date,
+            until(other.end_date)
+        ),
+    }
+}
+
+/// The trail's record of a link made, changed, ended or removed: the link as
+/// JSON (its two ids by column name, and its period if it has one).
+pub(crate) fn link_event(
+    entity: AuditEntity,
+    first: (&str, i32),
+    second: (&str, i32),
+    action: AuditAction,
+    change: (Option<Period>, Option<Period>),
+    actor: Actor,
+) -> DbResult<()> {
+    let json = |period: Option<Period>| {
+        let mut link = serde_json::Map::new();
+        link.insert(first.0.to_owned(), first.1.into());
+        link.insert(second.0.to_owned(), second.1.into());
+        if let Some(period) = period {
+            link.insert("start_date".into(), period.start_date.to_string().into());
+            link.insert(
+                "end_date".into(),
+                period.end_date.map(|d| d.to_string()).into(),
+            );
+        }
+        link
+    };
+    let event = Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
+    let event = match (action, change) {
+        (AuditAction::Unlink, (before, _)) => event.before(&json(before))?,
+        (_, (None, after)) => event.after(&json(after))?,
+        (_, (before, after)) => event.before(&json(before))?.after(&json(after))?,
+    };
+    event.record()
+}
+
+/// Defines `put` (assign a period: none given, in force from today unless
+/// it already is; one starting on the day of an existing one changes that
+/// one's end; one that would overlap another of the pair is 409) and `end`
+/// (what is in force today or later stops being so: ended yesterday, or
+/// removed if it had not started; with `purge`, the pair's latest period is
+/// removed as entered by mistake), each end checked to exist first (404),
+/// for a dated link table of two ids.
+macro_rules! period_table {
     (
         $(#[$put_doc:meta])* put $put:ident,
-        $(#[$remove_doc:meta])* remove $remove:ident,
+        $(#[$end_doc:meta])* end $end:ident,
         $table:ident {
             $first:ident: $First:ty = $first_column:ident, checked by $first_check:path;
             $second:ident: $Second:ty = $second_column:ident, checked by $second_check:path;
         }
+        staff is $staff:ident,
         missing $what:literal, $which:literal,
         recorded as $entity:ident
     ) => {
@@ -22,119 +134,267 @@ macro_rules! link_table {
             conn: &mut DbConnection,
             $first: $First,
             $second: $Second,
+            asked: Option<directory_domain::Period>,
+            today: chrono::NaiveDate,
             actor: Actor,
-        ) -> DbResult<bool> {
-            let exists = |conn: &mut DbConnection| -> DbResult<bool> {
-                let found: i64 = $table::table
-                    .filter($table::$first_column.eq($first.0))
-                    .filter($table::$second_column.eq($second.0))
-                    .count()
-                    .get_result(conn)?;
-                Ok(found > 0)
-            };
-            let result = crate::write_transaction(conn, |conn| {
-                $first_check(conn, $first)?;
-                $second_check(conn, $second)?;
-                if exists(conn)? {
-                    return Ok(false);
-                }
-                diesel::insert_into($table::table)
-                    .values((
-                        $table::$first_column.eq($first.0),
-                        $table::$second_column.eq($second.0),
-                        $table::created_at.eq(crate::now()),
-                        $table::created_by.eq(actor.map(|a| a.0)),
-                    ))
-                    .execute(conn)?;
+        ) -> DbResult<$crate::links::Assigned> {
+            use $crate::links::Assigned;
+            use directory_domain::{AuditAction, AuditEntity, Period};
+            let record = |action, change| {
                 $crate::links::link_event(
-                    directory_domain::AuditEntity::$entity,
+                    AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
-                    directory_domain::AuditAction::Link,
+                    action,
+                    change,
                     actor,
-                )?;
-                Ok(true)
-            });
-            crate::settle_link_race(conn, result, exists)
+                )
+            };
+            crate::write_transaction(conn, |conn| {
+                $first_check(conn, $first)?;
+                $second_check(conn, $second)?;
+                $crate::links::in_line(conn, $staff.0)?;
+                let periods: Vec<(i32, Period)> = $table::table
+                    .filter($table::$first_column.eq($first.0))
+                    .filter($table::$second_column.eq($second.0))
+                    .order($table::start_date.asc())
+                    .select(($table::id, $table::start_date, $table::end_date))
+                    .load::<(i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
+                    .into_iter()
+                    .map(|(id, start_date, end_date)| (id, Period { start_date, end_date }))
+                    .collect();
+                let asked = match asked {
+                    Some(asked) => asked,
+                    None => {
+                        // No dates: in force from today, unless it is.
+                        if let Some((_, current)) =
+                            periods.iter().find(|(_, p)| p.in_force_on(today))
+                        {
+                            return Ok(Assigned::Unchanged(*current));
+                        }
+                        Period { start_date: today, end_date: None }
+                    }
+                };
+                let same_start = periods.iter().find(|(_, p)| p.start_date == asked.start_date);
+                if let Some(other) = periods
+                    .iter()
+                    .find(|(id, p)| Some(id) != same_start.map(|(id, _)| id) && p.overlaps(&asked))
+                {
+                    return Err($crate::links::clash($what, &asked, &other.1));
+                }
+                match same_start {
+                    Some((_, existing)) if *existing == asked => Ok(Assigned::Unchanged(asked)),
+                    Some((id, existing)) => {
+                        diesel::update($table::table.find(*id))
+                            .set($table::end_date.eq(asked.end_date))
+                            .execute(conn)?;
+                        record(AuditAction::Link, (Some(*existing), Some(asked)))?;
+                        Ok(Assigned::Changed(asked))
+                    }
+                    None => {
+                        diesel::insert_into($table::table)
+                            .values((
+                                $table::$first_column.eq($first.0),
+                                $table::$second_column.eq($second.0),
+                                $table::start_date.eq(asked.start_date),
+                                $table::end_date.eq(asked.end_date),
+                                $table::created_at.eq(crate::now()),
+                                $table::created_by.eq(actor.map(|a| a.0)),
+                            ))
+                            .execute(conn)?;
+                        record(AuditAction::Link, (None, Some(asked)))?;
+                        Ok(Assigned::Created(asked))
+                    }
+                }
+            })
         }
 
-        $(#[$remove_doc])*
-        pub fn $remove(
+        $(#[$end_doc])*
+        pub fn $end(
             conn: &mut DbConnection,
             $first: $First,
             $second: $Second,
+            purge: bool,
+            today: chrono::NaiveDate,
             actor: Actor,
         ) -> DbResult<()> {
-            crate::write_transaction(conn, |conn| {
-                let removed = diesel::delete(
-                    $table::table
-                        .filter($table::$first_column.eq($first.0))
-                        .filter($table::$second_column.eq($second.0)),
-                )
-                .execute(conn)?;
-                if removed == 0 {
-                    return Err(DbError::not_found($what, format!($which)));
-                }
+            use directory_domain::{AuditAction, AuditEntity, Period};
+            let record = |action, change| {
                 $crate::links::link_event(
-                    directory_domain::AuditEntity::$entity,
+                    AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
-                    directory_domain::AuditAction::Unlink,
+                    action,
+                    change,
                     actor,
                 )
+            };
+            crate::write_transaction(conn, |conn| {
+                $crate::links::in_line(conn, $staff.0)?;
+                let periods: Vec<(i32, Period)> = $table::table
+                    .filter($table::$first_column.eq($first.0))
+                    .filter($table::$second_column.eq($second.0))
+                    .order($table::start_date.asc())
+                    .select(($table::id, $table::start_date, $table::end_date))
+                    .load::<(i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
+                    .into_iter()
+                    .map(|(id, start_date, end_date)| (id, Period { start_date, end_date }))
+                    .collect();
+                let ending: Vec<&(i32, Period)> = if purge {
+                    periods.last().into_iter().collect()
+                } else {
+                    periods
+                        .iter()
+                        .filter(|(_, p)| p.end_date.is_none_or(|end| end >= today))
+                        .collect()
+                };
+                if ending.is_empty() {
+                    return Err(DbError::not_found($what, format!($which)));
+                }
+                for &(id, period) in ending {
+                    let yesterday = today.pred_opt().unwrap_or(today);
+                    if purge || period.start_date > yesterday {
+                        diesel::delete($table::table.find(id)).execute(conn)?;
+                        record(AuditAction::Unlink, (Some(period), None))?;
+                    } else {
+                        let ended = Period { end_date: Some(yesterday), ..period };
+                        diesel::update($table::table.find(id))
+                            .set($table::end_date.eq(ended.end_date))
+                            .execute(conn)?;
+                        record(AuditAction::End, (Some(period), Some(ended)))?;
+                    }
+                }
+                Ok(())
             })
         }
     };
 }
-pub(crate) use link_table;
+pub(crate) use period_table;
 
-/// The trail's record of a link made or removed: the link as JSON (its two
-/// ids by column name), after for a link, before for an unlink.
-pub(crate) fn link_event(
-    entity: directory_domain::AuditEntity,
-    first: (&str, i32),
-    second: (&str, i32),
-    action: directory_domain::AuditAction,
-    actor: crate::Actor,
-) -> crate::DbResult<()> {
-    let mut link = serde_json::Map::new();
-    link.insert(first.0.to_owned(), first.1.into());
-    link.insert(second.0.to_owned(), second.1.into());
-    let event =
-        crate::audit::Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
-    match action {
-        directory_domain::AuditAction::Unlink => event.before(&link)?,
-        _ => event.after(&link)?,
-    }
-    .record()
+/// The rows of `$query` (over `$table`) that `$when` asks for: in force on
+/// a day, or all.
+macro_rules! in_force {
+    ($query:expr, $table:ident, $when:expr) => {
+        match $when {
+            directory_domain::InForce::On(day) => $query
+                .filter($table::start_date.le(day))
+                .filter($table::end_date.is_null().or($table::end_date.ge(day))),
+            directory_domain::InForce::Ever => $query,
+        }
+    };
 }
+pub(crate) use in_force;
 
-/// The heads linked in `$table` to each of `$ids` (its `$column`), with
-/// their designation's name, in one query, ordered by id then name: pairs
-/// of the id (as i32) and the head.
+/// The heads in `$table` of each of `$ids` (its `$column`) that `$when`
+/// asks for, with their designation's name, in one query, ordered by id,
+/// name and start: pairs of the id (as i32) and the headship.
 macro_rules! heads_of {
-    ($conn:expr, $table:ident . $column:ident, $ids:expr) => {{
+    ($conn:expr, $table:ident . $column:ident, $ids:expr, $when:expr) => {{
         use $crate::schema::{designations, staff};
-        let rows: Vec<(i32, i32, String, String)> = $table::table
+        let query = $table::table
             .inner_join(staff::table.inner_join(designations::table))
             .filter($table::$column.eq_any($ids))
-            .order(($table::$column.asc(), staff::full_name.asc()))
+            .into_boxed();
+        let rows: Vec<(
+            i32,
+            i32,
+            String,
+            String,
+            chrono::NaiveDate,
+            Option<chrono::NaiveDate>,
+        )> = $crate::links::in_force!(query, $table, $when)
+            .order((
+                $table::$column.asc(),
+                staff::full_name.asc(),
+                $table::start_date.asc(),
+            ))
             .select((
                 $table::$column,
                 staff::id,
                 staff::full_name,
                 designations::name,
+                $table::start_date,
+                $table::end_date,
             ))
             .load($conn)?;
-        rows.into_iter()
-            .map(|(of, id, full_name, designation_name)| {
-                let head = directory_domain::StaffRef {
-                    id: directory_domain::StaffId(id),
+        rows.into_iter().map(
+            |(of, id, full_name, designation_name, start_date, end_date)| {
+                let head = directory_domain::Headship {
+                    staff_id: directory_domain::StaffId(id),
                     full_name,
                     designation_name,
+                    start_date,
+                    end_date,
                 };
                 (of, head)
-            })
+            },
+        )
     }};
 }
 pub(crate) use heads_of;
+
+/// Ends a leaving staff member's periods on `last_day` (their end date, or
+/// yesterday when they are deactivated): those still in force after it end
+/// then, those that would start after it are removed. Each is recorded.
+pub(crate) fn end_periods_of_staff(
+    conn: &mut DbConnection,
+    staff_id: i32,
+    last_day: NaiveDate,
+    actor: Actor,
+) -> DbResult<()> {
+    use crate::schema::{department_heads, staff_works_in, unit_heads};
+    use diesel::prelude::*;
+    macro_rules! end_in {
+        ($table:ident, $entity:ident, $first:ident, $second:ident) => {{
+            let rows: Vec<(i32, i32, i32, NaiveDate, Option<NaiveDate>)> = $table::table
+                .filter($table::staff_id.eq(staff_id))
+                .filter($table::end_date.is_null().or($table::end_date.gt(last_day)))
+                .select((
+                    $table::id,
+                    $table::$first,
+                    $table::$second,
+                    $table::start_date,
+                    $table::end_date,
+                ))
+                .load(conn)?;
+            for (id, first, second, start_date, end_date) in rows {
+                let period = Period {
+                    start_date,
+                    end_date,
+                };
+                let ids = ((stringify!($first), first), (stringify!($second), second));
+                if start_date > last_day {
+                    diesel::delete($table::table.find(id)).execute(conn)?;
+                    link_event(
+                        AuditEntity::$entity,
+                        ids.0,
+                        ids.1,
+                        AuditAction::Unlink,
+                        (Some(period), None),
+                        actor,
+                    )?;
+                } else {
+                    diesel::update($table::table.find(id))
+                        .set($table::end_date.eq(Some(last_day)))
+                        .execute(conn)?;
+                    let ended = Period {
+                        end_date: Some(last_day),
+                        ..period
+                    };
+                    link_event(
+                        AuditEntity::$entity,
+                        ids.0,
+                        ids.1,
+                        AuditAction::End,
+                        (Some(period), Some(ended)),
+                        actor,
+                    )?;
+                }
+            }
+        }};
+    }
+    end_in!(department_heads, DepartmentHeads, department_id, staff_id);
+    end_in!(unit_heads, UnitHeads, unit_id, staff_id);
+    end_in!(staff_works_in, WorksIn, staff_id, department_id);
+    Ok(())
+}

@@ -90,27 +90,36 @@ diesel::table! {
 }
 
 diesel::table! {
-    staff_works_in (staff_id, department_id) {
+    staff_works_in (id) {
+        id -> Integer,
         staff_id -> Integer,
         department_id -> Integer,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
     }
 }
 
 diesel::table! {
-    department_heads (department_id, staff_id) {
+    department_heads (id) {
+        id -> Integer,
         department_id -> Integer,
         staff_id -> Integer,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
     }
 }
 
 diesel::table! {
-    unit_heads (unit_id, staff_id) {
+    unit_heads (id) {
+        id -> Integer,
         unit_id -> Integer,
         staff_id -> Integer,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
     }

@@ -85,7 +85,8 @@ impl Caller {
 }
 
 /// The caller behind a token, if the token is known and unexpired, its
-/// account active, and its staff member (if any) not past their end date.
+/// account active, and its staff member (if any) active and not past their
+/// end date.
 pub fn authenticate(
     conn: &mut DbConnection,
     token: &str,
@@ -100,6 +101,7 @@ pub fn authenticate(
         .filter(sessions::expires_at.gt(now()))
         .filter(accounts::active.eq(true))
         .filter(staff::end_date.is_null().or(staff::end_date.ge(today)))
+        .filter(staff::id.is_null().or(staff::active.eq(true)))
         .select((sessions::id, sessions::account_id))
         .first(conn)
         .optional()?;
@@ -279,7 +281,7 @@ pub fn check_login(
 }
 
 /// The account whose password matched, if it may log in today: active, and
-/// its staff member not past their end date. An outdated hash is replaced
+/// its staff member active and not past their end date. An outdated hash is replaced
 /// then, unless the password changed meanwhile.
 pub fn may_log_in(
     conn: &mut DbConnection,
@@ -297,13 +299,15 @@ pub fn may_log_in(
         return Ok(None);
     }
     if let Some(staff_id) = account.staff_id {
-        let end: Option<Option<chrono::NaiveDate>> = staff::table
+        let staff: Option<(Option<chrono::NaiveDate>, bool)> = staff::table
             .find(staff_id.0)
-            .select(staff::end_date)
+            .select((staff::end_date, staff::active))
             .first(conn)
             .optional()?;
-        if directory_domain::staff::employment_ended(end.flatten(), today) {
-            return Ok(None);
+        match staff {
+            Some((end, true)) if !directory_domain::staff::employment_ended(end, today) => {}
+            // Deactivated, past their end date, or deleted meanwhile.
+            _ => return Ok(None),
         }
     }
     if let Some((old, new)) = upgrade {

@@ -12,12 +12,12 @@ use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_refe
 use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use directory_domain::AuditAction;
 use directory_domain::staff::{check_supervisor, check_unit_department};
 use directory_domain::{
-    AccountId, CadreId, DepartmentId, DepartmentRef, DesignationId, DomainError, NewStaff, Patch,
-    Staff, StaffId, StaffPatch, UnitId,
+    AccountId, CadreId, DepartmentId, DesignationId, DomainError, NewStaff, Patch, Staff, StaffId,
+    StaffPatch, UnitId,
 };
+use directory_domain::{AuditAction, InForce, WorksIn};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -623,17 +623,26 @@ pub fn update_staff(
         )
     };
     // An end date already past ends the staff member's logins now:
-    // refused if theirs is the last account that manages accounts.
+    // refused if theirs is the last account that manages accounts. It ends
+    // their headships and works-in periods on that day.
     crate::write_transaction(conn, |conn| {
-        keeping_an_account_manager_if(!patch.end_date.is_unchanged(), conn, change)
+        let updated = keeping_an_account_manager_if(!patch.end_date.is_unchanged(), conn, change)?;
+        if let Patch::Set(last_day) = patch.end_date {
+            crate::links::end_periods_of_staff(conn, id.0, last_day, actor)?;
+        }
+        Ok(updated)
     })
 }
 
 /// Marks a staff member inactive (or active again), recording who and when.
+/// Deactivating ends their headships and works-in periods: none is in
+/// force from `today` on. (Their logins end too: a token or login of an
+/// inactive staff member's account is refused.)
 pub fn set_staff_active(
     conn: &mut DbConnection,
     id: StaffId,
     active: bool,
+    today: NaiveDate,
     actor: Actor,
 ) -> DbResult<Staff> {
     let target = Target::new("staff member", id.0, None, actor).recorded_as(if active {
@@ -642,23 +651,33 @@ pub fn set_staff_active(
         AuditAction::Deactivate
     });
     let read = |c: &mut DbConnection| get_staff(c, id);
-    versioned::update_unless(
-        conn,
-        target,
-        read,
-        |s| s.active == active,
-        |conn, before| {
-            let at = now();
-            Ok(diesel::update(at_version!(staff, target, before))
-                .set((
-                    staff::active.eq(active),
-                    staff::deactivated_at.eq((!active).then_some(at)),
-                    staff::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
-                    touched!(staff, actor, at),
-                ))
-                .execute(conn)?)
-        },
-    )
+    let change = |conn: &mut DbConnection| {
+        versioned::update_unless(
+            conn,
+            target,
+            read,
+            |s| s.active == active,
+            |conn, before| {
+                let at = now();
+                Ok(diesel::update(at_version!(staff, target, before))
+                    .set((
+                        staff::active.eq(active),
+                        staff::deactivated_at.eq((!active).then_some(at)),
+                        staff::deactivated_by.eq(if active { None } else { actor.map(|a| a.0) }),
+                        touched!(staff, actor, at),
+                    ))
+                    .execute(conn)?)
+            },
+        )
+    };
+    crate::write_transaction(conn, |conn| {
+        let staff = change(conn)?;
+        if !active {
+            let yesterday = today.pred_opt().unwrap_or(today);
+            crate::links::end_periods_of_staff(conn, id.0, yesterday, actor)?;
+        }
+        Ok(staff)
+    })
 }
 
 /// Deletes a staff member who has no accounts; their head and works-in links
@@ -688,39 +707,57 @@ pub fn delete_staff(
 
 // ---- works-in --------------------------------------------------------------
 
-crate::links::link_table! {
-    /// Adds a secondary department; true if the link is new.
+crate::links::period_table! {
+    /// Adds a secondary department over a period.
     put put_works_in,
-    /// Removes a secondary department (404 if it was not one).
-    remove remove_works_in,
+    /// Ends a secondary department (404 if none is in force today or later).
+    end end_works_in,
     staff_works_in {
         staff_id: StaffId = staff_id, checked by staff_exists;
         department: DepartmentId = department_id, checked by crate::exists::department_exists;
     }
+    staff is staff_id,
     missing "works-in link", "staff {staff_id} in department {department}",
     recorded as WorksIn
 }
 
-/// The secondary departments of each given staff member, in one query.
+/// The secondary departments of each given staff member that `when` asks
+/// for, in one query.
 pub fn works_in_of(
     conn: &mut DbConnection,
     staff_ids: &[StaffId],
-) -> DbResult<Vec<(StaffId, DepartmentRef)>> {
+    when: InForce,
+) -> DbResult<Vec<(StaffId, WorksIn)>> {
     let ids: Vec<i32> = staff_ids.iter().map(|s| s.0).collect();
-    let rows: Vec<(i32, i32, String)> = staff_works_in::table
+    let query = staff_works_in::table
         .inner_join(departments::table)
         .filter(staff_works_in::staff_id.eq_any(ids))
-        .order((staff_works_in::staff_id.asc(), departments::name_key.asc()))
-        .select((staff_works_in::staff_id, departments::id, departments::name))
-        .load(conn)?;
+        .into_boxed();
+    let rows: Vec<(i32, i32, String, NaiveDate, Option<NaiveDate>)> =
+        crate::links::in_force!(query, staff_works_in, when)
+            .order((
+                staff_works_in::staff_id.asc(),
+                departments::name_key.asc(),
+                staff_works_in::start_date.asc(),
+            ))
+            .select((
+                staff_works_in::staff_id,
+                departments::id,
+                departments::name,
+                staff_works_in::start_date,
+                staff_works_in::end_date,
+            ))
+            .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(staff_id, id, name)| {
+        .map(|(staff_id, id, department_name, start_date, end_date)| {
             (
                 StaffId(staff_id),
-                DepartmentRef {
-                    id: DepartmentId(id),
-                    name,
+                WorksIn {
+                    department_id: DepartmentId(id),
+                    department_name,
+                    start_date,
+                    end_date,
                 },
             )
         })

@@ -9,7 +9,8 @@ use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_patt
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use directory_domain::validate::unique_key;
-use directory_domain::{DepartmentId, NewUnit, StaffId, StaffRef, Unit, UnitId, UnitPatch};
+use directory_domain::{DepartmentId, NewUnit, StaffId, Unit, UnitId, UnitPatch};
+use directory_domain::{Headship, InForce};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = units)]
@@ -196,15 +197,17 @@ pub fn delete_unit(
 
 // ---- heads -----------------------------------------------------------------
 
-crate::links::link_table! {
-    /// Makes a staff member a head of a unit; true if the link is new.
+crate::links::period_table! {
+    /// Makes a staff member a head of a unit over a period.
     put put_unit_head,
-    /// Ends a staff member's headship of a unit (404 if they were not head).
-    remove remove_unit_head,
+    /// Ends a staff member's headship of a unit (404 if none is in force
+    /// today or later).
+    end end_unit_head,
     unit_heads {
         unit: UnitId = unit_id, checked by unit_row;
         staff_id: StaffId = staff_id, checked by crate::exists::staff_exists;
     }
+    staff is staff_id,
     missing "unit head", "{staff_id} of unit {unit}",
     recorded as UnitHeads
 }
@@ -212,9 +215,10 @@ crate::links::link_table! {
 pub fn heads_of_units(
     conn: &mut DbConnection,
     units: &[UnitId],
-) -> DbResult<Vec<(UnitId, StaffRef)>> {
+    when: InForce,
+) -> DbResult<Vec<(UnitId, Headship)>> {
     let ids: Vec<i32> = units.iter().map(|x| x.0).collect();
-    let heads = crate::links::heads_of!(conn, unit_heads.unit_id, ids);
+    let heads = crate::links::heads_of!(conn, unit_heads.unit_id, ids, when);
     Ok(heads.map(|(of, head)| (UnitId(of), head)).collect())
 }
 

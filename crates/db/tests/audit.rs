@@ -111,3 +111,41 @@ fn rows_from_before_the_trail_get_a_first_event() {
     directory_db::migrate(&mut conn).unwrap();
     assert_eq!(cadre_events(&mut conn).len(), before);
 }
+
+#[test]
+fn pruning_keeps_each_records_newest_event() {
+    let db = TestDatabase::migrated().unwrap();
+    let mut conn = db.connect().unwrap();
+    let changed = cadres::create_cadre(&mut conn, &cadre("Changed twice"), None).unwrap();
+    for name in ["Changed once", "Changed twice more"] {
+        let patch = CadrePatch {
+            name: Patch::Set(name.into()),
+        };
+        cadres::update_cadre(&mut conn, changed.id, None, &patch, None).unwrap();
+    }
+    let untouched = cadres::create_cadre(&mut conn, &cadre("Untouched"), None).unwrap();
+    execute_sql(
+        &mut conn,
+        "UPDATE audit_events SET at = '2000-01-01 00:00:00'",
+    )
+    .unwrap();
+    let recent = cadres::create_cadre(&mut conn, &cadre("Recent"), None).unwrap();
+    let recent_patch = CadrePatch {
+        name: Patch::Set("Recent, renamed".into()),
+    };
+    cadres::update_cadre(&mut conn, recent.id, None, &recent_patch, None).unwrap();
+
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(30);
+    assert_eq!(audit::prune(&mut conn, cutoff).unwrap(), 2);
+    let versions = |conn: &mut DbConnection, id: i32| -> Vec<Option<i32>> {
+        audit::history(conn, AuditEntity::Cadres, id, "cadre")
+            .unwrap()
+            .iter()
+            .map(|h| h.version)
+            .collect()
+    };
+    assert_eq!(versions(&mut conn, changed.id.0), [Some(3)]);
+    assert_eq!(versions(&mut conn, untouched.id.0), [Some(1)]);
+    assert_eq!(versions(&mut conn, recent.id.0), [Some(1), Some(2)]);
+    assert_eq!(audit::prune(&mut conn, cutoff).unwrap(), 0);
+}

@@ -66,14 +66,17 @@ fn deleting_a_unit_detaches_its_staff_and_drops_its_heads() {
     let mut f = fixture();
     let s = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
     assert_eq!(s.unit_name.as_deref(), Some("RPC Unit 1"));
-    assert!(units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
-    assert!(!units::put_unit_head(&mut f.conn, f.unit, s.id, None).unwrap());
+    let today = chrono::Utc::now().date_naive();
+    let first = units::put_unit_head(&mut f.conn, f.unit, s.id, None, today, None).unwrap();
+    assert!(matches!(first, directory_db::Assigned::Created(_)));
+    let again = units::put_unit_head(&mut f.conn, f.unit, s.id, None, today, None).unwrap();
+    assert!(matches!(again, directory_db::Assigned::Unchanged(_)));
     units::delete_unit(&mut f.conn, f.unit, None, None).unwrap();
     let s = st::get_staff(&mut f.conn, s.id).unwrap();
     assert_eq!(s.unit_id, None);
     assert_eq!(s.department_id, f.department);
     assert!(
-        units::heads_of_units(&mut f.conn, &[f.unit])
+        units::heads_of_units(&mut f.conn, &[f.unit], InForce::Ever)
             .unwrap()
             .is_empty()
     );
@@ -92,8 +95,10 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
         None,
     )
     .unwrap();
-    departments::put_department_head(&mut f.conn, f.department, boss.id, None).unwrap();
-    st::put_works_in(&mut f.conn, boss.id, f.department, None).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    departments::put_department_head(&mut f.conn, f.department, boss.id, None, today, None)
+        .unwrap();
+    st::put_works_in(&mut f.conn, boss.id, f.department, None, today, None).unwrap();
     let account = accounts::create_account(
         &mut f.conn,
         &NewAccount {
@@ -115,11 +120,15 @@ fn deleting_staff_removes_links_and_detaches_supervisees() {
         None
     );
     assert!(
-        departments::heads_of_departments(&mut f.conn, &[f.department])
+        departments::heads_of_departments(&mut f.conn, &[f.department], InForce::Ever)
             .unwrap()
             .is_empty()
     );
-    assert!(st::works_in_of(&mut f.conn, &[boss.id]).unwrap().is_empty());
+    assert!(
+        st::works_in_of(&mut f.conn, &[boss.id], InForce::Ever)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -433,7 +442,14 @@ fn default_order_pages_are_slices_of_the_whole_list() {
     }
     st::delete_staff(&mut f.conn, all.remove(4).id, None, None).unwrap();
     for n in [1, 6] {
-        all[n] = st::set_staff_active(&mut f.conn, all[n].id, false, None).unwrap();
+        all[n] = st::set_staff_active(
+            &mut f.conn,
+            all[n].id,
+            false,
+            chrono::Utc::now().date_naive(),
+            None,
+        )
+        .unwrap();
     }
 
     type Rule = fn(&Staff) -> bool;

@@ -72,16 +72,6 @@ pub struct Department {
     pub audit: Audit,
 }
 
-/// A department named from elsewhere (a staff member's works-in list, say).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
-pub struct DepartmentRef {
-    /// The department's id.
-    pub id: DepartmentId,
-    /// The department's name.
-    pub name: String,
-}
-
 /// A request to create a department.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]

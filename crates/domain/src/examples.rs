@@ -4,7 +4,8 @@
 //! reference data (the ids are the reference data's: department 1 is the
 //! RP Centre with its units 1-7, department 2 Anaesthesiology, cadre 1
 //! Faculty with designations 1-4, role 2 Consultant, building 1 with floors
-//! 1-3), and each patch applies to what the matching create example made.
+//! 1-3), each patch applies to what the matching create example made, and
+//! a period to the staff member the staff example made.
 //! The current passwords are a placeholder to type over, `<your password>`
 //! (long enough for the schema's `minLength`, plainly not a password).
 //!
@@ -19,7 +20,7 @@ use crate::{
     DepartmentPatch, DesignationId, DesignationPatch, FloorId, FloorPatch, LoginRequest,
     NewAccount, NewBuilding, NewCadre, NewDepartment, NewDesignation, NewFloor,
     NewOperatingTheatre, NewRole, NewStaff, NewUnit, OperatingTheatrePatch, PasswordChange, Patch,
-    Permission, RoleId, RolePatch, StaffPatch, UnitId, UnitPatch,
+    PeriodRequest, Permission, RoleId, RolePatch, StaffPatch, UnitId, UnitPatch,
 };
 use serde_json::Value;
 
@@ -155,5 +156,9 @@ examples! {
     OperatingTheatrePatch => OperatingTheatrePatch {
         table_count: Patch::Set(3),
         ..Default::default()
+    };
+    PeriodRequest => PeriodRequest {
+        start_date: chrono::NaiveDate::from_ymd_opt(2026, 4, 1),
+        end_date: chrono::NaiveDate::from_ymd_opt(2027, 3, 31),
     };
 }

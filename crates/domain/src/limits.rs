@@ -136,5 +136,12 @@ pub fn nullable(field: &str) -> bool {
             | "last_login_at"
             | "detail"
             | "errors"
+            | "actor_id"
+            | "version"
+            | "before"
+            | "after"
+            | "data"
+            | "next_after"
+            | "start_date"
     )
 }

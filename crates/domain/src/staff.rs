@@ -67,18 +67,6 @@ pub struct Staff {
     pub audit: Audit,
 }
 
-/// A staff member named from elsewhere (a department's heads, say).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]
-pub struct StaffRef {
-    /// The staff member's id.
-    pub id: StaffId,
-    /// Their full name.
-    pub full_name: String,
-    /// Their designation's name.
-    pub designation_name: String,
-}
-
 /// A request to add a staff member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Object))]

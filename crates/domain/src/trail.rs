@@ -23,10 +23,14 @@ pub enum AuditAction {
     Deactivate,
     /// A staff member or account was reactivated.
     Reactivate,
-    /// A link (a head, a works-in department, an account's role) was made.
+    /// A link (a head, a works-in department, an account's role) was made,
+    /// or a period changed.
     Link,
     /// A link was removed.
     Unlink,
+    /// A period was ended: it is no longer in force from the day after
+    /// its new end date.
+    End,
     /// An account's password was set, changed or reset (never the password).
     Password,
     /// A successful login.
@@ -39,7 +43,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Create,
         Self::Update,
         Self::Delete,
@@ -47,6 +51,7 @@ impl AuditAction {
         Self::Reactivate,
         Self::Link,
         Self::Unlink,
+        Self::End,
         Self::Password,
         Self::Login,
         Self::LoginFailed,
@@ -63,6 +68,7 @@ impl AuditAction {
             Self::Reactivate => "reactivate",
             Self::Link => "link",
             Self::Unlink => "unlink",
+            Self::End => "end",
             Self::Password => "password",
             Self::Login => "login",
             Self::LoginFailed => "login_failed",

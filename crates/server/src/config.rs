@@ -90,8 +90,21 @@ pub struct Config {
     pub server: ServerConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub audit: AuditConfig,
+    /// The hospital's time zone (IANA name): when its day starts decides
+    /// when an end date ends access and which day "today" is.
+    pub timezone: String,
     /// Used by the seed to create the first administrator, if missing.
     pub admin_password: Option<Secret>,
+}
+
+/// How long the audit trail is kept.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Events older than this many days are deleted by `cargo xtask audit
+    /// prune`; `None` keeps the trail forever.
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -262,6 +275,8 @@ impl Default for Config {
                 lockout_secs: 900,
                 sweep_interval_secs: 3600,
             },
+            audit: AuditConfig::default(),
+            timezone: "UTC".into(),
             admin_password: None,
         }
     }
@@ -422,6 +437,16 @@ impl Config {
         self.profile.unwrap_or(Profile::Development)
     }
 
+    /// The hospital's time zone, from `timezone`.
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.timezone.trim().parse().map_err(|_| {
+            ConfigError(format!(
+                "timezone (DIRECTORY_TIMEZONE): {:?} is not an IANA time zone name such as \"Asia/Kolkata\" or \"UTC\"",
+                self.timezone
+            ))
+        })
+    }
+
     /// Rules a type cannot express.
     fn check(&self) -> Result<(), ConfigError> {
         let url = self.database.url.expose();
@@ -463,6 +488,13 @@ impl Config {
         if self.database.pool_size == 0 {
             return Err(ConfigError("database.pool_size must be at least 1".into()));
         }
+        if self.audit.retention_days == Some(0) {
+            return Err(ConfigError(
+                "audit.retention_days must be at least 1 (leave it unset to keep the trail forever)"
+                    .into(),
+            ));
+        }
+        self.time_zone()?;
         if self.profile() == Profile::Production {
             // Secrets come from the environment, never from committed files.
             if std::env::var("DIRECTORY_DATABASE__URL").map_or(true, |v| v.is_empty()) {
@@ -551,6 +583,32 @@ mod tests {
             let err = load(jail, Profile::Development).unwrap_err().to_string();
             assert!(err.contains("server.bind"), "{err}");
             assert_eq!(err.lines().count(), 1);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_time_zone_is_an_iana_name() {
+        Jail::expect_with(|jail| {
+            assert_eq!(
+                load(jail, Profile::Test).unwrap().time_zone().unwrap(),
+                chrono_tz::Tz::UTC
+            );
+            jail.set_env("DIRECTORY_TIMEZONE", "Asia/Kolkata");
+            assert_eq!(
+                load(jail, Profile::Test).unwrap().time_zone().unwrap(),
+                chrono_tz::Tz::Asia__Kolkata
+            );
+            jail.set_env("DIRECTORY_TIMEZONE", "India Standard Time");
+            let err = load(jail, Profile::Test).unwrap_err().to_string();
+            assert!(err.contains("timezone"), "{err}");
+            jail.set_env("DIRECTORY_TIMEZONE", "UTC");
+            jail.set_env("DIRECTORY_AUDIT__RETENTION_DAYS", "0");
+            let err = load(jail, Profile::Test).unwrap_err().to_string();
+            assert!(err.contains("audit.retention_days"), "{err}");
+            jail.set_env("DIRECTORY_AUDIT__RETENTION_DAYS", "2555");
+            let config = load(jail, Profile::Test).unwrap();
+            assert_eq!(config.audit.retention_days, Some(2555));
             Ok(())
         });
     }

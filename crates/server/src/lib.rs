@@ -195,10 +195,11 @@ pub fn reset_password(
     })
 }
 
-/// Deactivates the accounts of staff whose end date has passed and clears
-/// expired sessions. Returns (accounts deactivated, sessions cleared).
-pub fn sweep(conn: &mut DbConnection) -> anyhow::Result<(usize, usize)> {
-    let today = chrono::Utc::now().date_naive();
+/// Deactivates the accounts of staff whose end date has passed (in the
+/// hospital's time zone) and clears expired sessions. Returns (accounts
+/// deactivated, sessions cleared).
+pub fn sweep(conn: &mut DbConnection, zone: chrono_tz::Tz) -> anyhow::Result<(usize, usize)> {
+    let today = directory_api::today_in(zone);
     let ended = directory_db::accounts::deactivate_ended(conn, today)?;
     let purged = directory_db::sessions::purge_expired(conn)?;
     Ok((ended.len(), purged))
@@ -206,7 +207,7 @@ pub fn sweep(conn: &mut DbConnection) -> anyhow::Result<(usize, usize)> {
 
 /// Runs [`sweep`] every `interval_secs` on the blocking pool (first run at
 /// start); login refuses ended accounts even between sweeps.
-fn spawn_sweeper(pool: Pool, interval_secs: u64) {
+fn spawn_sweeper(pool: Pool, interval_secs: u64, zone: chrono_tz::Tz) {
     if interval_secs == 0 {
         return;
     }
@@ -217,7 +218,7 @@ fn spawn_sweeper(pool: Pool, interval_secs: u64) {
             let pool = pool.clone();
             let result = tokio::task::spawn_blocking(move || -> anyhow::Result<(usize, usize)> {
                 let mut conn = pool.get()?;
-                sweep(&mut conn)
+                sweep(&mut conn, zone)
             })
             .await;
             match result {
@@ -251,7 +252,8 @@ pub fn build_app(
         .context("cannot start the database threads")?
         .with_writer(writer)
         .with_queue_timeout(Duration::from_millis(config.database.queue_timeout_ms))
-        .with_auth(config.auth.settings());
+        .with_auth(config.auth.settings())
+        .with_timezone(config.time_zone()?);
     Ok(directory_api::app(state, &options))
 }
 
@@ -265,7 +267,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let prepared = config.clone();
     let pool = tokio::task::spawn_blocking(move || prepare_database(&prepared)).await??;
-    spawn_sweeper(pool.clone(), config.auth.sweep_interval_secs);
+    spawn_sweeper(
+        pool.clone(),
+        config.auth.sweep_interval_secs,
+        config.time_zone()?,
+    );
     let app = build_app(&config, pool)?;
     let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.server.bind)

@@ -323,6 +323,38 @@ async fn an_ended_staff_member_cannot_log_in() {
     let _ = id;
 }
 
+/// An end date is the hospital's date: in a hospital far east of UTC the
+/// day it names ends many hours before it does in one far west.
+#[tokio::test]
+async fn an_end_date_ends_access_when_the_hospitals_day_ends() {
+    // Today at UTC-12: yesterday (or earlier) at UTC+14, whatever the hour.
+    let west_today = (chrono::Utc::now() - chrono::Duration::hours(12))
+        .date_naive()
+        .to_string();
+    for (zone, still_working) in [("Etc/GMT+12", true), ("Etc/GMT-14", false)] {
+        let s = TestApp::start_with(&[("timezone", zone)]).await;
+        let member = s.create_staff(1).await;
+        consultant(&s, "dr.das", Some(member.id())).await;
+        let res = s
+            .patch(
+                &format!("/api/v1/staff/{}", member.id()),
+                None,
+                json!({ "end_date": west_today }),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{:#}", res.body);
+        s.use_token(None);
+        let login = s
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": "dr.das", "password": PASSWORD}),
+            )
+            .await;
+        let expected = if still_working { 200 } else { 401 };
+        assert_eq!(login.status, expected, "{zone}: {:#}", login.body);
+    }
+}
+
 #[tokio::test]
 async fn accounts_are_managed_with_their_rules() {
     let s = TestApp::start().await;

@@ -125,7 +125,7 @@ async fn the_client_logs_in_lists_changes_and_reads_problems() {
         Linked::AlreadyThere
     );
     let heads = client.list_department_heads(rpc.id).await.unwrap();
-    assert_eq!(heads.items[0].id, read.id);
+    assert_eq!(heads.items[0].staff_id, read.id);
     client
         .delete_department_head(rpc.id, read.id)
         .await

@@ -163,6 +163,29 @@ async fn every_request_body_example_is_accepted_on_a_seeded_database() {
         sent += 1;
     }
 
+    // Periods: the staff member the staff example made, as a head of
+    // department 1 and unit 1, and working in department 2 too.
+    let staff = created["/api/v1/staff"].0.to_string();
+    for ((method, path), example) in &with_body {
+        if method != "put" {
+            continue;
+        }
+        let id = if path.starts_with("/api/v1/staff/") {
+            staff.as_str()
+        } else {
+            "1"
+        };
+        let path = path
+            .replace("{id}", id)
+            .replace("{staff_id}", &staff)
+            .replace("{department_id}", "2");
+        let res = s
+            .request(reqwest::Method::PUT, &path, None, Some(example.clone()))
+            .await;
+        assert_eq!(res.status, 201, "PUT {path} {example}: {:#}", res.body);
+        sent += 1;
+    }
+
     // The two bodies with a password only its owner knows: the example
     // with the real one typed over the placeholder.
     let mut login = with_body[&("post".into(), "/api/v1/auth/login".into())].clone();

@@ -18,6 +18,7 @@ mod errors;
 mod faults;
 mod input;
 mod ops;
+mod periods;
 mod roles;
 mod staff;
 mod support;

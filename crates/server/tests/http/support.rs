@@ -419,7 +419,12 @@ pub struct TestApp {
 impl TestApp {
     /// The app with requests made as the administrator.
     pub async fn start() -> Self {
-        let app = Self::start_anonymous().await;
+        Self::start_with(&[]).await
+    }
+
+    /// The same with these settings (`("timezone", "Asia/Kolkata")`).
+    pub async fn start_with(settings: &[(&str, &str)]) -> Self {
+        let app = Self::start_anonymous_with(settings).await;
         let token = app.login("admin", ADMIN_PASSWORD).await;
         app.use_token(Some(token));
         app
@@ -427,14 +432,21 @@ impl TestApp {
 
     /// The same, with requests made without a token.
     pub async fn start_anonymous() -> Self {
+        Self::start_anonymous_with(&[]).await
+    }
+
+    async fn start_anonymous_with(settings: &[(&str, &str)]) -> Self {
         use directory_server::config::{Config, Profile};
         use figment::providers::Serialized;
         use poem::EndpointExt;
         let db = TestDatabase::empty().expect("a test database");
         let dir = std::path::PathBuf::from(config_dir());
-        let figment = Config::figment(Profile::Test, Some(&dir))
+        let mut figment = Config::figment(Profile::Test, Some(&dir))
             .merge(Serialized::default("database.url", &db.url))
             .merge(Serialized::default("admin_password", ADMIN_PASSWORD));
+        for (key, value) in settings {
+            figment = figment.merge(Serialized::default(key, value));
+        }
         let config = Config::from_figment(figment, Profile::Test).expect("the test profile");
         let prepared = config.clone();
         let pool = tokio::task::spawn_blocking(move || {
