@@ -40,7 +40,7 @@ thread_local! {
 /// Runs `f` as part of the writer's current group if there is one
 /// (`None` otherwise: the caller opens its own transaction or savepoint).
 #[cfg(feature = "sqlite")]
-pub(crate) fn in_group<T, E: From<DbError>>(
+pub(crate) fn in_group<T, E>(
     conn: &mut DbConnection,
     f: &mut impl FnMut(&mut DbConnection) -> Result<T, E>,
 ) -> Option<Result<T, E>> {
@@ -49,13 +49,10 @@ pub(crate) fn in_group<T, E: From<DbError>>(
     }
     // Only the outermost level joins the group; a transaction nested in it
     // gets its savepoint as usual (it may be rolled back on its own).
+    // Its audit events join the group's too, written once before the
+    // group commits.
     GROUPED.set(false);
-    let events = crate::audit::open();
-    let result = f(conn).and_then(|value| {
-        crate::audit::flush(conn).map_err(E::from)?;
-        Ok(value)
-    });
-    drop(events);
+    let result = f(conn);
     GROUPED.set(true);
     if result.is_err() {
         GROUP_SPOILED.set(true);
@@ -320,15 +317,24 @@ fn together(
     }
     GROUPED.set(true);
     GROUP_SPOILED.set(false);
+    // One buffer of audit events for the whole group, written by one
+    // flush: one block of ids and one multi-row insert per commit.
+    let events = crate::audit::open();
     let all_ok = group
         .iter_mut()
         .all(|job| job.run(conn) && !GROUP_SPOILED.get());
     GROUPED.set(false);
     if !all_ok {
+        drop(events);
         crate::rollback(conn)?;
         return Ok(false);
     }
-    match search.catch_up(conn).and_then(|()| crate::commit(conn)) {
+    let written = search
+        .catch_up(conn)
+        .and_then(|()| crate::audit::flush(conn))
+        .and_then(|()| crate::commit(conn));
+    drop(events);
+    match written {
         Ok(()) => {
             crate::audit::announce();
             Ok(true)
