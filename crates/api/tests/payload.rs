@@ -24,7 +24,8 @@ use directory_db::{
 use directory_domain::{
     AccountId, AuditAction, AuditEntity, AuditEvent, BuildingId, CadreId, Change,
     DeactivationReason, DepartmentId, DesignationId, FloorId, Headship, HistoryEntry,
-    LoginResponse, Me, OperatingTheatreId, Period, Permission, RoleId, StaffId, UnitId, WorksIn,
+    LoginResponse, Me, OperatingTheatreId, Period, Permission, RoleId, Snapshot, StaffId, UnitId,
+    WorksIn,
 };
 use directory_seed::{AdminPassword, SeedData, demo_staff, seed};
 use serde_json::Value;
@@ -172,7 +173,7 @@ fn serde_renders_every_response_body_as_documented() {
         entity_id: "3/4".into(),
         version: None,
         before: None,
-        after: Some(serde_json::to_value(&member).unwrap()),
+        after: Some(Snapshot::stored(serde_json::to_string(&member).unwrap())),
     };
     same(&directory_api::audit::AuditEventPage {
         items: vec![event.clone()],

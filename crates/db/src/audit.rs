@@ -21,7 +21,9 @@ use crate::stamp::Stamp;
 use crate::{Actor, DbConnection, DbError, DbResult, now, utc};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use directory_domain::{AccountId, AuditAction, AuditEntity, AuditEvent, Change, HistoryEntry};
+use directory_domain::{
+    AccountId, AuditAction, AuditEntity, AuditEvent, Change, HistoryEntry, Snapshot,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
@@ -252,12 +254,6 @@ fn stored<T>(what: &str, value: &str, parse: impl FnOnce(&str) -> Option<T>) -> 
     parse(value).ok_or_else(|| DbError::Internal(format!("unknown audit {what} {value:?}")))
 }
 
-fn parsed_json(text: Option<String>) -> DbResult<Option<serde_json::Value>> {
-    text.map(|t| serde_json::from_str(&t))
-        .transpose()
-        .map_err(|e| DbError::Internal(format!("an audit event's JSON does not parse: {e}")))
-}
-
 impl TryFrom<EventRow> for AuditEvent {
     type Error = DbError;
 
@@ -270,8 +266,8 @@ impl TryFrom<EventRow> for AuditEvent {
             entity: stored("entity", &row.entity, AuditEntity::parse)?,
             entity_id: row.entity_id,
             version: row.version,
-            before: parsed_json(row.before_json)?,
-            after: parsed_json(row.after_json)?,
+            before: row.before_json.map(Snapshot::stored),
+            after: row.after_json.map(Snapshot::stored),
         })
     }
 }
@@ -394,7 +390,7 @@ pub fn history(
                 at: utc(row.at),
                 actor_id: row.actor_id.map(AccountId),
                 action: stored("action", &row.action, AuditAction::parse)?,
-                data: parsed_json(row.after_json)?,
+                data: row.after_json.map(Snapshot::stored),
             })
         })
         .collect()

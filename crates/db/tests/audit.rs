@@ -52,9 +52,14 @@ fn a_savepoint_that_rolls_back_takes_only_its_own_events() {
     })
     .unwrap();
     let events = cadre_events(&mut conn);
-    let names: Vec<&str> = events
+    let names: Vec<String> = events
         .iter()
-        .map(|e| e.after.as_ref().unwrap()["name"].as_str().unwrap())
+        .map(|e| {
+            e.after.as_ref().unwrap().value()["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(names, ["Kept"]);
 }
@@ -73,7 +78,7 @@ fn ids_follow_commit_order_and_the_feed_skips_logins() {
     assert!(events[0].id < events[1].id);
     assert_eq!(events[1].action, AuditAction::Update);
     assert_eq!(events[1].version, Some(2));
-    assert_eq!(events[1].before.as_ref().unwrap()["name"], "First");
+    assert_eq!(events[1].before.as_ref().unwrap().value()["name"], "First");
     let changes = audit::changes(&mut conn, 0, 200).unwrap();
     assert_eq!(
         changes.iter().map(|c| c.seq).collect::<Vec<_>>(),
@@ -104,7 +109,10 @@ fn rows_from_before_the_trail_get_a_first_event() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].action, AuditAction::Update);
     assert_eq!(history[0].version, Some(2));
-    assert_eq!(history[0].data.as_ref().unwrap()["name"], "Changed again");
+    assert_eq!(
+        history[0].data.as_ref().unwrap().value()["name"],
+        "Changed again"
+    );
 
     // Once is enough: a second start records nothing more.
     let before = cadre_events(&mut conn).len();

@@ -134,5 +134,5 @@ pub use periods::{Headship, InForce, Period, PeriodRequest, WorksIn};
 pub use roles::{NewRole, Permission, Role, RolePatch};
 pub use sessions::{LoginRequest, LoginResponse, Me, PasswordChange};
 pub use staff::{NewStaff, Staff, StaffPatch};
-pub use trail::{AuditAction, AuditEntity, AuditEvent, Change, HistoryEntry};
+pub use trail::{AuditAction, AuditEntity, AuditEvent, Change, HistoryEntry, Snapshot};
 pub use units::{NewUnit, Unit, UnitPatch};

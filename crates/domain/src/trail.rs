@@ -194,9 +194,9 @@ pub struct AuditEvent {
     /// The record's version after the change, for versioned records.
     pub version: Option<i32>,
     /// The resource as the API showed it before; null when it did not exist.
-    pub before: Option<serde_json::Value>,
+    pub before: Option<Snapshot>,
     /// The resource as the API shows it after; null when it no longer exists.
-    pub after: Option<serde_json::Value>,
+    pub after: Option<Snapshot>,
 }
 
 /// One committed change, as the change feed lists it.
@@ -232,5 +232,111 @@ pub struct HistoryEntry {
     /// What was done.
     pub action: AuditAction,
     /// The record as it was after this change; null once deleted.
-    pub data: Option<serde_json::Value>,
+    pub data: Option<Snapshot>,
+}
+
+/// A record's JSON as the trail stored it, handed on as it is.
+///
+/// Parsing each stored document into a `serde_json::Value` and writing it
+/// out again was most of the CPU of a page of audit events; the text was
+/// written by the server from the API's own view of the record, so it is
+/// sent as stored. It serialises through sonic-rs's `LazyValue`, which the
+/// API's renderer (sonic-rs) writes verbatim after checking it is JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot(String);
+
+impl Snapshot {
+    /// Text the server stored with `serde_json`; it is checked when it is
+    /// rendered.
+    pub fn stored(text: String) -> Self {
+        Self(text)
+    }
+
+    /// The stored text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The document parsed, for a reader that looks inside it.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl From<serde_json::Value> for Snapshot {
+    fn from(value: serde_json::Value) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl Serialize for Snapshot {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: sonic_rs::LazyValue<'_> =
+            sonic_rs::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Snapshot {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(Self::from)
+    }
+}
+
+#[cfg(feature = "openapi")]
+mod snapshot_schema {
+    //! Documented and converted as poem-openapi's `any`, which it was.
+    use super::Snapshot;
+    use poem_openapi::registry::MetaSchemaRef;
+    use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
+    use std::borrow::Cow;
+
+    impl Type for Snapshot {
+        const IS_REQUIRED: bool = true;
+        type RawValueType = Self;
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            <serde_json::Value as Type>::name()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            <serde_json::Value as Type>::schema_ref()
+        }
+
+        fn as_raw_value(&self) -> Option<&Self> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+            Box::new(std::iter::once(self))
+        }
+    }
+
+    impl ParseFromJSON for Snapshot {
+        fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+            Ok(value.unwrap_or_default().into())
+        }
+    }
+
+    impl ToJSON for Snapshot {
+        fn to_json(&self) -> Option<serde_json::Value> {
+            Some(self.value())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Snapshot;
+
+    /// The renderer writes the stored text itself, spacing and key order
+    /// included, and refuses text that is not JSON rather than sending it.
+    #[test]
+    fn a_snapshot_renders_as_stored() {
+        let stored = r#"{"name":"Cardiology","id":3, "tags":["a","\u00e9"]}"#;
+        let rendered = sonic_rs::to_string(&vec![Snapshot::stored(stored.into())]).unwrap();
+        assert_eq!(rendered, format!("[{stored}]"));
+        assert!(sonic_rs::to_string(&Snapshot::stored("{\"name\":".into())).is_err());
+    }
 }
