@@ -111,13 +111,36 @@ async fn authorize(
     bearer: Bearer,
     needed: Option<Permission>,
 ) -> poem::Result<Caller> {
-    let fail = |failure: AuthFailure| {
+    caller(req, bearer, needed).await.map_err(|failure| {
         let status = failure.status();
         poem::Error::new(failure, status)
-    };
+    })
+}
+
+/// The caller of a request that is not a documented operation (the FHIR
+/// view), from its `Authorization: Bearer` header, with the same checks and
+/// token cache as every operation.
+pub async fn bearer_caller(req: &Request, needed: Permission) -> Result<Caller, AuthFailure> {
+    let token = req
+        .headers()
+        .get(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .ok_or(AuthFailure::Unauthenticated)?;
+    caller(req, Bearer { token }, Some(needed)).await
+}
+
+async fn caller(
+    req: &Request,
+    bearer: Bearer,
+    needed: Option<Permission>,
+) -> Result<Caller, AuthFailure> {
     let Some(state) = req.data::<AppState>() else {
         tracing::error!("no application state to check a token with");
-        return Err(fail(AuthFailure::Unchecked(ApiError::internal())));
+        return Err(AuthFailure::Unchecked(ApiError::internal()));
     };
     let ttl = state.auth.token_cache;
     let hash = directory_auth::tokens::hash_token(&bearer.token);
@@ -133,8 +156,8 @@ async fn authorize(
             let today = state.today();
             let caller = reading(state, move |c| sessions::authenticate(c, &token, today))
                 .await
-                .map_err(|e| fail(AuthFailure::Unchecked(ReadError::from(e).into())))?
-                .ok_or_else(|| fail(AuthFailure::Unauthenticated))?;
+                .map_err(|e| AuthFailure::Unchecked(ReadError::from(e).into()))?
+                .ok_or(AuthFailure::Unauthenticated)?;
             if !ttl.is_zero() {
                 state.tokens.put(hash, caller.clone(), ttl);
             }
@@ -142,9 +165,7 @@ async fn authorize(
         }
     };
     match needed {
-        Some(permission) if !caller.may(permission) => {
-            Err(fail(AuthFailure::Forbidden(permission)))
-        }
+        Some(permission) if !caller.may(permission) => Err(AuthFailure::Forbidden(permission)),
         _ => Ok(caller),
     }
 }

@@ -16,6 +16,7 @@ pub mod departments;
 pub mod designations;
 pub mod document;
 pub mod error;
+pub mod fhir;
 pub mod floors;
 mod limits;
 pub mod operating_theatres;
@@ -170,6 +171,8 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
     Route::new()
         .nest("/", service)
         .at("/openapi.json", get(poem::endpoint::make(spec)))
+        .at("/fhir", fhir::endpoint())
+        .at("/fhir/*path", fhir::endpoint())
         .at(
             "/docs",
             get(poem::endpoint::make_sync(move |_| {

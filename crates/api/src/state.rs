@@ -28,6 +28,9 @@ pub struct AppState {
     pub tokens: std::sync::Arc<crate::auth::TokenCache>,
     /// The hospital's time zone: when its day starts.
     pub timezone: chrono_tz::Tz,
+    /// The FHIR view's settings, and the CapabilityStatement built from them.
+    pub fhir: std::sync::Arc<crate::fhir::FhirSettings>,
+    pub fhir_capability: std::sync::Arc<serde_json::Value>,
 }
 
 impl AppState {
@@ -41,7 +44,20 @@ impl AppState {
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
             timezone: chrono_tz::Tz::UTC,
+            fhir: std::sync::Arc::default(),
+            fhir_capability: std::sync::Arc::new(crate::fhir::capability_statement(
+                chrono::Utc::now(),
+            )),
         })
+    }
+
+    /// The FHIR view's settings (the hospital's name, the employee id
+    /// system).
+    pub fn with_fhir(mut self, settings: crate::fhir::FhirSettings) -> Self {
+        self.fhir_capability =
+            std::sync::Arc::new(crate::fhir::capability_statement(settings.loaded_at));
+        self.fhir = std::sync::Arc::new(settings);
+        self
     }
 
     /// Today in the hospital's time zone: the day end dates are checked

@@ -17,6 +17,7 @@ pub mod departments;
 pub mod designations;
 pub mod error;
 mod exists;
+pub mod fhir;
 pub mod floors;
 pub mod health;
 #[cfg(feature = "introspect")]

@@ -186,20 +186,26 @@ macro_rules! period_table {
                     Some((_, existing)) if *existing == asked => Ok(Assigned::Unchanged(asked)),
                     Some((id, existing)) => {
                         diesel::update($table::table.find(*id))
-                            .set($table::end_date.eq(asked.end_date))
+                            .set((
+                                $table::end_date.eq(asked.end_date),
+                                $table::updated_at.eq(crate::now()),
+                                $table::version.eq($table::version + 1),
+                            ))
                             .execute(conn)?;
                         record(AuditAction::Link, (Some(*existing), Some(asked)))?;
                         Ok(Assigned::Changed(asked))
                     }
                     None => {
+                        let now = crate::now();
                         diesel::insert_into($table::table)
                             .values((
                                 $table::$first_column.eq($first.0),
                                 $table::$second_column.eq($second.0),
                                 $table::start_date.eq(asked.start_date),
                                 $table::end_date.eq(asked.end_date),
-                                $table::created_at.eq(crate::now()),
+                                $table::created_at.eq(now),
                                 $table::created_by.eq(actor.map(|a| a.0)),
+                                $table::updated_at.eq(now),
                             ))
                             .execute(conn)?;
                         record(AuditAction::Link, (None, Some(asked)))?;
@@ -259,7 +265,11 @@ macro_rules! period_table {
                     } else {
                         let ended = Period { end_date: Some(yesterday), ..period };
                         diesel::update($table::table.find(id))
-                            .set($table::end_date.eq(ended.end_date))
+                            .set((
+                                $table::end_date.eq(ended.end_date),
+                                $table::updated_at.eq(crate::now()),
+                                $table::version.eq($table::version + 1),
+                            ))
                             .execute(conn)?;
                         record(AuditAction::End, (Some(period), Some(ended)))?;
                     }
@@ -375,7 +385,11 @@ pub(crate) fn end_periods_of_staff(
                     )?;
                 } else {
                     diesel::update($table::table.find(id))
-                        .set($table::end_date.eq(Some(last_day)))
+                        .set((
+                            $table::end_date.eq(Some(last_day)),
+                            $table::updated_at.eq(crate::now()),
+                            $table::version.eq($table::version + 1),
+                        ))
                         .execute(conn)?;
                     let ended = Period {
                         end_date: Some(last_day),

@@ -98,6 +98,8 @@ diesel::table! {
         end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -110,6 +112,8 @@ diesel::table! {
         end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 
@@ -122,6 +126,8 @@ diesel::table! {
         end_date -> Nullable<Date>,
         created_at -> Timestamp,
         created_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+        version -> Integer,
     }
 }
 

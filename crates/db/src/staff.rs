@@ -394,6 +394,13 @@ fn rows_in_order(conn: &mut DbConnection, ids: Vec<i32>, total: i64) -> DbResult
     Ok(Paged { items, total })
 }
 
+/// The staff members with these ids, in this order (ids that match no one
+/// are left out), in one query.
+pub fn staff_by_ids(conn: &mut DbConnection, ids: &[StaffId]) -> DbResult<Vec<Staff>> {
+    let ids: Vec<i32> = ids.iter().map(|id| id.0).collect();
+    Ok(rows_in_order(conn, ids, 0)?.items)
+}
+
 /// `[1,2,3]`: ids as a JSON array, for SQLite's `json_each`.
 fn json_ids(ids: &[i32]) -> String {
     let ids: Vec<String> = ids.iter().map(i32::to_string).collect();

@@ -19,8 +19,8 @@ fn the_database_refuses_overlapping_and_backwards_periods() {
         execute_sql(
             &mut conn,
             &format!(
-                "INSERT INTO department_heads (department_id, staff_id, start_date, end_date, created_at) \
-                 VALUES ({department}, {staff}, '{start}', {end}, '2026-01-01 00:00:00')"
+                "INSERT INTO department_heads (department_id, staff_id, start_date, end_date, created_at, updated_at) \
+                 VALUES ({department}, {staff}, '{start}', {end}, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             ),
         )
     };

@@ -91,6 +91,7 @@ pub struct Config {
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub audit: AuditConfig,
+    pub fhir: FhirConfig,
     /// The hospital's time zone (IANA name): when its day starts decides
     /// when an end date ends access and which day "today" is.
     pub timezone: String,
@@ -105,6 +106,37 @@ pub struct AuditConfig {
     /// Events older than this many days are deleted by `cargo xtask audit
     /// prune`; `None` keeps the trail forever.
     pub retention_days: Option<u32>,
+}
+
+/// What the FHIR view says of the hospital.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FhirConfig {
+    /// The root Organization's name.
+    pub hospital_name: String,
+    /// The identifier `system` of a Practitioner's employee id: a URI the
+    /// hospital owns (an HR system's, or a national registry's).
+    pub employee_id_system: String,
+}
+
+impl Default for FhirConfig {
+    fn default() -> Self {
+        Self {
+            hospital_name: "Hospital".into(),
+            employee_id_system: "urn:hospital-directory:employee-id".into(),
+        }
+    }
+}
+
+impl FhirConfig {
+    /// The view's settings, stamped with when they were loaded.
+    pub fn settings(&self) -> directory_api::fhir::FhirSettings {
+        directory_api::fhir::FhirSettings {
+            hospital_name: self.hospital_name.clone(),
+            employee_id_system: self.employee_id_system.clone(),
+            loaded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0),
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -276,6 +308,7 @@ impl Default for Config {
                 sweep_interval_secs: 3600,
             },
             audit: AuditConfig::default(),
+            fhir: FhirConfig::default(),
             timezone: "UTC".into(),
             admin_password: None,
         }
@@ -492,6 +525,13 @@ impl Config {
             return Err(ConfigError(
                 "audit.retention_days must be at least 1 (leave it unset to keep the trail forever)"
                     .into(),
+            ));
+        }
+        if self.fhir.hospital_name.trim().is_empty()
+            || self.fhir.employee_id_system.trim().is_empty()
+        {
+            return Err(ConfigError(
+                "fhir.hospital_name and fhir.employee_id_system must not be empty".into(),
             ));
         }
         self.time_zone()?;

@@ -253,7 +253,8 @@ pub fn build_app(
         .with_writer(writer)
         .with_queue_timeout(Duration::from_millis(config.database.queue_timeout_ms))
         .with_auth(config.auth.settings())
-        .with_timezone(config.time_zone()?);
+        .with_timezone(config.time_zone()?)
+        .with_fhir(config.fhir.settings());
     Ok(directory_api::app(state, &options))
 }
 

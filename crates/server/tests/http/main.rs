@@ -16,6 +16,7 @@ mod departments;
 mod document;
 mod errors;
 mod faults;
+mod fhir;
 mod input;
 mod ops;
 mod periods;
