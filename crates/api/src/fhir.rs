@@ -14,7 +14,12 @@ use directory_domain::{
     BuildingId, DepartmentId, FloorId, OperatingTheatreId, Permission, StaffId, UnitId,
 };
 use directory_fhir::map::{self, AssignmentKind};
-use directory_fhir::model::OperationOutcome;
+use directory_fhir::model::{
+    Bundle, BundleEntry, BundleLink, EntrySearch, Location, OperationOutcome, Organization,
+    Reference,
+};
+use directory_fhir::search::{Include, Search, SearchError};
+use directory_fhir::select;
 use directory_fhir::{CONTENT_TYPE, Key, Resource, ResourceType, capability};
 use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, Request, Response};
@@ -157,15 +162,16 @@ fn wants_other_format(req: &Request) -> Option<String> {
 
 /// The FHIR view's endpoint, mounted at `/fhir/*`.
 pub fn endpoint() -> impl Endpoint<Output = Response> {
-    poem::endpoint::make(|req: Request| async move {
-        match serve(&req).await {
+    poem::endpoint::make(|mut req: Request| async move {
+        let body = req.take_body();
+        match serve(&req, body).await {
             Ok(response) => response,
             Err(failure) => failure.into_response(),
         }
     })
 }
 
-async fn serve(req: &Request) -> Result<Response, Failure> {
+async fn serve(req: &Request, payload: poem::Body) -> Result<Response, Failure> {
     let Some(state) = req.data::<AppState>() else {
         return Err(ApiError::internal().into());
     };
@@ -203,7 +209,21 @@ async fn serve(req: &Request) -> Result<Response, Failure> {
         ));
     };
     let resource = resource?;
+    let query = req.uri().query().unwrap_or("");
     match segments[1..] {
+        [] => {
+            only(method, &[Method::GET, Method::HEAD])?;
+            bearer_caller(req, Permission::DirectoryRead).await?;
+            search(state, req, resource, pairs(query)?).await
+        }
+        ["_search"] => {
+            only(method, &[Method::POST])?;
+            bearer_caller(req, Permission::DirectoryRead).await?;
+            let form = form_body(req, payload).await?;
+            let mut params = pairs(query)?;
+            params.extend(pairs(&form)?);
+            search(state, req, resource, params).await
+        }
         [id] => {
             only(method, &[Method::GET, Method::HEAD])?;
             bearer_caller(req, Permission::DirectoryRead).await?;
@@ -215,6 +235,27 @@ async fn serve(req: &Request) -> Result<Response, Failure> {
             format!("{path} is not an interaction this server supports"),
         )),
     }
+}
+
+/// A `POST _search` body: form-encoded parameters, as FHIR asks.
+async fn form_body(req: &Request, body: poem::Body) -> Result<String, Failure> {
+    let form = req
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(Failure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not-supported",
+            "POST _search takes its parameters as application/x-www-form-urlencoded",
+        ));
+    }
+    body.into_string().await.map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("the body could not be read as UTF-8 text: {e}"),
+        )
+    })
 }
 
 /// 405 for any other method: the view is read-only.
@@ -314,4 +355,352 @@ pub fn capability_statement(started: chrono::DateTime<chrono::Utc>) -> serde_jso
         crate::VERSION,
         &started.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     )
+}
+
+/// `https://host` as the client reached this server: the base of every
+/// `fullUrl` and link (behind a proxy, from `X-Forwarded-Proto` and
+/// `X-Forwarded-Host`).
+fn base_url(req: &Request) -> String {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
+    let host = header("x-forwarded-host")
+        .or_else(|| header("host"))
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{scheme}://{host}/fhir")
+}
+
+/// The name and value pairs of a query string or form body, decoded.
+fn pairs(text: &str) -> Result<Vec<(String, String)>, Failure> {
+    serde_urlencoded::from_str(text).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("the parameters do not parse: {e}"),
+        )
+    })
+}
+
+/// Whether the client asked for strict handling of unknown parameters.
+fn strict(req: &Request) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("handling=strict"))
+}
+
+fn bad_request(error: SearchError) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, "invalid", error.0)
+}
+
+/// One searchset page: matches, then what they include.
+struct Found {
+    matches: Vec<Resource>,
+    included: Vec<Resource>,
+    total: i64,
+    /// The next page's cursor.
+    next: Option<String>,
+}
+
+fn entry(base: &str, resource: Resource, mode: &'static str) -> BundleEntry {
+    BundleEntry {
+        full_url: format!("{base}/{}/{}", resource.type_name(), resource.id()),
+        resource: Some(resource),
+        search: Some(EntrySearch { mode }),
+        request: None,
+        response: None,
+    }
+}
+
+/// `GET /fhir/{type}?...` and `POST /fhir/{type}/_search`.
+async fn search(
+    state: &AppState,
+    req: &Request,
+    resource: ResourceType,
+    params: Vec<(String, String)>,
+) -> Result<Response, Failure> {
+    let search = Search::parse(resource, &params, strict(req)).map_err(bad_request)?;
+    let after = match &search.cursor {
+        Some(cursor) => Some(Key::parse(resource, cursor).ok_or_else(|| {
+            bad_request(SearchError(format!(
+                "_cursor {cursor:?} is not one this server gave out"
+            )))
+        })?),
+        None => None,
+    };
+    let found = match resource {
+        ResourceType::Organization => organizations(state, &search, after).await?,
+        ResourceType::Location => locations(state, &search, after).await?,
+        ResourceType::Practitioner => practitioners(state, &search, after).await?,
+        ResourceType::PractitionerRole => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                "not-supported",
+                "PractitionerRole answers read only; search it by reading a Practitioner search with _revinclude=PractitionerRole:practitioner",
+            ));
+        }
+    };
+    let base = base_url(req);
+    let kept: Vec<(String, String)> = params
+        .into_iter()
+        .filter(|(name, _)| name != "_cursor")
+        .collect();
+    let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+    let link_to = |extra: Option<&str>| {
+        let mut url = format!("{base}/{resource}");
+        let mut query = query.clone();
+        if let Some(cursor) = extra {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&serde_urlencoded::to_string([("_cursor", cursor)]).unwrap_or_default());
+        }
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
+        url
+    };
+    let mut link = vec![BundleLink {
+        relation: "self",
+        url: link_to(search.cursor.as_deref()),
+    }];
+    if let Some(next) = &found.next {
+        link.push(BundleLink {
+            relation: "next",
+            url: link_to(Some(next)),
+        });
+    }
+    let mut entries: Vec<BundleEntry> = found
+        .matches
+        .into_iter()
+        .map(|r| entry(&base, r, "match"))
+        .collect();
+    entries.extend(
+        found
+            .included
+            .into_iter()
+            .map(|r| entry(&base, r, "include")),
+    );
+    let bundle = Bundle {
+        type_: "searchset",
+        total: Some(found.total),
+        link,
+        entry: entries,
+    };
+    Ok(body(StatusCode::OK, &bundle))
+}
+
+/// Included resources not already on the page, each once.
+fn dedup_included(matches: &[Resource], included: Vec<Resource>) -> Vec<Resource> {
+    let mut seen: std::collections::HashSet<(&'static str, String)> = matches
+        .iter()
+        .map(|r| (r.type_name(), r.id().to_owned()))
+        .collect();
+    included
+        .into_iter()
+        .filter(|r| seen.insert((r.type_name(), r.id().to_owned())))
+        .collect()
+}
+
+/// Every row of a small table (departments, units, places).
+const ALL: directory_db::Page = directory_db::Page {
+    limit: 1_000_000,
+    offset: 0,
+};
+
+async fn organizations(
+    state: &AppState,
+    search: &Search,
+    after: Option<Key>,
+) -> Result<Found, Failure> {
+    let settings = state.fhir.clone();
+    let (departments, units) = reading(state, |c| {
+        let departments = departments::list_departments(c, &Default::default(), None, ALL)?.items;
+        let units = units::list_units(c, &Default::default(), None, ALL)?.items;
+        Ok((departments, units))
+    })
+    .await?;
+    let names: std::collections::HashMap<i32, &str> = departments
+        .iter()
+        .map(|d| (d.id.0, d.name.as_str()))
+        .collect();
+    let mut all: Vec<(Key, Organization)> = vec![(Key::Hospital, map::hospital(&settings))];
+    all.extend(
+        departments
+            .iter()
+            .map(|d| (Key::Department(d.id.0), map::department(d, &settings))),
+    );
+    all.extend(units.iter().map(|u| {
+        let name = names.get(&u.department_id.0).copied().unwrap_or_default();
+        (Key::Unit(u.id.0), map::unit(u, name))
+    }));
+    Ok(found_among(
+        all,
+        search,
+        after,
+        |key, org| select::organization_matches(&search.query, key, org),
+        |org| org.part_of.as_ref(),
+        search.include.contains(&Include::OrganizationPartOf),
+        Resource::Organization,
+    ))
+}
+
+async fn locations(
+    state: &AppState,
+    search: &Search,
+    after: Option<Key>,
+) -> Result<Found, Failure> {
+    let settings = state.fhir.clone();
+    let (buildings, floors, theatres) = reading(state, |c| {
+        let buildings = buildings::list_buildings(c, None, None, ALL)?.items;
+        let floors = floors::list_floors(c, &Default::default(), None, ALL)?.items;
+        let theatres = operating_theatres::list_theatres(c, &Default::default(), None, ALL)?.items;
+        Ok((buildings, floors, theatres))
+    })
+    .await?;
+    let building_names: std::collections::HashMap<i32, &str> = buildings
+        .iter()
+        .map(|b| (b.id.0, b.name.as_str()))
+        .collect();
+    let floor_names: std::collections::HashMap<i32, &str> =
+        floors.iter().map(|f| (f.id.0, f.name.as_str())).collect();
+    let mut all: Vec<(Key, Location)> = buildings
+        .iter()
+        .map(|b| (Key::Building(b.id.0), map::building(b, &settings)))
+        .collect();
+    all.extend(floors.iter().map(|f| {
+        let name = building_names
+            .get(&f.building_id.0)
+            .copied()
+            .unwrap_or_default();
+        (Key::Floor(f.id.0), map::floor(f, name, &settings))
+    }));
+    all.extend(theatres.iter().map(|t| {
+        let name = floor_names.get(&t.floor_id.0).copied().unwrap_or_default();
+        (Key::Theatre(t.id.0), map::theatre(t, name, &settings))
+    }));
+    Ok(found_among(
+        all,
+        search,
+        after,
+        |key, location| select::location_matches(&search.query, key, location),
+        |location| location.part_of.as_ref(),
+        search.include.contains(&Include::LocationPartOf),
+        Resource::Location,
+    ))
+}
+
+/// A search of a small type answered in memory: the matches among `all`
+/// (every record, mapped), one page of them, and with `with_parents`
+/// each match's `partOf` as an include.
+fn found_among<T: Clone>(
+    all: Vec<(Key, T)>,
+    search: &Search,
+    after: Option<Key>,
+    matches: impl Fn(Key, &T) -> bool,
+    part_of: impl Fn(&T) -> Option<&Reference>,
+    with_parents: bool,
+    resource: fn(T) -> Resource,
+) -> Found {
+    let matching: Vec<(Key, T)> = all
+        .iter()
+        .filter(|(key, item)| matches(*key, item))
+        .cloned()
+        .collect();
+    let page = select::page(matching, after, search.count);
+    let mut included = Vec::new();
+    if with_parents {
+        for parent in page.items.iter().filter_map(|(_, item)| part_of(item)) {
+            let found = all
+                .iter()
+                .find(|(key, _)| key.reference() == parent.reference);
+            included.extend(found.map(|(_, item)| resource(item.clone())));
+        }
+    }
+    let matches: Vec<Resource> = page
+        .items
+        .into_iter()
+        .map(|(_, item)| resource(item))
+        .collect();
+    Found {
+        included: dedup_included(&matches, included),
+        matches,
+        total: page.total,
+        next: page.next.map(|k| k.to_string()),
+    }
+}
+
+async fn practitioners(
+    state: &AppState,
+    search: &Search,
+    after: Option<Key>,
+) -> Result<Found, Failure> {
+    let settings = state.fhir.clone();
+    let today = state.today();
+    let after = match after {
+        Some(Key::Staff(id)) => Some(id),
+        _ => None,
+    };
+    let (query, count) = (search.query.clone(), search.count);
+    let with_roles = search.revinclude.contains(&Include::RolePractitioner);
+    let (staff, total, periods) = reading(state, move |c| {
+        // One more than the page: whether a next page exists.
+        let (mut staff, total) = directory_db::fhir::practitioners(
+            c,
+            &query,
+            &settings.employee_id_system,
+            today,
+            after,
+            count + 1,
+        )?;
+        let more = i64::try_from(staff.len()).unwrap_or(i64::MAX) > count;
+        staff.truncate(usize::try_from(count).unwrap_or(0));
+        let mut periods = Vec::new();
+        if with_roles {
+            let ids: Vec<StaffId> = staff.iter().map(|s| s.id).collect();
+            for kind in [
+                AssignmentKind::WorksIn,
+                AssignmentKind::DepartmentHead,
+                AssignmentKind::UnitHead,
+            ] {
+                periods.extend(assignments(c, kind, Periods::OfStaff(&ids))?);
+            }
+        }
+        Ok((staff, (total, more), periods))
+    })
+    .await?;
+    let (total, more) = total;
+    let next = if more {
+        staff.last().map(|s| Key::Staff(s.id.0).to_string())
+    } else {
+        None
+    };
+    let mut included = Vec::new();
+    if with_roles {
+        for member in &staff {
+            included.push(Resource::PractitionerRole(map::post(member, today)));
+            for period in periods.iter().filter(|p| p.staff.id == member.id) {
+                included.push(Resource::PractitionerRole(map::assignment(period, today)));
+            }
+        }
+    }
+    let matches = staff
+        .iter()
+        .map(|s| Resource::Practitioner(map::practitioner(s, &state.fhir, today)))
+        .collect();
+    Ok(Found {
+        matches,
+        included,
+        total,
+        next,
+    })
 }

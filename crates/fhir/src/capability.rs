@@ -1,13 +1,11 @@
 //! `/fhir/metadata`: what the view answers, and nothing it does not.
 
 use crate::ids::ResourceType;
+use crate::search::{COMMON, Include, PARAMETERS, SEARCHABLE};
 use serde_json::{Value, json};
 
 /// The FHIR release the view speaks.
 pub const FHIR_VERSION: &str = "4.0.1";
-
-/// The interactions each resource type answers.
-pub const INTERACTIONS: [&str; 1] = ["read"];
 
 /// The CapabilityStatement, built from the same lists the server answers
 /// from. `software_version` is the server's, `date` when it started.
@@ -15,16 +13,39 @@ pub fn statement(software_version: &str, date: &str) -> Value {
     let resources: Vec<Value> = ResourceType::ALL
         .into_iter()
         .map(|resource| {
-            json!({
+            let searchable = SEARCHABLE.contains(&resource);
+            let mut interactions = vec![json!({ "code": "read" })];
+            let mut entry = json!({
                 "type": resource.as_str(),
-                "interaction": INTERACTIONS
-                    .iter()
-                    .map(|code| json!({ "code": code }))
-                    .collect::<Vec<_>>(),
                 "versioning": "versioned",
                 "readHistory": false,
                 "updateCreate": false,
-            })
+            });
+            if searchable {
+                interactions.push(json!({ "code": "search-type" }));
+                let mut params: Vec<Value> = COMMON
+                    .iter()
+                    .map(|(name, ty)| json!({ "name": name, "type": ty }))
+                    .collect();
+                params.extend(
+                    PARAMETERS
+                        .iter()
+                        .filter(|(ty, _, _)| *ty == resource)
+                        .map(|(_, name, ty)| json!({ "name": name, "type": ty })),
+                );
+                entry["searchParam"] = json!(params);
+                // FHIR JSON has no empty arrays: a list is left out instead.
+                let includes = Include::includes_of(resource);
+                if !includes.is_empty() {
+                    entry["searchInclude"] = json!(includes);
+                }
+                let revincludes = Include::revincludes_of(resource);
+                if !revincludes.is_empty() {
+                    entry["searchRevInclude"] = json!(revincludes);
+                }
+            }
+            entry["interaction"] = json!(interactions);
+            entry
         })
         .collect();
     json!({

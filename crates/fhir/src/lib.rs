@@ -10,6 +10,8 @@ pub mod capability;
 pub mod ids;
 pub mod map;
 pub mod model;
+pub mod search;
+pub mod select;
 
 pub use ids::{Key, ResourceType};
 pub use model::{OperationOutcome, Resource};

@@ -255,6 +255,8 @@ pub struct Bundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     pub link: Vec<BundleLink>,
+    /// Left out when empty: FHIR JSON has no empty arrays.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entry: Vec<BundleEntry>,
 }
 

@@ -64,6 +64,52 @@ async fn metadata_is_public_and_lists_what_is_served() {
             "PractitionerRole"
         ]
     );
+    // Exactly what is answered: the searches, their parameters, includes.
+    let resource = |ty: &str| {
+        statement["rest"][0]["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["type"] == ty)
+            .unwrap()
+            .clone()
+    };
+    let codes = |r: &Value| -> Vec<String> {
+        r["interaction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(codes(&resource("Practitioner")), ["read", "search-type"]);
+    assert_eq!(codes(&resource("PractitionerRole")), ["read"]);
+    let params: Vec<String> = resource("Practitioner")["searchParam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        params,
+        [
+            "_id",
+            "_lastUpdated",
+            "_count",
+            "name",
+            "identifier",
+            "active",
+            "telecom"
+        ]
+    );
+    assert_eq!(
+        resource("Practitioner")["searchRevInclude"],
+        json!(["PractitionerRole:practitioner"])
+    );
+    assert_eq!(
+        resource("Location")["searchInclude"],
+        json!(["Location:partof"])
+    );
     // Everything else needs a token.
     let res = s.get("/fhir/Organization/hospital").await;
     assert_outcome(&res, 401, "login");
@@ -290,4 +336,264 @@ async fn errors_are_operation_outcomes() {
         )
         .await;
     assert_eq!(any.status, 200);
+}
+
+/// The `(mode, Type/id)` of each entry of a searchset.
+fn entries(bundle: &Value) -> Vec<(String, String)> {
+    assert_eq!(bundle["resourceType"], "Bundle", "{bundle:#}");
+    assert_eq!(bundle["type"], "searchset");
+    bundle["entry"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    let full = e["fullUrl"].as_str().unwrap();
+                    let (ty, id) = (
+                        e["resource"]["resourceType"].as_str().unwrap(),
+                        e["resource"]["id"].as_str().unwrap(),
+                    );
+                    assert!(full.ends_with(&format!("/fhir/{ty}/{id}")), "{full}");
+                    assert!(full.starts_with("http"), "{full}");
+                    (
+                        e["search"]["mode"].as_str().unwrap().to_owned(),
+                        format!("{ty}/{id}"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn matched(bundle: &Value) -> Vec<String> {
+    entries(bundle)
+        .into_iter()
+        .filter(|(mode, _)| mode == "match")
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// The `next` link's path and query (the test client takes no host).
+fn next_link(bundle: &Value) -> Option<String> {
+    let links = bundle["link"].as_array()?;
+    let next = links.iter().find(|l| l["relation"] == "next")?;
+    let url = next["url"].as_str()?;
+    Some(url[url.find("/fhir/")?..].to_owned())
+}
+
+#[tokio::test]
+async fn organizations_and_locations_are_searched_by_their_parameters() {
+    let s = TestApp::start().await;
+    let res = s.get("/fhir/Organization?name=anaes").await;
+    assert_eq!(res.status, 200, "{:#}", res.body);
+    assert_eq!(res.content_type, FHIR_JSON);
+    // A word's start, in the name or the alias, ignoring case.
+    assert_eq!(
+        matched(&res.body),
+        ["Organization/dept-2", "Organization/unit-7"]
+    );
+    assert_eq!(res.body["total"], 2);
+    let exact = s.get("/fhir/Organization?name:exact=Anaesthesiology").await;
+    assert_eq!(matched(&exact.body), ["Organization/dept-2"]);
+    let contains = s.get("/fhir/Organization?name:contains=esthes").await;
+    assert_eq!(
+        matched(&contains.body),
+        ["Organization/dept-2", "Organization/unit-7"]
+    );
+    let units = s
+        .get("/fhir/Organization?partof=Organization/dept-1&type=urn:hospital-directory:organization-kind|unit")
+        .await;
+    assert!(!matched(&units.body).is_empty());
+    assert!(
+        matched(&units.body)
+            .iter()
+            .all(|r| r.starts_with("Organization/unit-")),
+        "{:?}",
+        matched(&units.body)
+    );
+    // _include brings each match's parent once, as an include.
+    let with_parents = s
+        .get("/fhir/Organization?_id=unit-1,unit-2&_include=Organization:partof")
+        .await;
+    assert_eq!(
+        entries(&with_parents.body),
+        [
+            ("match".to_owned(), "Organization/unit-1".to_owned()),
+            ("match".to_owned(), "Organization/unit-2".to_owned()),
+            ("include".to_owned(), "Organization/dept-1".to_owned()),
+        ]
+    );
+    let theatres = s
+        .get("/fhir/Location?type=ro&status=active&_include=Location:partof")
+        .await;
+    let found = entries(&theatres.body);
+    assert!(
+        found
+            .iter()
+            .any(|(mode, r)| mode == "match" && r == "Location/ot-1")
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(mode, r)| mode == "include" && r.starts_with("Location/floor-"))
+    );
+    assert!(
+        found
+            .iter()
+            .all(|(mode, r)| mode == "include" || r.starts_with("Location/ot-"))
+    );
+    let inactive = s.get("/fhir/Location?status=inactive").await;
+    assert_eq!(inactive.body["total"], 0);
+    assert!(
+        inactive.body.get("entry").is_none(),
+        "no empty arrays in FHIR JSON"
+    );
+}
+
+#[tokio::test]
+async fn practitioners_are_searched_by_name_identifier_telecom_and_activity() {
+    let s = TestApp::start().await;
+    let asha = asha(&s).await;
+    let other = s.create_staff(2).await.id();
+    for query in [
+        "name=rao",
+        "name=ash",
+        "name:contains=HA%20R",
+        "name:exact=Asha%20Rao",
+        "identifier=E0001",
+        "identifier=urn:hospital-directory:employee-id|E0001",
+        "telecom=ASHA.RAO@hospital.example.org",
+        "telecom=phone|%2B91%2098100%2000001",
+        "telecom=email|asha@home.example.org",
+    ] {
+        let res = s.get(&format!("/fhir/Practitioner?{query}")).await;
+        assert_eq!(res.status, 200, "{query}: {:#}", res.body);
+        assert_eq!(
+            matched(&res.body),
+            [format!("Practitioner/{asha}")],
+            "{query}"
+        );
+    }
+    for query in [
+        "name=sha",
+        "name:exact=asha%20rao",
+        "identifier=other-system|E0001",
+        "telecom=phone|asha.rao@hospital.example.org",
+    ] {
+        let res = s.get(&format!("/fhir/Practitioner?{query}")).await;
+        assert_eq!(res.body["total"], 0, "{query}: {:#}", res.body);
+    }
+    s.post_empty(&format!("/api/v1/staff/{other}/deactivate"))
+        .await;
+    let active = s.get("/fhir/Practitioner?active=true").await;
+    assert_eq!(matched(&active.body), [format!("Practitioner/{asha}")]);
+    let inactive = s.get("/fhir/Practitioner?active=false").await;
+    assert_eq!(matched(&inactive.body), [format!("Practitioner/{other}")]);
+    let both = s
+        .get(&format!("/fhir/Practitioner?_id={asha},{other}"))
+        .await;
+    assert_eq!(both.body["total"], 2);
+    // _lastUpdated with prefixes: the deactivation is the latest change.
+    let changed = s.get(&format!("/fhir/Practitioner/{other}")).await.body["meta"]["lastUpdated"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let since = s
+        .get(&format!("/fhir/Practitioner?_lastUpdated=ge{changed}"))
+        .await;
+    assert_eq!(matched(&since.body), [format!("Practitioner/{other}")]);
+    let before = s
+        .get(&format!("/fhir/Practitioner?_lastUpdated=lt{changed}"))
+        .await;
+    assert_eq!(matched(&before.body), [format!("Practitioner/{asha}")]);
+    // POST _search takes the same parameters as a form.
+    let posted = s
+        .raw(
+            reqwest::Method::POST,
+            "/fhir/Practitioner/_search",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some("name=rao&_revinclude=PractitionerRole%3Apractitioner"),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{:#}", posted.body);
+    assert_eq!(
+        entries(&posted.body),
+        [
+            ("match".to_owned(), format!("Practitioner/{asha}")),
+            (
+                "include".to_owned(),
+                format!("PractitionerRole/post-{asha}")
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn paging_follows_next_links_without_repeating_or_skipping() {
+    let s = TestApp::start().await;
+    let mut made = Vec::new();
+    for n in 0..7 {
+        made.push(s.create_staff(n).await.id());
+    }
+    let mut seen = Vec::new();
+    let mut next = Some("/fhir/Practitioner?name=test&_count=3".to_owned());
+    let mut pages = 0;
+    while let Some(path) = next {
+        let page = s.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {:#}", page.body);
+        if pages == 0 {
+            assert_eq!(page.body["total"], 7);
+        }
+        seen.extend(matched(&page.body));
+        next = next_link(&page.body);
+        if pages == 0 {
+            // Rows added while paging come after those that existed.
+            for n in 7..9 {
+                made.push(s.create_staff(n).await.id());
+            }
+        }
+        pages += 1;
+    }
+    let expected: Vec<String> = made.iter().map(|id| format!("Practitioner/{id}")).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 3);
+    let cursor = s.get("/fhir/Practitioner?_cursor=nonsense").await;
+    assert_outcome(&cursor, 400, "invalid");
+}
+
+#[tokio::test]
+async fn bad_values_are_400_and_unknown_parameters_are_ignored_unless_strict() {
+    let s = TestApp::start().await;
+    for query in [
+        "Practitioner?active=maybe",
+        "Practitioner?_count=-1",
+        "Practitioner?_lastUpdated=gt2026-02-30",
+        "Practitioner?name:phonetic=rao",
+        "Practitioner?_include=Organization:partof",
+        "Organization?_revinclude=Location:partof",
+    ] {
+        assert_outcome(&s.get(&format!("/fhir/{query}")).await, 400, "invalid");
+    }
+    let lenient = s.get("/fhir/Practitioner?colour=blue").await;
+    assert_eq!(lenient.status, 200);
+    let strict = s
+        .raw(
+            reqwest::Method::GET,
+            "/fhir/Practitioner?colour=blue",
+            &[("prefer", "handling=strict")],
+            None,
+        )
+        .await;
+    assert_outcome(&strict, 400, "invalid");
+    let big = s.get("/fhir/Practitioner?_count=5000").await;
+    assert_eq!(big.status, 200);
+    let form = s
+        .raw(
+            reqwest::Method::POST,
+            "/fhir/Practitioner/_search",
+            &[("content-type", "application/json")],
+            Some("{}"),
+        )
+        .await;
+    assert_outcome(&form, 415, "not-supported");
 }
