@@ -8,7 +8,7 @@
 use crate::auth::bearer_caller;
 use crate::error::{ApiError, AuthFailure};
 use crate::{AppState, reading};
-use directory_db::fhir::{Periods, assignments};
+use directory_db::fhir::{Periods, Role, assignments};
 use directory_db::{DbError, buildings, departments, floors, operating_theatres, staff, units};
 use directory_domain::{
     BuildingId, DepartmentId, FloorId, OperatingTheatreId, Permission, StaffId, UnitId,
@@ -440,13 +440,7 @@ async fn search(
         ResourceType::Organization => organizations(state, &search, after).await?,
         ResourceType::Location => locations(state, &search, after).await?,
         ResourceType::Practitioner => practitioners(state, &search, after).await?,
-        ResourceType::PractitionerRole => {
-            return Err(Failure::new(
-                StatusCode::BAD_REQUEST,
-                "not-supported",
-                "PractitionerRole answers read only; search it by reading a Practitioner search with _revinclude=PractitionerRole:practitioner",
-            ));
-        }
+        ResourceType::PractitionerRole => practitioner_roles(state, &search, after).await?,
     };
     let base = base_url(req);
     let kept: Vec<(String, String)> = params
@@ -543,7 +537,7 @@ async fn organizations(
         let name = names.get(&u.department_id.0).copied().unwrap_or_default();
         (Key::Unit(u.id.0), map::unit(u, name))
     }));
-    Ok(found_among(
+    let mut found = found_among(
         all,
         search,
         after,
@@ -551,7 +545,27 @@ async fn organizations(
         |org| org.part_of.as_ref(),
         search.include.contains(&Include::OrganizationPartOf),
         Resource::Organization,
-    ))
+    );
+    if search.revinclude.contains(&Include::RoleOrganization) {
+        let keys: Vec<Key> = found
+            .matches
+            .iter()
+            .filter_map(|r| Key::parse(ResourceType::Organization, r.id()))
+            .collect();
+        let today = state.today();
+        let query = directory_fhir::search::Query {
+            organization: Some(keys),
+            ..Default::default()
+        };
+        let (roles, _, _) = reading(state, move |c| {
+            directory_db::fhir::roles(c, &query, today, None, MAX_REVINCLUDED)
+        })
+        .await?;
+        found
+            .included
+            .extend(roles.iter().map(|role| role_resource(role, today)));
+    }
+    Ok(found)
 }
 
 async fn locations(
@@ -700,6 +714,121 @@ async fn practitioners(
     Ok(Found {
         matches,
         included,
+        total,
+        next,
+    })
+}
+
+/// The most PractitionerRoles one page of Organizations includes with
+/// `_revinclude=PractitionerRole:organization` (a department's staff can
+/// run to thousands; search PractitionerRole by organization to page).
+pub const MAX_REVINCLUDED: i64 = 1_000;
+
+fn role_resource(role: &Role, today: chrono::NaiveDate) -> Resource {
+    Resource::PractitionerRole(match role {
+        Role::Post(staff) => map::post(staff, today),
+        Role::Period(period) => map::assignment(period, today),
+    })
+}
+
+/// The organizations `keys` name (departments and units), mapped.
+fn organizations_named(
+    c: &mut directory_db::DbConnection,
+    keys: &[Key],
+    settings: &FhirSettings,
+) -> Result<Vec<Resource>, DbError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let departments = departments::list_departments(c, &Default::default(), None, ALL)?.items;
+    let units = units::list_units(c, &Default::default(), None, ALL)?.items;
+    let mut found = Vec::new();
+    for key in keys {
+        match key {
+            Key::Department(id) => found.extend(
+                departments
+                    .iter()
+                    .filter(|d| d.id.0 == *id)
+                    .map(|d| Resource::Organization(map::department(d, settings))),
+            ),
+            Key::Unit(id) => {
+                for unit in units.iter().filter(|u| u.id.0 == *id) {
+                    let name = departments
+                        .iter()
+                        .find(|d| d.id == unit.department_id)
+                        .map_or("", |d| d.name.as_str());
+                    found.push(Resource::Organization(map::unit(unit, name)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(found)
+}
+
+/// The key a reference (`Organization/dept-1`) names.
+fn referenced(reference: &Reference, target: ResourceType) -> Option<Key> {
+    let (ty, id) = reference.reference.split_once('/')?;
+    (ty == target.as_str())
+        .then(|| Key::parse(target, id))
+        .flatten()
+}
+
+async fn practitioner_roles(
+    state: &AppState,
+    search: &Search,
+    after: Option<Key>,
+) -> Result<Found, Failure> {
+    let settings = state.fhir.clone();
+    let today = state.today();
+    let (query, count) = (search.query.clone(), search.count);
+    let (practitioners, organizations) = (
+        search.include.contains(&Include::RolePractitioner),
+        search.include.contains(&Include::RoleOrganization),
+    );
+    let (roles, total, more, included) = reading(state, move |c| {
+        let (roles, total, more) = directory_db::fhir::roles(c, &query, today, after, count)?;
+        let mut included = Vec::new();
+        if practitioners {
+            for role in &roles {
+                let staff = match role {
+                    Role::Post(staff) => staff,
+                    Role::Period(period) => &period.staff,
+                };
+                included.push(Resource::Practitioner(map::practitioner(
+                    staff, &settings, today,
+                )));
+            }
+        }
+        if organizations {
+            let mut keys: Vec<Key> = roles
+                .iter()
+                .filter_map(|role| {
+                    let Resource::PractitionerRole(shown) = role_resource(role, today) else {
+                        return None;
+                    };
+                    referenced(&shown.organization, ResourceType::Organization)
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            included.extend(organizations_named(c, &keys, &settings)?);
+        }
+        Ok((roles, total, more, included))
+    })
+    .await?;
+    let next = if more {
+        roles.last().map(|role| match role {
+            Role::Post(staff) => Key::Post(staff.id.0).to_string(),
+            Role::Period(period) => period.key().to_string(),
+        })
+    } else {
+        None
+    };
+    let matches: Vec<Resource> = roles.iter().map(|r| role_resource(r, today)).collect();
+    Ok(Found {
+        included: dedup_included(&matches, included),
+        matches,
         total,
         next,
     })

@@ -4,15 +4,31 @@
 
 use crate::connection::MultiBackend;
 use crate::query::fixed;
-use crate::schema::{department_heads, departments, staff, staff_works_in, unit_heads, units};
+use crate::schema::{
+    department_heads, departments, designations, staff, staff_works_in, unit_heads, units,
+};
 use crate::stamp::Stamp;
 use crate::{DbConnection, DbResult, utc};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use directory_domain::{Period, StaffId};
 use directory_fhir::Key;
-use directory_fhir::map::{Assignment, AssignmentKind};
-use directory_fhir::search::{Prefix, Query, TextMatch};
+use directory_fhir::map::{Assignment, AssignmentKind, systems};
+use directory_fhir::search::{Prefix, Query, TextMatch, Token};
+
+/// A `_lastUpdated` bound on a timestamp column.
+macro_rules! instants {
+    ($query:expr, $column:expr, $bound:expr) => {{
+        let (start, end) = ($bound.start.naive_utc(), $bound.end.naive_utc());
+        match $bound.prefix {
+            Prefix::Eq => $query.filter($column.ge(start)).filter($column.lt(end)),
+            Prefix::Gt => $query.filter($column.ge(end)),
+            Prefix::Ge => $query.filter($column.ge(start)),
+            Prefix::Lt => $query.filter($column.lt(start)),
+            Prefix::Le => $query.filter($column.lt(end)),
+        }
+    }};
+}
 
 /// One period row: id, staff, organization id and name, dates, version and
 /// last change.
@@ -287,4 +303,382 @@ pub fn practitioners(
         .map(StaffId)
         .collect();
     Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
+}
+
+/// A PractitionerRole a search found: a staff member's post, or a period.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Role {
+    Post(directory_domain::Staff),
+    Period(Assignment),
+}
+
+/// What one `role` repetition asks of one kind of PractitionerRole.
+enum RoleCodes {
+    /// Every role of this kind (an assignment code that names it).
+    All,
+    /// None of this kind.
+    None,
+    /// Those whose staff member has one of these designations, or a
+    /// designation of one of these cadres.
+    Of {
+        designations: Vec<i32>,
+        cadres: Vec<i32>,
+    },
+}
+
+fn role_codes(tokens: &[Token], kind: Option<AssignmentKind>) -> RoleCodes {
+    let this_kind = match kind {
+        None => "post",
+        Some(AssignmentKind::WorksIn) => "works-in",
+        Some(_) => "head",
+    };
+    let mut designations = Vec::new();
+    let mut cadres = Vec::new();
+    for token in tokens {
+        let system = token.system.as_deref();
+        if system.is_none_or(|s| s == systems::ASSIGNMENT) && token.code == this_kind {
+            return RoleCodes::All;
+        }
+        if let Ok(number) = token.code.parse::<i32>() {
+            if system.is_none_or(|s| s == systems::DESIGNATION) {
+                designations.push(number);
+            }
+            if system.is_none_or(|s| s == systems::CADRE) {
+                cadres.push(number);
+            }
+        }
+    }
+    if designations.is_empty() && cadres.is_empty() {
+        RoleCodes::None
+    } else {
+        RoleCodes::Of {
+            designations,
+            cadres,
+        }
+    }
+}
+
+/// Applies a role search's conditions on the staff member (`role`, and
+/// `active=true`: in post today) to `$query`, over `staff` or a table
+/// joined to it; `None` when a `role` leaves nothing of this kind.
+macro_rules! staff_filters {
+    ($query:expr, $q:expr, $kind:expr, $today:expr) => {{
+        let (mut query, q, today): (_, &Query, NaiveDate) = ($query, $q, $today);
+        let mut possible = true;
+        for tokens in &q.roles {
+            match role_codes(tokens, $kind) {
+                RoleCodes::All => {}
+                RoleCodes::None => possible = false,
+                RoleCodes::Of {
+                    designations,
+                    cadres,
+                } => {
+                    query = query.filter(
+                        staff::designation_id
+                            .eq_any(designations)
+                            .or(staff::designation_id.eq_any(
+                                designations::table
+                                    .filter(designations::cadre_id.eq_any(cadres))
+                                    .select(designations::id),
+                            )),
+                    );
+                }
+            }
+        }
+        if q.active == Some(true) {
+            query = query
+                .filter(staff::active.eq(true))
+                .filter(staff::end_date.is_null().or(staff::end_date.ge(today)));
+        }
+        possible.then_some(query)
+    }};
+}
+
+/// The ids of `key`s of one variant.
+fn ids_of(keys: &[Key], variant: fn(Key) -> Option<i32>) -> Vec<i32> {
+    keys.iter().filter_map(|k| variant(*k)).collect()
+}
+
+/// One kind of role: how many match, and the ids of up to `limit` of them
+/// after `after`, in id order.
+fn post_ids(
+    conn: &mut DbConnection,
+    q: &Query,
+    today: NaiveDate,
+    after: Option<i32>,
+    limit: i64,
+) -> DbResult<(i64, Vec<i32>)> {
+    let filtered = || -> Option<staff::BoxedQuery<'static, MultiBackend>> {
+        let mut query = staff_filters!(staff::table.into_boxed(), q, None, today)?;
+        if let Some(keys) = &q.ids {
+            query = query.filter(staff::id.eq_any(ids_of(keys, |k| match k {
+                Key::Post(id) => Some(id),
+                _ => None,
+            })));
+        }
+        if let Some(keys) = &q.practitioner {
+            query = query.filter(staff::id.eq_any(ids_of(keys, |k| match k {
+                Key::Staff(id) => Some(id),
+                _ => None,
+            })));
+        }
+        if let Some(keys) = &q.organization {
+            let departments = ids_of(keys, |k| match k {
+                Key::Department(id) => Some(id),
+                _ => None,
+            });
+            let units = ids_of(keys, |k| match k {
+                Key::Unit(id) => Some(id),
+                _ => None,
+            });
+            query = query.filter(
+                staff::unit_id
+                    .is_null()
+                    .and(staff::department_id.eq_any(departments))
+                    .or(staff::unit_id.assume_not_null().eq_any(units)),
+            );
+        }
+        for bound in &q.last_updated {
+            query = instants!(query, staff::updated_at, bound);
+        }
+        for day in &q.dates {
+            // A post runs from always to the staff member's end date.
+            query = match day.prefix {
+                Prefix::Eq | Prefix::Ge => {
+                    query.filter(staff::end_date.is_null().or(staff::end_date.ge(day.day)))
+                }
+                Prefix::Gt => {
+                    query.filter(staff::end_date.is_null().or(staff::end_date.gt(day.day)))
+                }
+                Prefix::Le | Prefix::Lt => query,
+            };
+        }
+        if q.active == Some(false) {
+            query = query.filter(staff::active.eq(false).or(staff::end_date.lt(today)));
+        }
+        Some(query)
+    };
+    let Some(counted) = filtered() else {
+        return Ok((0, Vec::new()));
+    };
+    let total = counted.count().get_result(conn)?;
+    if limit <= 0 {
+        return Ok((total, Vec::new()));
+    }
+    let mut page = filtered().unwrap_or_else(|| staff::table.into_boxed());
+    if let Some(after) = after {
+        page = page.filter(staff::id.gt(after));
+    }
+    let ids = page
+        .order(staff::id.asc())
+        .limit(limit)
+        .select(staff::id)
+        .load(conn)?;
+    Ok((total, ids))
+}
+
+/// [`post_ids`] for a period table: `$org` is its organization column,
+/// `$org_key` the key variant that names it, `$key` the role's own.
+macro_rules! period_ids {
+    ($conn:expr, $q:expr, $today:expr, $after:expr, $limit:expr,
+     $table:ident, $kind:expr, $key:path, $org:ident, $org_key:path) => {{
+        let (q, today): (&Query, NaiveDate) = ($q, $today);
+        let filtered = || {
+            let mut query = staff_filters!(
+                $table::table
+                    .inner_join(staff::table)
+                    .into_boxed::<MultiBackend>(),
+                q,
+                Some($kind),
+                today
+            )?;
+            if q.active == Some(true) {
+                query = query
+                    .filter($table::start_date.le(today))
+                    .filter($table::end_date.is_null().or($table::end_date.ge(today)));
+            }
+            if q.active == Some(false) {
+                query = query.filter(
+                    $table::start_date
+                        .gt(today)
+                        .or($table::end_date.lt(today))
+                        .or(staff::active.eq(false))
+                        .or(staff::end_date.lt(today)),
+                );
+            }
+            if let Some(keys) = &q.ids {
+                query = query.filter($table::id.eq_any(ids_of(keys, |k| match k {
+                    $key(id) => Some(id),
+                    _ => None,
+                })));
+            }
+            if let Some(keys) = &q.practitioner {
+                query = query.filter($table::staff_id.eq_any(ids_of(keys, |k| match k {
+                    Key::Staff(id) => Some(id),
+                    _ => None,
+                })));
+            }
+            if let Some(keys) = &q.organization {
+                query = query.filter($table::$org.eq_any(ids_of(keys, |k| match k {
+                    $org_key(id) => Some(id),
+                    _ => None,
+                })));
+            }
+            for bound in &q.last_updated {
+                query = instants!(query, $table::updated_at, bound);
+            }
+            for day in &q.dates {
+                let d = day.day;
+                query = match day.prefix {
+                    Prefix::Eq => query
+                        .filter($table::start_date.le(d))
+                        .filter($table::end_date.is_null().or($table::end_date.ge(d))),
+                    Prefix::Ge => {
+                        query.filter($table::end_date.is_null().or($table::end_date.ge(d)))
+                    }
+                    Prefix::Gt => {
+                        query.filter($table::end_date.is_null().or($table::end_date.gt(d)))
+                    }
+                    Prefix::Le => query.filter($table::start_date.le(d)),
+                    Prefix::Lt => query.filter($table::start_date.lt(d)),
+                };
+            }
+            Some(query)
+        };
+        match filtered() {
+            None => (0, Vec::new()),
+            Some(counted) => {
+                let total: i64 = counted.count().get_result($conn)?;
+                let mut ids = Vec::new();
+                if $limit > 0 {
+                    let Some(mut page) = filtered() else {
+                        return Ok((Vec::new(), 0, false));
+                    };
+                    if let Some(after) = $after {
+                        page = page.filter($table::id.gt(after));
+                    }
+                    ids = page
+                        .order($table::id.asc())
+                        .limit($limit)
+                        .select($table::id)
+                        .load::<i32>($conn)?;
+                }
+                (total, ids)
+            }
+        }
+    }};
+}
+
+/// One page of a PractitionerRole search, in key order (posts, then
+/// works-in, department head and unit head periods, each by id), after
+/// the `after` key; the count of every match; and whether more follow.
+/// At most eleven queries, whatever the page holds.
+pub fn roles(
+    conn: &mut DbConnection,
+    q: &Query,
+    today: NaiveDate,
+    after: Option<Key>,
+    count: i64,
+) -> DbResult<(Vec<Role>, i64, bool)> {
+    // Where the cursor is: which kinds are done, and the id within its own.
+    let rank = |key: Key| match key {
+        Key::Post(_) => 0,
+        Key::WorksIn(_) => 1,
+        Key::DepartmentHead(_) => 2,
+        _ => 3,
+    };
+    let start = after.map_or(0, rank);
+    let after_id = |kind_rank: usize| -> Option<i32> {
+        match after {
+            Some(
+                Key::Post(id) | Key::WorksIn(id) | Key::DepartmentHead(id) | Key::UnitHead(id),
+            ) if rank(after.unwrap_or(Key::Hospital)) == kind_rank => Some(id),
+            _ => None,
+        }
+    };
+    let mut total = 0;
+    let mut found: Vec<Role> = Vec::new();
+    let wanted = count + 1;
+    let room = |found: &Vec<Role>, kind_rank: usize| {
+        if kind_rank < start {
+            0
+        } else {
+            wanted - i64::try_from(found.len()).unwrap_or(i64::MAX)
+        }
+    };
+
+    let (n, ids) = post_ids(conn, q, today, after_id(0), room(&found, 0))?;
+    total += n;
+    let ids: Vec<StaffId> = ids.into_iter().map(StaffId).collect();
+    found.extend(
+        crate::staff::staff_by_ids(conn, &ids)?
+            .into_iter()
+            .map(Role::Post),
+    );
+
+    let limit = room(&found, 1);
+    let (n, ids) = period_ids!(
+        conn,
+        q,
+        today,
+        after_id(1),
+        limit,
+        staff_works_in,
+        AssignmentKind::WorksIn,
+        Key::WorksIn,
+        department_id,
+        Key::Department
+    );
+    total += n;
+    found.extend(periods_by_id(conn, AssignmentKind::WorksIn, &ids)?);
+
+    let limit = room(&found, 2);
+    let (n, ids) = period_ids!(
+        conn,
+        q,
+        today,
+        after_id(2),
+        limit,
+        department_heads,
+        AssignmentKind::DepartmentHead,
+        Key::DepartmentHead,
+        department_id,
+        Key::Department
+    );
+    total += n;
+    found.extend(periods_by_id(conn, AssignmentKind::DepartmentHead, &ids)?);
+
+    let limit = room(&found, 3);
+    let (n, ids) = period_ids!(
+        conn,
+        q,
+        today,
+        after_id(3),
+        limit,
+        unit_heads,
+        AssignmentKind::UnitHead,
+        Key::UnitHead,
+        unit_id,
+        Key::Unit
+    );
+    total += n;
+    found.extend(periods_by_id(conn, AssignmentKind::UnitHead, &ids)?);
+
+    let more = i64::try_from(found.len()).unwrap_or(i64::MAX) > count;
+    found.truncate(usize::try_from(count).unwrap_or(0));
+    Ok((found, total, more))
+}
+
+fn periods_by_id(
+    conn: &mut DbConnection,
+    kind: AssignmentKind,
+    ids: &[i32],
+) -> DbResult<Vec<Role>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(assignments(conn, kind, Periods::Ids(ids))?
+        .into_iter()
+        .map(Role::Period)
+        .collect())
 }

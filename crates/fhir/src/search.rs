@@ -239,11 +239,18 @@ impl Include {
             Self::LocationPartOf,
         ),
     ];
-    const REVINCLUDES: [(&str, ResourceType, Self); 1] = [(
-        "PractitionerRole:practitioner",
-        ResourceType::Practitioner,
-        Self::RolePractitioner,
-    )];
+    const REVINCLUDES: [(&str, ResourceType, Self); 2] = [
+        (
+            "PractitionerRole:practitioner",
+            ResourceType::Practitioner,
+            Self::RolePractitioner,
+        ),
+        (
+            "PractitionerRole:organization",
+            ResourceType::Organization,
+            Self::RoleOrganization,
+        ),
+    ];
 
     /// The `_include` values a type's search takes.
     pub fn includes_of(resource: ResourceType) -> Vec<&'static str> {
@@ -286,12 +293,8 @@ pub const PARAMETERS: [(ResourceType, &str, &str); 17] = [
     (ResourceType::PractitionerRole, "date", "date"),
 ];
 
-/// The types that answer a search (the rest answer `read` alone).
-pub const SEARCHABLE: [ResourceType; 3] = [
-    ResourceType::Organization,
-    ResourceType::Location,
-    ResourceType::Practitioner,
-];
+/// The types that answer a search.
+pub const SEARCHABLE: [ResourceType; 4] = ResourceType::ALL;
 
 /// The parameters every type takes.
 pub const COMMON: [(&str, &str); 3] = [

@@ -83,7 +83,17 @@ async fn metadata_is_public_and_lists_what_is_served() {
             .collect()
     };
     assert_eq!(codes(&resource("Practitioner")), ["read", "search-type"]);
-    assert_eq!(codes(&resource("PractitionerRole")), ["read"]);
+    assert_eq!(
+        codes(&resource("PractitionerRole")),
+        ["read", "search-type"]
+    );
+    assert_eq!(
+        resource("PractitionerRole")["searchInclude"],
+        json!([
+            "PractitionerRole:practitioner",
+            "PractitionerRole:organization"
+        ])
+    );
     let params: Vec<String> = resource("Practitioner")["searchParam"]
         .as_array()
         .unwrap()
@@ -596,4 +606,115 @@ async fn bad_values_are_400_and_unknown_parameters_are_ignored_unless_strict() {
         )
         .await;
     assert_outcome(&form, 415, "not-supported");
+}
+
+#[tokio::test]
+async fn roles_are_searched_by_practitioner_organization_role_activity_and_date() {
+    let s = TestApp::start().await;
+    let asha = asha(&s).await;
+    let other = s.create_staff(2).await.id();
+    s.request(
+        reqwest::Method::PUT,
+        &format!("/api/v1/staff/{asha}/works-in/2"),
+        None,
+        Some(json!({"start_date": "2025-01-01", "end_date": "2025-12-31"})),
+    )
+    .await;
+    s.put(&format!("/api/v1/departments/2/heads/{asha}")).await;
+    let mine = s
+        .get(&format!(
+            "/fhir/PractitionerRole?practitioner=Practitioner/{asha}&_include=PractitionerRole:practitioner&_include=PractitionerRole:organization"
+        ))
+        .await;
+    assert_eq!(mine.status, 200, "{:#}", mine.body);
+    assert_eq!(
+        entries(&mine.body),
+        [
+            ("match".to_owned(), format!("PractitionerRole/post-{asha}")),
+            ("match".to_owned(), "PractitionerRole/works-1".to_owned()),
+            ("match".to_owned(), "PractitionerRole/dhead-1".to_owned()),
+            ("include".to_owned(), format!("Practitioner/{asha}")),
+            ("include".to_owned(), "Organization/dept-2".to_owned()),
+            ("include".to_owned(), "Organization/unit-1".to_owned()),
+        ]
+    );
+    for (query, expected) in [
+        (
+            "organization=Organization/dept-2",
+            vec!["works-1".to_owned(), "dhead-1".to_owned()],
+        ),
+        (
+            "organization=unit-1&role=post",
+            vec![format!("post-{asha}"), format!("post-{other}")],
+        ),
+        ("role=head", vec!["dhead-1".to_owned()]),
+        (
+            "role=urn:hospital-directory:assignment|works-in",
+            vec!["works-1".to_owned()],
+        ),
+        (
+            "role=urn:hospital-directory:designation|1&organization=dept-2",
+            vec!["works-1".to_owned(), "dhead-1".to_owned()],
+        ),
+        ("role=urn:hospital-directory:designation|999", vec![]),
+        // The works-in period ended last year.
+        (
+            &format!("practitioner={asha}&active=false") as &str,
+            vec!["works-1".to_owned()],
+        ),
+        (
+            &format!("practitioner={asha}&active=true"),
+            vec![format!("post-{asha}"), "dhead-1".to_owned()],
+        ),
+        (
+            &format!("practitioner={asha}&date=2025-06-01"),
+            vec![format!("post-{asha}"), "works-1".to_owned()],
+        ),
+        (
+            &format!("practitioner={asha}&date=ge2026-01-01"),
+            vec![format!("post-{asha}"), "dhead-1".to_owned()],
+        ),
+        (
+            &format!("practitioner={asha}&date=lt2025-01-01"),
+            vec![format!("post-{asha}")],
+        ),
+    ] {
+        let res = s.get(&format!("/fhir/PractitionerRole?{query}")).await;
+        assert_eq!(res.status, 200, "{query}: {:#}", res.body);
+        let expected: Vec<String> = expected
+            .into_iter()
+            .map(|id| format!("PractitionerRole/{id}"))
+            .collect();
+        assert_eq!(matched(&res.body), expected, "{query}");
+        assert_eq!(res.body["total"], expected.len(), "{query}");
+    }
+    // Paging runs through posts, then each kind of period.
+    let mut seen = Vec::new();
+    let mut next = Some("/fhir/PractitionerRole?_count=1".to_owned());
+    while let Some(path) = next {
+        let page = s.get(&path).await;
+        seen.extend(matched(&page.body));
+        next = next_link(&page.body);
+    }
+    assert_eq!(
+        seen,
+        [
+            format!("PractitionerRole/post-{asha}"),
+            format!("PractitionerRole/post-{other}"),
+            "PractitionerRole/works-1".to_owned(),
+            "PractitionerRole/dhead-1".to_owned(),
+        ]
+    );
+    // An organization's roles, included from the organization's side.
+    let department = s
+        .get("/fhir/Organization?_id=dept-2&_revinclude=PractitionerRole:organization")
+        .await;
+    assert_eq!(
+        entries(&department.body),
+        [
+            ("match".to_owned(), "Organization/dept-2".to_owned()),
+            ("include".to_owned(), "PractitionerRole/works-1".to_owned()),
+            ("include".to_owned(), "PractitionerRole/dhead-1".to_owned()),
+        ]
+    );
 }
