@@ -26,6 +26,9 @@ printf 'post_hooks: []\n' >"$dir/generator.yaml"
 "$venv/bin/pip" install -q "$dir/python-client"
 "$venv/bin/python" "$root/.ci/python_client.py" "$base" "$password"
 
+echo "-- the FHIR view, checked by fhir.resources and driven by fhirpy"
+"$venv/bin/python" "$root/.ci/fhir_check.py" "$base" "$password"
+
 echo "-- a crate outside the workspace on directory-client"
 mkdir -p "$dir/outside/src"
 cat >"$dir/outside/Cargo.toml" <<TOML
