@@ -62,8 +62,9 @@ enum Command {
         /// Print only; do not write docs/PERFORMANCE.md.
         #[arg(long)]
         no_write: bool,
-        /// Measure only the endpoints whose name contains this text (and
-        /// /healthz, for the share); implies --no-write.
+        /// Measure only the endpoints whose name contains this text, or
+        /// one of these comma-separated texts (and /healthz, for the
+        /// share); implies --no-write.
         #[arg(long)]
         only: Option<String>,
     },

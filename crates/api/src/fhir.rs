@@ -11,14 +11,15 @@ use crate::{AppState, reading};
 use directory_db::fhir::{Periods, Role, assignments};
 use directory_db::{DbError, buildings, departments, floors, operating_theatres, staff, units};
 use directory_domain::{
-    BuildingId, DepartmentId, FloorId, OperatingTheatreId, Permission, StaffId, UnitId,
+    AuditAction, AuditEntity, AuditEvent, Building, BuildingId, Department, DepartmentId, Floor,
+    FloorId, OperatingTheatre, OperatingTheatreId, Permission, Staff, StaffId, Unit, UnitId,
 };
 use directory_fhir::map::{self, AssignmentKind};
 use directory_fhir::model::{
-    Bundle, BundleEntry, BundleLink, EntrySearch, Location, OperationOutcome, Organization,
-    Reference,
+    Bundle, BundleEntry, BundleLink, EntryRequest, EntryResponse, EntrySearch, Location,
+    OperationOutcome, Organization, Reference,
 };
-use directory_fhir::search::{Include, Search, SearchError};
+use directory_fhir::search::{self, Include, Search, SearchError};
 use directory_fhir::select;
 use directory_fhir::{CONTENT_TYPE, Key, Resource, ResourceType, capability};
 use poem::http::{Method, StatusCode, header};
@@ -215,6 +216,11 @@ async fn serve(req: &Request, payload: poem::Body) -> Result<Response, Failure> 
             only(method, &[Method::GET, Method::HEAD])?;
             bearer_caller(req, Permission::DirectoryRead).await?;
             search(state, req, resource, pairs(query)?).await
+        }
+        ["_history"] => {
+            only(method, &[Method::GET, Method::HEAD])?;
+            bearer_caller(req, Permission::DirectoryRead).await?;
+            history(state, req, resource, pairs(query)?).await
         }
         ["_search"] => {
             only(method, &[Method::POST])?;
@@ -832,4 +838,205 @@ async fn practitioner_roles(
         total,
         next,
     })
+}
+
+/// The audit trail's kinds of record behind each type's history.
+fn history_entities(resource: ResourceType) -> Option<&'static [AuditEntity]> {
+    if !search::WITH_HISTORY.contains(&resource) {
+        return None;
+    }
+    match resource {
+        ResourceType::Organization => Some(&[AuditEntity::Departments, AuditEntity::Units]),
+        ResourceType::Location => Some(&[
+            AuditEntity::Buildings,
+            AuditEntity::Floors,
+            AuditEntity::OperatingTheatres,
+        ]),
+        ResourceType::Practitioner => Some(&[AuditEntity::Staff]),
+        ResourceType::PractitionerRole => None,
+    }
+}
+
+/// The record a change event shows, as of that change, mapped; `None`
+/// for a deletion (or a record the event does not hold).
+fn version_of(
+    event: &AuditEvent,
+    settings: &FhirSettings,
+    today: chrono::NaiveDate,
+) -> Option<Resource> {
+    fn parsed<T: serde::de::DeserializeOwned>(event: &AuditEvent) -> Option<T> {
+        serde_json::from_str(event.after.as_ref()?.as_str()).ok()
+    }
+    // A version's references carry no display: the names of that day are
+    // not in its own record.
+    Some(match event.entity {
+        AuditEntity::Departments => {
+            Resource::Organization(map::department(&parsed::<Department>(event)?, settings))
+        }
+        AuditEntity::Units => Resource::Organization(map::unit(&parsed::<Unit>(event)?, "")),
+        AuditEntity::Buildings => {
+            Resource::Location(map::building(&parsed::<Building>(event)?, settings))
+        }
+        AuditEntity::Floors => {
+            Resource::Location(map::floor(&parsed::<Floor>(event)?, "", settings))
+        }
+        AuditEntity::OperatingTheatres => Resource::Location(map::theatre(
+            &parsed::<OperatingTheatre>(event)?,
+            "",
+            settings,
+        )),
+        AuditEntity::Staff => {
+            Resource::Practitioner(map::practitioner(&parsed::<Staff>(event)?, settings, today))
+        }
+        _ => return None,
+    })
+}
+
+/// The key of the record an event is about.
+fn key_of_event(event: &AuditEvent) -> Option<Key> {
+    let id: i32 = event.entity_id.parse().ok()?;
+    Some(match event.entity {
+        AuditEntity::Departments => Key::Department(id),
+        AuditEntity::Units => Key::Unit(id),
+        AuditEntity::Buildings => Key::Building(id),
+        AuditEntity::Floors => Key::Floor(id),
+        AuditEntity::OperatingTheatres => Key::Theatre(id),
+        AuditEntity::Staff => Key::Staff(id),
+        _ => return None,
+    })
+}
+
+/// `GET /fhir/{type}/_history?_since=`: the type's changes from the
+/// change feed, newest first, each the version it made (a deletion as a
+/// DELETE entry), paged by an opaque cursor like a search.
+async fn history(
+    state: &AppState,
+    req: &Request,
+    resource: ResourceType,
+    params: Vec<(String, String)>,
+) -> Result<Response, Failure> {
+    let Some(entities) = history_entities(resource) else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            format!(
+                "{resource} has no history here; the CapabilityStatement lists the types that do"
+            ),
+        ));
+    };
+    let (mut since, mut count, mut before) = (None, search::DEFAULT_COUNT, None);
+    for (name, value) in &params {
+        match name.as_str() {
+            "_since" => {
+                let at = chrono::DateTime::parse_from_rfc3339(value)
+                    .map(|at| at.with_timezone(&chrono::Utc))
+                    .map_err(|_| {
+                        bad_request(SearchError(format!(
+                            "_since {value:?} is not an instant (YYYY-MM-DDThh:mm:ss with a zone)"
+                        )))
+                    })?;
+                since = Some(at);
+            }
+            "_count" => {
+                count = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| {
+                        bad_request(SearchError(format!(
+                            "_count must be a whole number of 0 or more, not {value:?}"
+                        )))
+                    })?
+                    .min(search::MAX_COUNT);
+            }
+            "_cursor" => {
+                before = Some(
+                    value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            bad_request(SearchError(format!(
+                                "_cursor {value:?} is not one this server gave out"
+                            )))
+                        })?,
+                );
+            }
+            "_format" | "_pretty" => {}
+            other if strict(req) => {
+                return Err(bad_request(SearchError(format!(
+                    "{other} is not a parameter of _history; it takes _since, _count"
+                ))));
+            }
+            _ => {}
+        }
+    }
+    let events = reading(state, move |c| {
+        directory_db::audit::recent_changes(c, entities, since, before, count + 1)
+    })
+    .await?;
+    let more = i64::try_from(events.len()).unwrap_or(i64::MAX) > count;
+    let events = &events[..events.len().min(usize::try_from(count).unwrap_or(0))];
+    let base = base_url(req);
+    let today = state.today();
+    let entries: Vec<BundleEntry> = events
+        .iter()
+        .filter_map(|event| {
+            let key = key_of_event(event)?;
+            let (method, url, status) = match event.action {
+                AuditAction::Create => ("POST", resource.to_string(), "201 Created"),
+                AuditAction::Delete => ("DELETE", key.reference(), "204 No Content"),
+                _ => ("PUT", key.reference(), "200 OK"),
+            };
+            let version = (event.action != AuditAction::Delete)
+                .then(|| version_of(event, &state.fhir, today))
+                .flatten();
+            Some(BundleEntry {
+                full_url: format!("{base}/{}", key.reference()),
+                resource: version,
+                search: None,
+                request: Some(EntryRequest { method, url }),
+                response: Some(EntryResponse {
+                    status,
+                    etag: event.version.map(|v| format!("W/\"{v}\"")),
+                    last_modified: Some(event.at),
+                }),
+            })
+        })
+        .collect();
+    let kept: Vec<(String, String)> = params
+        .into_iter()
+        .filter(|(name, _)| name != "_cursor")
+        .collect();
+    let link_to = |cursor: Option<i64>| {
+        let mut pairs = kept.clone();
+        if let Some(cursor) = cursor {
+            pairs.push(("_cursor".into(), cursor.to_string()));
+        }
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            format!("{base}/{resource}/_history")
+        } else {
+            format!("{base}/{resource}/_history?{query}")
+        }
+    };
+    let mut link = vec![BundleLink {
+        relation: "self",
+        url: link_to(before),
+    }];
+    if more && let Some(last) = events.last() {
+        link.push(BundleLink {
+            relation: "next",
+            url: link_to(Some(last.id)),
+        });
+    }
+    Ok(body(
+        StatusCode::OK,
+        &Bundle {
+            type_: "history",
+            total: None,
+            link,
+            entry: entries,
+        },
+    ))
 }

@@ -451,3 +451,34 @@ pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>) -> DbResult<usize> 
             .execute(conn)?;
     }
 }
+
+/// The changes to records of these kinds, newest first: at or after
+/// `since`, and before the event `before` (the previous page's last), at
+/// most `limit`. For the FHIR view's `_history`.
+pub fn recent_changes(
+    conn: &mut DbConnection,
+    entities: &[AuditEntity],
+    since: Option<DateTime<Utc>>,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<AuditEvent>> {
+    let names: Vec<&str> = entities.iter().map(|e| e.as_str()).collect();
+    let mut query = audit_events::table
+        .filter(audit_events::is_change.eq(true))
+        .filter(audit_events::entity.eq_any(names))
+        .into_boxed();
+    if let Some(since) = since {
+        query = query.filter(audit_events::at.ge(bound(since)));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_events::id.lt(before));
+    }
+    query
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(AuditEvent::try_from)
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! `/fhir/metadata`: what the view answers, and nothing it does not.
 
 use crate::ids::ResourceType;
-use crate::search::{COMMON, Include, PARAMETERS, SEARCHABLE};
+use crate::search::{COMMON, Include, PARAMETERS, SEARCHABLE, WITH_HISTORY};
 use serde_json::{Value, json};
 
 /// The FHIR release the view speaks.
@@ -43,6 +43,9 @@ pub fn statement(software_version: &str, date: &str) -> Value {
                 if !revincludes.is_empty() {
                     entry["searchRevInclude"] = json!(revincludes);
                 }
+            }
+            if WITH_HISTORY.contains(&resource) {
+                interactions.push(json!({ "code": "history-type" }));
             }
             entry["interaction"] = json!(interactions);
             entry

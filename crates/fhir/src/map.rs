@@ -73,10 +73,12 @@ fn concept(codings: Vec<Coding>) -> CodeableConcept {
     }
 }
 
+/// A reference, with the name it shows if there is one (FHIR strings are
+/// never empty).
 fn reference(key: Key, display: Option<&str>) -> Reference {
     Reference {
         reference: key.reference(),
-        display: display.map(str::to_owned),
+        display: display.filter(|d| !d.is_empty()).map(str::to_owned),
     }
 }
 

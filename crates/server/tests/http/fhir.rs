@@ -82,7 +82,10 @@ async fn metadata_is_public_and_lists_what_is_served() {
             .map(|i| i["code"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(codes(&resource("Practitioner")), ["read", "search-type"]);
+    assert_eq!(
+        codes(&resource("Practitioner")),
+        ["read", "search-type", "history-type"]
+    );
     assert_eq!(
         codes(&resource("PractitionerRole")),
         ["read", "search-type"]
@@ -716,5 +719,118 @@ async fn roles_are_searched_by_practitioner_organization_role_activity_and_date(
             ("include".to_owned(), "PractitionerRole/works-1".to_owned()),
             ("include".to_owned(), "PractitionerRole/dhead-1".to_owned()),
         ]
+    );
+}
+
+#[tokio::test]
+async fn history_lists_each_change_newest_first_with_deletes() {
+    let s = TestApp::start().await;
+    let before = s.get("/fhir/Practitioner/_history?_count=1").await;
+    assert_eq!(before.status, 200, "{:#}", before.body);
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let asha = asha(&s).await;
+    s.patch(
+        &format!("/api/v1/staff/{asha}"),
+        None,
+        json!({"mobile": "+91 98100 00002"}),
+    )
+    .await;
+    let other = s.create_staff(2).await.id();
+    assert_eq!(
+        s.delete(&format!("/api/v1/staff/{other}"), None)
+            .await
+            .status,
+        204
+    );
+    let res = s
+        .get(&format!(
+            "/fhir/Practitioner/_history?_since={}",
+            since.replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(res.status, 200, "{:#}", res.body);
+    assert_eq!(res.content_type, FHIR_JSON);
+    let bundle = &res.body;
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["type"], "history");
+    let seen: Vec<(String, String, String)> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["request"]["method"].as_str().unwrap().to_owned(),
+                e["request"]["url"].as_str().unwrap().to_owned(),
+                e["response"]["etag"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "DELETE".to_owned(),
+                format!("Practitioner/{other}"),
+                String::new()
+            ),
+            (
+                "POST".to_owned(),
+                "Practitioner".to_owned(),
+                "W/\"1\"".to_owned()
+            ),
+            (
+                "PUT".to_owned(),
+                format!("Practitioner/{asha}"),
+                "W/\"2\"".to_owned()
+            ),
+            (
+                "POST".to_owned(),
+                "Practitioner".to_owned(),
+                "W/\"1\"".to_owned()
+            ),
+        ]
+    );
+    let entries = bundle["entry"].as_array().unwrap();
+    // Each entry is the version that change made; a deletion has none.
+    assert!(entries[0].get("resource").is_none());
+    assert_eq!(
+        entries[2]["resource"]["telecom"][2]["value"],
+        "+919810000002"
+    );
+    assert_eq!(entries[3]["resource"]["meta"]["versionId"], "1");
+    assert_eq!(
+        entries[3]["resource"]["telecom"][2]["value"], "+919810000001",
+        "{:#}",
+        entries[3]
+    );
+    // Paging with the cursor, newest first, to the same four.
+    let mut paged = Vec::new();
+    let mut next = Some(format!(
+        "/fhir/Practitioner/_history?_since={}&_count=3",
+        since.replace('+', "%2B")
+    ));
+    while let Some(path) = next {
+        let page = s.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {:#}", page.body);
+        for e in page.body["entry"].as_array().unwrap() {
+            paged.push(e["request"]["url"].as_str().unwrap().to_owned());
+        }
+        next = next_link(&page.body);
+    }
+    assert_eq!(paged.len(), 4);
+    // The organisation's history holds its changes too.
+    s.patch("/api/v1/departments/1", None, json!({"abbr": "RPC2"}))
+        .await;
+    let orgs = s.get("/fhir/Organization/_history?_count=1").await;
+    assert_eq!(orgs.body["entry"][0]["resource"]["alias"], json!(["RPC2"]));
+    assert_outcome(
+        &s.get("/fhir/Practitioner/_history?_since=yesterday").await,
+        400,
+        "invalid",
+    );
+    assert_outcome(
+        &s.get("/fhir/PractitionerRole/_history").await,
+        404,
+        "not-supported",
     );
 }
