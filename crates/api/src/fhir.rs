@@ -8,7 +8,7 @@
 use crate::auth::bearer_caller;
 use crate::error::{ApiError, AuthFailure};
 use crate::{AppState, reading};
-use directory_db::fhir::{Periods, Role, assignments};
+use directory_db::fhir::{Role, assignments};
 use directory_db::{DbError, buildings, departments, floors, operating_theatres, staff, units};
 use directory_domain::{
     AuditAction, AuditEntity, AuditEvent, Building, BuildingId, Department, DepartmentId, Floor,
@@ -321,7 +321,7 @@ async fn load(state: &AppState, key: Key) -> Result<Resource, Failure> {
                     Key::DepartmentHead(_) => AssignmentKind::DepartmentHead,
                     _ => AssignmentKind::UnitHead,
                 };
-                let found = assignments(c, kind, Periods::Ids(&[id]))?;
+                let found = assignments(c, kind, &[id])?;
                 let assignment = found
                     .first()
                     .ok_or_else(|| DbError::not_found("PractitionerRole", key))?;
@@ -684,17 +684,11 @@ async fn practitioners(
         )?;
         let more = i64::try_from(staff.len()).unwrap_or(i64::MAX) > count;
         staff.truncate(usize::try_from(count).unwrap_or(0));
-        let mut periods = Vec::new();
-        if with_roles {
-            let ids: Vec<StaffId> = staff.iter().map(|s| s.id).collect();
-            for kind in [
-                AssignmentKind::WorksIn,
-                AssignmentKind::DepartmentHead,
-                AssignmentKind::UnitHead,
-            ] {
-                periods.extend(assignments(c, kind, Periods::OfStaff(&ids))?);
-            }
-        }
+        let periods = if with_roles {
+            directory_db::fhir::periods_of_staff(c, &staff)?
+        } else {
+            Vec::new()
+        };
         Ok((staff, (total, more), periods))
     })
     .await?;

@@ -43,25 +43,11 @@ type PeriodRow = (
     Stamp,
 );
 
-/// Which periods of a kind to load.
-#[derive(Debug, Clone)]
-pub enum Periods<'a> {
-    /// These rows.
-    Ids(&'a [i32]),
-    /// Every period of these staff members.
-    OfStaff(&'a [StaffId]),
-}
-
 /// Loads `$table`'s periods joined to the organization `$org` they are of.
 macro_rules! period_rows {
     ($conn:expr, $table:ident, $org:ident . $org_column:ident, $which:expr) => {{
         let mut query = $table::table.inner_join($org::table).into_boxed();
-        query = match $which {
-            Periods::Ids(ids) => query.filter($table::id.eq_any(ids.to_vec())),
-            Periods::OfStaff(staff) => {
-                query.filter($table::staff_id.eq_any(staff.iter().map(|s| s.0).collect::<Vec<_>>()))
-            }
-        };
+        query = query.filter($table::id.eq_any($which.to_vec()));
         query
             .order($table::id.asc())
             .select((
@@ -78,12 +64,12 @@ macro_rules! period_rows {
     }};
 }
 
-/// The periods of one kind that `which` names, each with its staff member
+/// The periods of one kind with these row ids, each with its staff member
 /// (two queries whatever the count).
 pub fn assignments(
     conn: &mut DbConnection,
     kind: AssignmentKind,
-    which: Periods<'_>,
+    which: &[i32],
 ) -> DbResult<Vec<Assignment>> {
     let rows = match kind {
         AssignmentKind::WorksIn => {
@@ -143,14 +129,66 @@ fn like_text(text: &str) -> String {
         .collect()
 }
 
-/// The staff query of a Practitioner search, or `None` when nothing can
-/// match (an id or identifier no staff member could have).
+type NameCondition =
+    Box<dyn BoxableExpression<staff::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// Staff with a word of their name starting with `part` (a word begins
+/// after anything not a letter or digit): SQLite's word index answers it
+/// with a prefix query; PostgreSQL narrows by its trigram index, then a
+/// regular expression; MySQL a regular expression.
+fn word_start(part: &str, backend: crate::Backend) -> NameCondition {
+    use diesel::sql_types::Bool;
+    let part = part.trim().to_lowercase();
+    // Each character not a letter or digit escaped: a literal in both
+    // regular expression dialects.
+    let literal: String = part
+        .chars()
+        .flat_map(|c| {
+            let escape = (!c.is_alphanumeric()).then_some('\\');
+            escape.into_iter().chain(std::iter::once(c))
+        })
+        .collect();
+    let regex = format!("(^|[^[:alnum:]]){literal}");
+    match backend {
+        crate::Backend::Sqlite if part.chars().any(char::is_alphanumeric) => Box::new(
+            fixed::<Bool>(
+                "staff.id IN (SELECT rowid FROM staff_name_words WHERE staff_name_words MATCH ",
+            )
+            .text(format!("\"{}\"*", part.replace('"', "\"\"")))
+            .sql(")"),
+        ),
+        crate::Backend::Sqlite => {
+            // No word in it (punctuation alone): the name patterns.
+            let part = like_text(&part);
+            Box::new(
+                lower(staff::full_name)
+                    .like(format!("{part}%"))
+                    .or(lower(staff::full_name).like(format!("% {part}%"))),
+            )
+        }
+        crate::Backend::Postgres => {
+            let like = format!("%{}%", like_text(&part));
+            Box::new(
+                fixed::<Bool>(
+                    "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
+                )
+                .text(like)
+                .and(fixed::<Bool>("lower(staff.full_name) ~ ").text(regex)),
+            )
+        }
+        crate::Backend::Mysql => {
+            Box::new(fixed::<Bool>("lower(staff.full_name) REGEXP ").text(regex))
+        }
+    }
+}
+
+/// The staff query of a Practitioner search.
 fn practitioner_filter(
     q: &Query,
     employee_id_system: &str,
     today: NaiveDate,
     backend: crate::Backend,
-) -> Option<staff::BoxedQuery<'static, MultiBackend>> {
+) -> staff::BoxedQuery<'static, MultiBackend> {
     use diesel::sql_types::Bool;
     let mut query = staff::table.into_boxed();
     if let Some(keys) = &q.ids {
@@ -164,42 +202,20 @@ fn practitioner_filter(
         query = query.filter(staff::id.eq_any(ids));
     }
     for bound in &q.last_updated {
-        let (start, end) = (bound.start.naive_utc(), bound.end.naive_utc());
-        query = match bound.prefix {
-            Prefix::Eq => query
-                .filter(staff::updated_at.ge(start))
-                .filter(staff::updated_at.lt(end)),
-            Prefix::Gt => query.filter(staff::updated_at.ge(end)),
-            Prefix::Ge => query.filter(staff::updated_at.ge(start)),
-            Prefix::Lt => query.filter(staff::updated_at.lt(start)),
-            Prefix::Le => query.filter(staff::updated_at.lt(end)),
-        };
+        query = instants!(query, staff::updated_at, bound);
     }
     for any in &q.name {
-        let mut either: Option<
-            Box<dyn BoxableExpression<staff::table, MultiBackend, SqlType = Bool>>,
-        > = None;
+        let mut either: Option<NameCondition> = None;
         for wanted in any {
-            let one: Box<dyn BoxableExpression<staff::table, MultiBackend, SqlType = Bool>> =
-                match wanted {
-                    TextMatch::Exact(whole) => Box::new(staff::full_name.eq(whole.clone())),
-                    TextMatch::StartsWithWord(part) | TextMatch::Contains(part) => {
-                        let part = like_text(part);
-                        let name = match wanted {
-                            TextMatch::Contains(_) => {
-                                Box::new(lower(staff::full_name).like(format!("%{part}%")))
-                                    as Box<dyn BoxableExpression<_, _, SqlType = Bool>>
-                            }
-                            _ => Box::new(
-                                lower(staff::full_name)
-                                    .like(format!("{part}%"))
-                                    .or(lower(staff::full_name).like(format!("% {part}%")))
-                                    .or(lower(staff::full_name).like(format!("%-{part}%"))),
-                            ),
-                        };
-                        // The search index narrows the rows first where it
-                        // can (it holds name, email and employee id).
-                        match backend {
+            let one: NameCondition = match wanted {
+                TextMatch::Exact(whole) => Box::new(staff::full_name.eq(whole.clone())),
+                TextMatch::StartsWithWord(part) => word_start(part, backend),
+                TextMatch::Contains(part) => {
+                    let part = like_text(part);
+                    let name = lower(staff::full_name).like(format!("%{part}%"));
+                    // The trigram index narrows the rows first where it
+                    // can (it holds name, email and employee id).
+                    match backend {
                             crate::Backend::Sqlite if part.chars().count() >= 3 => Box::new(
                                 fixed::<Bool>(
                                     "staff.id IN (SELECT rowid FROM staff_search WHERE staff_search MATCH ",
@@ -215,10 +231,10 @@ fn practitioner_filter(
                                 .text(format!("%{part}%"))
                                 .and(name),
                             ),
-                            _ => name,
+                            _ => Box::new(name),
                         }
-                    }
-                };
+                }
+            };
             either = Some(match either {
                 Some(before) => Box::new(before.or(one)),
                 None => one,
@@ -271,37 +287,42 @@ fn practitioner_filter(
             query.filter(diesel::dsl::not(in_post))
         };
     }
-    Some(query)
+    query
 }
 
-/// One page of a Practitioner search: the staff members after `after`,
-/// in id order, and the count of every match (three queries).
+/// One page of a Practitioner search: up to `limit` staff members after
+/// `after`, in id order, and the count of every match. The count is a
+/// query of its own only when the page does not hold every match (a first
+/// page that is not full is the whole answer): two or three queries.
 pub fn practitioners(
     conn: &mut DbConnection,
     q: &Query,
     employee_id_system: &str,
     today: NaiveDate,
     after: Option<i32>,
-    count: i64,
+    limit: i64,
 ) -> DbResult<(Vec<directory_domain::Staff>, i64)> {
     let backend = conn.backend();
-    let Some(counted) = practitioner_filter(q, employee_id_system, today, backend) else {
-        return Ok((Vec::new(), 0));
-    };
-    let total: i64 = counted.count().get_result(conn)?;
-    let mut ids = practitioner_filter(q, employee_id_system, today, backend)
-        .unwrap_or_else(|| staff::table.into_boxed());
+    let mut page = practitioner_filter(q, employee_id_system, today, backend);
     if let Some(after) = after {
-        ids = ids.filter(staff::id.gt(after));
+        page = page.filter(staff::id.gt(after));
     }
-    let ids: Vec<StaffId> = ids
+    let ids: Vec<StaffId> = page
         .order(staff::id.asc())
-        .limit(count)
+        .limit(limit)
         .select(staff::id)
         .load::<i32>(conn)?
         .into_iter()
         .map(StaffId)
         .collect();
+    let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let total = if after.is_none() && found < limit {
+        found
+    } else {
+        practitioner_filter(q, employee_id_system, today, backend)
+            .count()
+            .get_result(conn)?
+    };
     Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
 }
 
@@ -458,23 +479,32 @@ fn post_ids(
         }
         Some(query)
     };
-    let Some(counted) = filtered() else {
+    let Some(mut page) = filtered() else {
         return Ok((0, Vec::new()));
     };
-    let total = counted.count().get_result(conn)?;
-    if limit <= 0 {
-        return Ok((total, Vec::new()));
+    let mut ids = Vec::new();
+    if limit > 0 {
+        if let Some(after) = after {
+            page = page.filter(staff::id.gt(after));
+        }
+        ids = page
+            .order(staff::id.asc())
+            .limit(limit)
+            .select(staff::id)
+            .load(conn)?;
     }
-    let mut page = filtered().unwrap_or_else(|| staff::table.into_boxed());
-    if let Some(after) = after {
-        page = page.filter(staff::id.gt(after));
-    }
-    let ids = page
-        .order(staff::id.asc())
-        .limit(limit)
-        .select(staff::id)
-        .load(conn)?;
+    let total = match whole(after, limit, ids.len()) {
+        Some(total) => total,
+        None => filtered().map_or(Ok(0), |counted| counted.count().get_result(conn))?,
+    };
     Ok((total, ids))
+}
+
+/// The count of a kind's matches when its page holds them all (from its
+/// start, and not full), so no count query is needed.
+fn whole(after: Option<i32>, limit: i64, found: usize) -> Option<i64> {
+    let found = i64::try_from(found).ok()?;
+    (after.is_none() && limit > 0 && found < limit).then_some(found)
 }
 
 /// [`post_ids`] for a period table: `$org` is its organization column,
@@ -547,22 +577,26 @@ macro_rules! period_ids {
         };
         match filtered() {
             None => (0, Vec::new()),
-            Some(counted) => {
-                let total: i64 = counted.count().get_result($conn)?;
+            Some(mut page) => {
+                let (after, limit): (Option<i32>, i64) = ($after, $limit);
                 let mut ids = Vec::new();
-                if $limit > 0 {
-                    let Some(mut page) = filtered() else {
-                        return Ok((Vec::new(), 0, false));
-                    };
-                    if let Some(after) = $after {
+                if limit > 0 {
+                    if let Some(after) = after {
                         page = page.filter($table::id.gt(after));
                     }
                     ids = page
                         .order($table::id.asc())
-                        .limit($limit)
+                        .limit(limit)
                         .select($table::id)
                         .load::<i32>($conn)?;
                 }
+                let total: i64 = match whole(after, limit, ids.len()) {
+                    Some(total) => total,
+                    None => match filtered() {
+                        Some(counted) => counted.count().get_result($conn)?,
+                        None => 0,
+                    },
+                };
                 (total, ids)
             }
         }
@@ -572,7 +606,9 @@ macro_rules! period_ids {
 /// One page of a PractitionerRole search, in key order (posts, then
 /// works-in, department head and unit head periods, each by id), after
 /// the `after` key; the count of every match; and whether more follow.
-/// At most eleven queries, whatever the page holds.
+/// At most twelve queries whatever the page holds (a page and a count of
+/// each kind, the posts' staff, the periods and their staff), and a count
+/// only where a kind's page does not hold all its matches.
 pub fn roles(
     conn: &mut DbConnection,
     q: &Query,
@@ -587,6 +623,35 @@ pub fn roles(
         Key::DepartmentHead(_) => 2,
         _ => 3,
     };
+    // The roles of given practitioners and nothing else asked (how a
+    // system looks up a person's posts): their staff rows are the posts,
+    // and one query brings every period.
+    if let Some(keys) = &q.practitioner
+        && after.is_none()
+        && q.ids.is_none()
+        && q.organization.is_none()
+        && q.roles.is_empty()
+        && q.active.is_none()
+        && q.dates.is_empty()
+        && q.last_updated.is_empty()
+    {
+        let mut ids: Vec<StaffId> = keys
+            .iter()
+            .filter_map(|k| match k {
+                Key::Staff(id) => Some(StaffId(*id)),
+                _ => None,
+            })
+            .collect();
+        ids.sort_unstable_by_key(|id| id.0);
+        ids.dedup();
+        let staff = crate::staff::staff_by_ids(conn, &ids)?;
+        let periods = periods_of_staff(conn, &staff)?;
+        let mut found: Vec<Role> = staff.into_iter().map(Role::Post).collect();
+        found.extend(periods.into_iter().map(Role::Period));
+        let total = i64::try_from(found.len()).unwrap_or(i64::MAX);
+        found.truncate(usize::try_from(count).unwrap_or(0));
+        return Ok((found, total, total > count));
+    }
     let start = after.map_or(0, rank);
     let after_id = |kind_rank: usize| -> Option<i32> {
         match after {
@@ -677,8 +742,164 @@ fn periods_by_id(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(assignments(conn, kind, Periods::Ids(ids))?
+    Ok(assignments(conn, kind, ids)?
         .into_iter()
         .map(Role::Period)
+        .collect())
+}
+
+/// Every works-in and head period of these staff members, in key order
+/// (works-in, department head, unit head, each by id), with the staff
+/// given: one query, a UNION ALL of the three tables.
+pub fn periods_of_staff(
+    conn: &mut DbConnection,
+    staff: &[directory_domain::Staff],
+) -> DbResult<Vec<Assignment>> {
+    use diesel::sql_types::{Bool, Integer};
+    if staff.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = staff.iter().map(|s| s.id.0).collect();
+    // On SQLite the ids go in as one JSON array: an IN list of binds makes
+    // diesel prepare the statement anew each time (its text depends on
+    // the count), and parsing it was most of this query's cost.
+    let json = format!(
+        "[{}]",
+        ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+    );
+    macro_rules! of {
+        ($rank:literal, $table:ident, $org:ident . $org_column:ident, $of_staff:expr) => {
+            $table::table
+                .inner_join($org::table)
+                .filter($of_staff)
+                .select((
+                    fixed::<Integer>($rank),
+                    $table::id,
+                    $table::staff_id,
+                    $table::$org_column,
+                    $org::name,
+                    $table::start_date,
+                    $table::end_date,
+                    $table::version,
+                    $table::updated_at,
+                ))
+        };
+    }
+    macro_rules! in_json {
+        ($table:ident) => {
+            fixed::<Bool>(concat!(
+                stringify!($table),
+                ".staff_id IN (SELECT value FROM json_each("
+            ))
+            .text(json.clone())
+            .sql("))")
+        };
+    }
+    type Row = (
+        i32,
+        i32,
+        i32,
+        i32,
+        String,
+        NaiveDate,
+        Option<NaiveDate>,
+        i32,
+        Stamp,
+    );
+    // diesel's multi-backend connection has no UNION: each backend's own.
+    let mut rows: Vec<Row> = match conn {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => of!(
+            "1",
+            staff_works_in,
+            departments.department_id,
+            in_json!(staff_works_in)
+        )
+        .union_all(of!(
+            "2",
+            department_heads,
+            departments.department_id,
+            in_json!(department_heads)
+        ))
+        .union_all(of!("3", unit_heads, units.unit_id, in_json!(unit_heads)))
+        .load(c)?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => of!(
+            "1",
+            staff_works_in,
+            departments.department_id,
+            staff_works_in::staff_id.eq_any(ids.clone())
+        )
+        .union_all(of!(
+            "2",
+            department_heads,
+            departments.department_id,
+            department_heads::staff_id.eq_any(ids.clone())
+        ))
+        .union_all(of!(
+            "3",
+            unit_heads,
+            units.unit_id,
+            unit_heads::staff_id.eq_any(ids.clone())
+        ))
+        .load(c)?,
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => of!(
+            "1",
+            staff_works_in,
+            departments.department_id,
+            staff_works_in::staff_id.eq_any(ids.clone())
+        )
+        .union_all(of!(
+            "2",
+            department_heads,
+            departments.department_id,
+            department_heads::staff_id.eq_any(ids.clone())
+        ))
+        .union_all(of!(
+            "3",
+            unit_heads,
+            units.unit_id,
+            unit_heads::staff_id.eq_any(ids.clone())
+        ))
+        .load(c)?,
+    };
+    rows.sort_by_key(|row| (row.0, row.1));
+    let by_id: std::collections::HashMap<i32, &directory_domain::Staff> =
+        staff.iter().map(|s| (s.id.0, s)).collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(
+                rank,
+                id,
+                staff_id,
+                organization_id,
+                organization_name,
+                start_date,
+                end_date,
+                version,
+                at,
+            )| {
+                let kind = match rank {
+                    1 => AssignmentKind::WorksIn,
+                    2 => AssignmentKind::DepartmentHead,
+                    _ => AssignmentKind::UnitHead,
+                };
+                Some(Assignment {
+                    kind,
+                    id,
+                    staff: (*by_id.get(&staff_id)?).clone(),
+                    organization_id,
+                    organization_name,
+                    period: Period {
+                        start_date,
+                        end_date,
+                    },
+                    version,
+                    updated_at: utc(at.into()),
+                })
+            },
+        )
         .collect())
 }

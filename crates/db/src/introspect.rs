@@ -74,10 +74,10 @@ struct ForeignKeyRow {
 
 const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
 
-/// SQLite's full-text search index and its shadow tables: not diesel
-/// tables, kept by triggers (migration 000009).
+/// SQLite's full-text search indexes and their shadow tables: not diesel
+/// tables, kept by triggers (migrations 000009 and 000015).
 fn is_search_index(table: &str) -> bool {
-    table.starts_with("staff_search")
+    table.starts_with("staff_search") || table.starts_with("staff_name_words")
 }
 
 /// Every table but diesel's own bookkeeping, sorted by name, columns in

@@ -359,6 +359,8 @@ fn together(
 #[derive(Clone, Copy)]
 struct SearchIndex {
     deferrable: bool,
+    /// The name-words index (migration 000015) exists: caught up too.
+    words: bool,
 }
 
 #[cfg(feature = "sqlite")]
@@ -370,13 +372,17 @@ impl SearchIndex {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             tables: i64,
         }
-        let found: Found = diesel::sql_query(
-            "SELECT count(*) AS tables FROM sqlite_master \
-             WHERE type = 'table' AND name = 'staff_search_deferred'",
-        )
-        .get_result(conn)?;
+        let mut exists = |name: &str| -> DbResult<bool> {
+            let found: Found = diesel::sql_query(
+                "SELECT count(*) AS tables FROM sqlite_master WHERE type = 'table' AND name = ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(name)
+            .get_result(conn)?;
+            Ok(found.tables > 0)
+        };
         Ok(Self {
-            deferrable: found.tables > 0,
+            deferrable: exists("staff_search_deferred")?,
+            words: exists("staff_name_words")?,
         })
     }
 
@@ -398,6 +404,15 @@ impl SearchIndex {
         use diesel::RunQueryDsl;
         if !self.deferrable {
             return Ok(());
+        }
+        if self.words {
+            for statement in [
+                "DELETE FROM staff_name_words WHERE rowid IN (SELECT staff_id FROM staff_search_pending)",
+                "INSERT INTO staff_name_words (rowid, full_name) SELECT id, full_name FROM staff \
+                 WHERE id IN (SELECT staff_id FROM staff_search_pending)",
+            ] {
+                diesel::sql_query(statement).execute(conn)?;
+            }
         }
         for statement in [
             "DELETE FROM staff_search WHERE rowid IN (SELECT staff_id FROM staff_search_pending)",

@@ -40,13 +40,21 @@ impl TextMatch {
     pub fn matches(&self, text: &str) -> bool {
         match self {
             Self::StartsWithWord(part) => {
-                // Words begin at the start, after a space or a hyphen: the
-                // same rule the database's LIKE patterns follow.
+                // A word begins at the start or after anything that is not
+                // a letter or digit: the rule of the databases' word index
+                // and patterns.
                 let text = text.to_lowercase();
                 let part = part.to_lowercase();
-                text.starts_with(&part)
-                    || text.contains(&format!(" {part}"))
-                    || text.contains(&format!("-{part}"))
+                let mut previous: Option<char> = None;
+                for (at, c) in text.char_indices() {
+                    if previous.is_none_or(|p| !p.is_alphanumeric())
+                        && text[at..].starts_with(&part)
+                    {
+                        return true;
+                    }
+                    previous = Some(c);
+                }
+                false
             }
             Self::Contains(part) => text.to_lowercase().contains(&part.to_lowercase()),
             Self::Exact(whole) => text == whole,
@@ -539,6 +547,8 @@ mod tests {
         assert!(TextMatch::StartsWithWord("rao".into()).matches("Asha Rao"));
         assert!(TextMatch::StartsWithWord("as".into()).matches("Asha Rao"));
         assert!(!TextMatch::StartsWithWord("ha".into()).matches("Asha Rao"));
+        assert!(TextMatch::StartsWithWord("brien".into()).matches("Dr. O'Brien"));
+        assert!(TextMatch::StartsWithWord("asha r".into()).matches("Asha Rao"));
         assert!(TextMatch::Contains("HA R".into()).matches("Asha Rao"));
         assert!(TextMatch::Exact("Asha Rao".into()).matches("Asha Rao"));
         assert!(!TextMatch::Exact("asha rao".into()).matches("Asha Rao"));

@@ -691,6 +691,24 @@ async fn roles_are_searched_by_practitioner_organization_role_activity_and_date(
         assert_eq!(matched(&res.body), expected, "{query}");
         assert_eq!(res.body["total"], expected.len(), "{query}");
     }
+    // A person's roles a page at a time: the next page carries on after
+    // the first, however the first was found.
+    let first = s
+        .get(&format!(
+            "/fhir/PractitionerRole?practitioner={asha}&_count=2"
+        ))
+        .await;
+    assert_eq!(first.body["total"], 3);
+    assert_eq!(
+        matched(&first.body),
+        [
+            format!("PractitionerRole/post-{asha}"),
+            "PractitionerRole/works-1".to_owned()
+        ]
+    );
+    let rest = s.get(&next_link(&first.body).unwrap()).await;
+    assert_eq!(matched(&rest.body), ["PractitionerRole/dhead-1"]);
+    assert!(next_link(&rest.body).is_none());
     // Paging runs through posts, then each kind of period.
     let mut seen = Vec::new();
     let mut next = Some("/fhir/PractitionerRole?_count=1".to_owned());
