@@ -224,6 +224,7 @@ fn role_link_event(
         ("role_id", role.0),
         action,
         (None, None),
+        None,
         actor,
     )
 }

@@ -202,6 +202,7 @@ pub fn delete_department(
                 [units::department_id, staff::department_id],
                 "department {id} still has {units} units and {staff} staff; deactivate it instead"
             );
+            crate::links::record_cascade(conn, crate::links::Owner::Department(id.0), actor)?;
             Ok(diesel::delete(at_version!(departments, target, before)).execute(conn)?)
         },
     )

@@ -78,18 +78,32 @@ pub(crate) fn clash(what: &str, asked: &Period, other: &Period) -> DbError {
     }
 }
 
+/// A period's row as the trail names it: its id (what the FHIR view's
+/// PractitionerRole for the period is named by) and its version after the
+/// change (none once removed).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeriodRow {
+    pub(crate) id: i32,
+    pub(crate) version: Option<i32>,
+}
+
 /// The trail's record of a link made, changed, ended or removed: the link as
-/// JSON (its two ids by column name, and its period if it has one).
+/// JSON (a period's row id, the two ids by column name, and its period if it
+/// has one), with a period's version after the change.
 pub(crate) fn link_event(
     entity: AuditEntity,
     first: (&str, i32),
     second: (&str, i32),
     action: AuditAction,
     change: (Option<Period>, Option<Period>),
+    row: Option<PeriodRow>,
     actor: Actor,
 ) -> DbResult<()> {
     let json = |period: Option<Period>| {
         let mut link = serde_json::Map::new();
+        if let Some(row) = row {
+            link.insert("id".into(), row.id.into());
+        }
         link.insert(first.0.to_owned(), first.1.into());
         link.insert(second.0.to_owned(), second.1.into());
         if let Some(period) = period {
@@ -101,7 +115,10 @@ pub(crate) fn link_event(
         }
         link
     };
-    let event = Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
+    let mut event = Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
+    if let Some(version) = row.and_then(|row| row.version) {
+        event = event.version(version);
+    }
     let event = match (action, change) {
         (AuditAction::Unlink, (before, _)) => event.before(&json(before))?,
         (_, (None, after)) => event.after(&json(after))?,
@@ -140,13 +157,14 @@ macro_rules! period_table {
         ) -> DbResult<$crate::links::Assigned> {
             use $crate::links::Assigned;
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change| {
+            let record = |action, change, id, version| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
+                    Some($crate::links::PeriodRow { id, version }),
                     actor,
                 )
             };
@@ -154,37 +172,38 @@ macro_rules! period_table {
                 $first_check(conn, $first)?;
                 $second_check(conn, $second)?;
                 $crate::links::in_line(conn, $staff.0)?;
-                let periods: Vec<(i32, Period)> = $table::table
+                let periods: Vec<(i32, i32, Period)> = $table::table
                     .filter($table::$first_column.eq($first.0))
                     .filter($table::$second_column.eq($second.0))
                     .order($table::start_date.asc())
-                    .select(($table::id, $table::start_date, $table::end_date))
-                    .load::<(i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
+                    .select(($table::id, $table::version, $table::start_date, $table::end_date))
+                    .load::<(i32, i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
                     .into_iter()
-                    .map(|(id, start_date, end_date)| (id, Period { start_date, end_date }))
+                    .map(|(id, version, start_date, end_date)| {
+                        (id, version, Period { start_date, end_date })
+                    })
                     .collect();
                 let asked = match asked {
                     Some(asked) => asked,
                     None => {
                         // No dates: in force from today, unless it is.
-                        if let Some((_, current)) =
-                            periods.iter().find(|(_, p)| p.in_force_on(today))
+                        if let Some((_, _, current)) =
+                            periods.iter().find(|(_, _, p)| p.in_force_on(today))
                         {
                             return Ok(Assigned::Unchanged(*current));
                         }
                         Period { start_date: today, end_date: None }
                     }
                 };
-                let same_start = periods.iter().find(|(_, p)| p.start_date == asked.start_date);
-                if let Some(other) = periods
-                    .iter()
-                    .find(|(id, p)| Some(id) != same_start.map(|(id, _)| id) && p.overlaps(&asked))
-                {
-                    return Err($crate::links::clash($what, &asked, &other.1));
+                let same_start = periods.iter().find(|(_, _, p)| p.start_date == asked.start_date);
+                if let Some(other) = periods.iter().find(|(id, _, p)| {
+                    Some(id) != same_start.map(|(id, _, _)| id) && p.overlaps(&asked)
+                }) {
+                    return Err($crate::links::clash($what, &asked, &other.2));
                 }
                 match same_start {
-                    Some((_, existing)) if *existing == asked => Ok(Assigned::Unchanged(asked)),
-                    Some((id, existing)) => {
+                    Some((_, _, existing)) if *existing == asked => Ok(Assigned::Unchanged(asked)),
+                    Some((id, version, existing)) => {
                         diesel::update($table::table.find(*id))
                             .set((
                                 $table::end_date.eq(asked.end_date),
@@ -192,7 +211,12 @@ macro_rules! period_table {
                                 $table::version.eq($table::version + 1),
                             ))
                             .execute(conn)?;
-                        record(AuditAction::Link, (Some(*existing), Some(asked)))?;
+                        record(
+                            AuditAction::Link,
+                            (Some(*existing), Some(asked)),
+                            *id,
+                            Some(version + 1),
+                        )?;
                         Ok(Assigned::Changed(asked))
                     }
                     None => {
@@ -208,7 +232,15 @@ macro_rules! period_table {
                                 $table::updated_at.eq(now),
                             ))
                             .execute(conn)?;
-                        record(AuditAction::Link, (None, Some(asked)))?;
+                        // The new row's id, for the trail: the pair has one
+                        // period starting that day.
+                        let id: i32 = $table::table
+                            .filter($table::$first_column.eq($first.0))
+                            .filter($table::$second_column.eq($second.0))
+                            .filter($table::start_date.eq(asked.start_date))
+                            .select($table::id)
+                            .first(conn)?;
+                        record(AuditAction::Link, (None, Some(asked)), id, Some(1))?;
                         Ok(Assigned::Created(asked))
                     }
                 }
@@ -225,43 +257,46 @@ macro_rules! period_table {
             actor: Actor,
         ) -> DbResult<()> {
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change| {
+            let record = |action, change, id, version| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
+                    Some($crate::links::PeriodRow { id, version }),
                     actor,
                 )
             };
             crate::write_transaction(conn, |conn| {
                 $crate::links::in_line(conn, $staff.0)?;
-                let periods: Vec<(i32, Period)> = $table::table
+                let periods: Vec<(i32, i32, Period)> = $table::table
                     .filter($table::$first_column.eq($first.0))
                     .filter($table::$second_column.eq($second.0))
                     .order($table::start_date.asc())
-                    .select(($table::id, $table::start_date, $table::end_date))
-                    .load::<(i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
+                    .select(($table::id, $table::version, $table::start_date, $table::end_date))
+                    .load::<(i32, i32, chrono::NaiveDate, Option<chrono::NaiveDate>)>(conn)?
                     .into_iter()
-                    .map(|(id, start_date, end_date)| (id, Period { start_date, end_date }))
+                    .map(|(id, version, start_date, end_date)| {
+                        (id, version, Period { start_date, end_date })
+                    })
                     .collect();
-                let ending: Vec<&(i32, Period)> = if purge {
+                let ending: Vec<&(i32, i32, Period)> = if purge {
                     periods.last().into_iter().collect()
                 } else {
                     periods
                         .iter()
-                        .filter(|(_, p)| p.end_date.is_none_or(|end| end >= today))
+                        .filter(|(_, _, p)| p.end_date.is_none_or(|end| end >= today))
                         .collect()
                 };
                 if ending.is_empty() {
                     return Err(DbError::not_found($what, format!($which)));
                 }
-                for &(id, period) in ending {
+                for &(id, version, period) in ending {
                     let yesterday = today.pred_opt().unwrap_or(today);
                     if purge || period.start_date > yesterday {
                         diesel::delete($table::table.find(id)).execute(conn)?;
-                        record(AuditAction::Unlink, (Some(period), None))?;
+                        record(AuditAction::Unlink, (Some(period), None), id, None)?;
                     } else {
                         let ended = Period { end_date: Some(yesterday), ..period };
                         diesel::update($table::table.find(id))
@@ -271,7 +306,12 @@ macro_rules! period_table {
                                 $table::version.eq($table::version + 1),
                             ))
                             .execute(conn)?;
-                        record(AuditAction::End, (Some(period), Some(ended)))?;
+                        record(
+                            AuditAction::End,
+                            (Some(period), Some(ended)),
+                            id,
+                            Some(version + 1),
+                        )?;
                     }
                 }
                 Ok(())
@@ -343,6 +383,69 @@ macro_rules! heads_of {
 }
 pub(crate) use heads_of;
 
+/// A record whose deletion takes periods with it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Owner {
+    Staff(i32),
+    Department(i32),
+    Unit(i32),
+}
+
+/// Records the removal of every period that deleting `owner` takes with
+/// it (the rows go by the database's ON DELETE CASCADE), so the trail,
+/// the change feed and the FHIR view's history see each one go. Called in
+/// the deletion's transaction, before it.
+pub(crate) fn record_cascade(conn: &mut DbConnection, owner: Owner, actor: Actor) -> DbResult<()> {
+    use crate::schema::{department_heads, staff_works_in, unit_heads};
+    use diesel::prelude::*;
+    macro_rules! removed {
+        ($table:ident, $entity:ident, $first:ident, $second:ident, where $column:ident = $id:expr) => {{
+            let rows: Vec<(i32, i32, i32, NaiveDate, Option<NaiveDate>)> = $table::table
+                .filter($table::$column.eq($id))
+                .select((
+                    $table::id,
+                    $table::$first,
+                    $table::$second,
+                    $table::start_date,
+                    $table::end_date,
+                ))
+                .load(conn)?;
+            for (id, first, second, start_date, end_date) in rows {
+                link_event(
+                    AuditEntity::$entity,
+                    (stringify!($first), first),
+                    (stringify!($second), second),
+                    AuditAction::Unlink,
+                    (
+                        Some(Period {
+                            start_date,
+                            end_date,
+                        }),
+                        None,
+                    ),
+                    Some(PeriodRow { id, version: None }),
+                    actor,
+                )?;
+            }
+        }};
+    }
+    match owner {
+        Owner::Staff(id) => {
+            removed!(department_heads, DepartmentHeads, department_id, staff_id, where staff_id = id);
+            removed!(unit_heads, UnitHeads, unit_id, staff_id, where staff_id = id);
+            removed!(staff_works_in, WorksIn, staff_id, department_id, where staff_id = id);
+        }
+        Owner::Department(id) => {
+            removed!(department_heads, DepartmentHeads, department_id, staff_id, where department_id = id);
+            removed!(staff_works_in, WorksIn, staff_id, department_id, where department_id = id);
+        }
+        Owner::Unit(id) => {
+            removed!(unit_heads, UnitHeads, unit_id, staff_id, where unit_id = id);
+        }
+    }
+    Ok(())
+}
+
 /// Ends a leaving staff member's periods on `last_day` (their end date, or
 /// yesterday when they are deactivated): those still in force after it end
 /// then, those that would start after it are removed. Each is recorded.
@@ -356,18 +459,19 @@ pub(crate) fn end_periods_of_staff(
     use diesel::prelude::*;
     macro_rules! end_in {
         ($table:ident, $entity:ident, $first:ident, $second:ident) => {{
-            let rows: Vec<(i32, i32, i32, NaiveDate, Option<NaiveDate>)> = $table::table
+            let rows: Vec<(i32, i32, i32, i32, NaiveDate, Option<NaiveDate>)> = $table::table
                 .filter($table::staff_id.eq(staff_id))
                 .filter($table::end_date.is_null().or($table::end_date.gt(last_day)))
                 .select((
                     $table::id,
+                    $table::version,
                     $table::$first,
                     $table::$second,
                     $table::start_date,
                     $table::end_date,
                 ))
                 .load(conn)?;
-            for (id, first, second, start_date, end_date) in rows {
+            for (id, version, first, second, start_date, end_date) in rows {
                 let period = Period {
                     start_date,
                     end_date,
@@ -381,6 +485,7 @@ pub(crate) fn end_periods_of_staff(
                         ids.1,
                         AuditAction::Unlink,
                         (Some(period), None),
+                        Some(PeriodRow { id, version: None }),
                         actor,
                     )?;
                 } else {
@@ -401,6 +506,10 @@ pub(crate) fn end_periods_of_staff(
                         ids.1,
                         AuditAction::End,
                         (Some(period), Some(ended)),
+                        Some(PeriodRow {
+                            id,
+                            version: Some(version + 1),
+                        }),
                         actor,
                     )?;
                 }

@@ -707,6 +707,7 @@ pub fn delete_staff(
                 [accounts::staff_id],
                 "staff member {id} still has {accounts} accounts; deactivate them instead"
             );
+            crate::links::record_cascade(conn, crate::links::Owner::Staff(id.0), actor)?;
             Ok(diesel::delete(at_version!(staff, target, before)).execute(conn)?)
         },
     )

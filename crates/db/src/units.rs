@@ -179,7 +179,8 @@ pub fn update_unit(
 }
 
 /// Deletes a unit: its staff stay in the department with no unit, and its
-/// head links go (the database's SET NULL and CASCADE).
+/// head periods go (the database's SET NULL and CASCADE; each period's
+/// removal is recorded).
 pub fn delete_unit(
     conn: &mut DbConnection,
     id: UnitId,
@@ -191,7 +192,10 @@ pub fn delete_unit(
         conn,
         target,
         |c| get_unit(c, id),
-        |conn, before| Ok(diesel::delete(at_version!(units, target, before)).execute(conn)?),
+        |conn, before| {
+            crate::links::record_cascade(conn, crate::links::Owner::Unit(id.0), actor)?;
+            Ok(diesel::delete(at_version!(units, target, before)).execute(conn)?)
+        },
     )
 }
 

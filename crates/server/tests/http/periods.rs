@@ -138,7 +138,22 @@ async fn delete_ends_a_period_and_purge_removes_one() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["link", "end", "link", "unlink", "unlink"]);
-    assert_eq!(trail.body["items"][1]["after"]["end_date"], day(-1));
+    let events = &trail.body["items"];
+    assert_eq!(events[1]["after"]["end_date"], day(-1));
+    // Each event names the period's row and its version after the change,
+    // as the FHIR view names the period's PractitionerRole.
+    let first = &events[0]["after"]["id"];
+    assert!(first.is_i64(), "{events}");
+    assert_eq!(events[1]["before"]["id"], *first);
+    assert_eq!(events[1]["after"]["id"], *first);
+    assert_eq!(events[4]["before"]["id"], *first);
+    assert_ne!(events[2]["after"]["id"], *first);
+    assert_eq!(events[3]["before"]["id"], events[2]["after"]["id"]);
+    assert_eq!(
+        (&events[0]["version"], &events[1]["version"]),
+        (&json!(1), &json!(2))
+    );
+    assert_eq!(events[3]["version"], Value::Null);
 }
 
 #[tokio::test]
