@@ -109,6 +109,11 @@ for path in tour:
         for field in ("partOf", "practitioner", "organization", "managingOrganization"):
             if field in resource:
                 references.add(resource[field]["reference"])
+# History: each version as a change left it (a version may name what has
+# since been deleted, so its references are not resolved).
+for path in ("/fhir/Practitioner/_history?_count=5", "/fhir/PractitionerRole/_history?_count=20"):
+    body = validated(*call("GET", path, token=token))
+    assert body["type"] == "history" and body["entry"], body
 # Every reference emitted resolves.
 for reference in sorted(references):
     body = validated(*call("GET", "/fhir/" + reference, token=token))

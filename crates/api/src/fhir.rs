@@ -835,25 +835,67 @@ async fn practitioner_roles(
 }
 
 /// The audit trail's kinds of record behind each type's history.
-fn history_entities(resource: ResourceType) -> Option<&'static [AuditEntity]> {
-    if !search::WITH_HISTORY.contains(&resource) {
-        return None;
-    }
+fn history_entities(resource: ResourceType) -> &'static [AuditEntity] {
     match resource {
-        ResourceType::Organization => Some(&[AuditEntity::Departments, AuditEntity::Units]),
-        ResourceType::Location => Some(&[
+        ResourceType::Organization => &[AuditEntity::Departments, AuditEntity::Units],
+        ResourceType::Location => &[
             AuditEntity::Buildings,
             AuditEntity::Floors,
             AuditEntity::OperatingTheatres,
-        ]),
-        ResourceType::Practitioner => Some(&[AuditEntity::Staff]),
-        ResourceType::PractitionerRole => None,
+        ],
+        ResourceType::Practitioner => &[AuditEntity::Staff],
+        // A staff member's record is their post; the links are periods.
+        ResourceType::PractitionerRole => &[
+            AuditEntity::Staff,
+            AuditEntity::WorksIn,
+            AuditEntity::DepartmentHeads,
+            AuditEntity::UnitHeads,
+        ],
     }
+}
+
+/// The kind of period a link event is about.
+fn period_kind(entity: AuditEntity) -> Option<AssignmentKind> {
+    match entity {
+        AuditEntity::WorksIn => Some(AssignmentKind::WorksIn),
+        AuditEntity::DepartmentHeads => Some(AssignmentKind::DepartmentHead),
+        AuditEntity::UnitHeads => Some(AssignmentKind::UnitHead),
+        _ => None,
+    }
+}
+
+/// The period a link event records (as it was after the change, or
+/// before a removal). Events written before the trail named a period's
+/// row have no `id` and give none.
+fn period_link(event: &AuditEvent) -> Option<map::PeriodLink> {
+    #[derive(serde::Deserialize)]
+    struct Recorded {
+        id: i32,
+        staff_id: i32,
+        department_id: Option<i32>,
+        unit_id: Option<i32>,
+        start_date: chrono::NaiveDate,
+        end_date: Option<chrono::NaiveDate>,
+    }
+    let kind = period_kind(event.entity)?;
+    let text = event.after.as_ref().or(event.before.as_ref())?;
+    let recorded: Recorded = serde_json::from_str(text.as_str()).ok()?;
+    Some(map::PeriodLink {
+        kind,
+        id: recorded.id,
+        staff_id: recorded.staff_id,
+        organization_id: recorded.department_id.or(recorded.unit_id)?,
+        period: directory_domain::Period {
+            start_date: recorded.start_date,
+            end_date: recorded.end_date,
+        },
+    })
 }
 
 /// The record a change event shows, as of that change, mapped; `None`
 /// for a deletion (or a record the event does not hold).
 fn version_of(
+    resource: ResourceType,
     event: &AuditEvent,
     settings: &FhirSettings,
     today: chrono::NaiveDate,
@@ -879,17 +921,29 @@ fn version_of(
             "",
             settings,
         )),
+        AuditEntity::Staff if resource == ResourceType::PractitionerRole => {
+            Resource::PractitionerRole(map::post(&parsed::<Staff>(event)?, today))
+        }
         AuditEntity::Staff => {
             Resource::Practitioner(map::practitioner(&parsed::<Staff>(event)?, settings, today))
         }
-        _ => return None,
+        _ => Resource::PractitionerRole(map::period_version(
+            &period_link(event)?,
+            event.version?,
+            event.at,
+            today,
+        )),
     })
 }
 
-/// The key of the record an event is about.
-fn key_of_event(event: &AuditEvent) -> Option<Key> {
+/// The key of the resource of this type an event is about.
+fn key_of_event(resource: ResourceType, event: &AuditEvent) -> Option<Key> {
+    if let Some(kind) = period_kind(event.entity) {
+        return Some(kind.key(period_link(event)?.id));
+    }
     let id: i32 = event.entity_id.parse().ok()?;
     Some(match event.entity {
+        AuditEntity::Staff if resource == ResourceType::PractitionerRole => Key::Post(id),
         AuditEntity::Departments => Key::Department(id),
         AuditEntity::Units => Key::Unit(id),
         AuditEntity::Buildings => Key::Building(id),
@@ -909,15 +963,7 @@ async fn history(
     resource: ResourceType,
     params: Vec<(String, String)>,
 ) -> Result<Response, Failure> {
-    let Some(entities) = history_entities(resource) else {
-        return Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            "not-supported",
-            format!(
-                "{resource} has no history here; the CapabilityStatement lists the types that do"
-            ),
-        ));
-    };
+    let entities = history_entities(resource);
     let (mut since, mut count, mut before) = (None, search::DEFAULT_COUNT, None);
     for (name, value) in &params {
         match name.as_str() {
@@ -976,14 +1022,19 @@ async fn history(
     let entries: Vec<BundleEntry> = events
         .iter()
         .filter_map(|event| {
-            let key = key_of_event(event)?;
-            let (method, url, status) = match event.action {
-                AuditAction::Create => ("POST", resource.to_string(), "201 Created"),
-                AuditAction::Delete => ("DELETE", key.reference(), "204 No Content"),
-                _ => ("PUT", key.reference(), "200 OK"),
+            let key = key_of_event(resource, event)?;
+            let removed = matches!(event.action, AuditAction::Delete | AuditAction::Unlink);
+            let created = event.action == AuditAction::Create
+                || (event.action == AuditAction::Link && event.before.is_none());
+            let (method, url, status) = if removed {
+                ("DELETE", key.reference(), "204 No Content")
+            } else if created {
+                ("POST", resource.to_string(), "201 Created")
+            } else {
+                ("PUT", key.reference(), "200 OK")
             };
-            let version = (event.action != AuditAction::Delete)
-                .then(|| version_of(event, &state.fhir, today))
+            let version = (!removed)
+                .then(|| version_of(resource, event, &state.fhir, today))
                 .flatten();
             Some(BundleEntry {
                 full_url: format!("{base}/{}", key.reference()),

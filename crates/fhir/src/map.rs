@@ -351,6 +351,17 @@ pub enum AssignmentKind {
     UnitHead,
 }
 
+impl AssignmentKind {
+    /// The key of this kind's period with row `id`.
+    pub fn key(self, id: i32) -> Key {
+        match self {
+            Self::WorksIn => Key::WorksIn(id),
+            Self::DepartmentHead => Key::DepartmentHead(id),
+            Self::UnitHead => Key::UnitHead(id),
+        }
+    }
+}
+
 /// A works-in or head period, with what its PractitionerRole shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
@@ -369,11 +380,7 @@ pub struct Assignment {
 
 impl Assignment {
     pub fn key(&self) -> Key {
-        match self.kind {
-            AssignmentKind::WorksIn => Key::WorksIn(self.id),
-            AssignmentKind::DepartmentHead => Key::DepartmentHead(self.id),
-            AssignmentKind::UnitHead => Key::UnitHead(self.id),
-        }
+        self.kind.key(self.id)
     }
 
     pub fn staff_id(&self) -> StaffId {
@@ -383,33 +390,90 @@ impl Assignment {
 
 pub fn assignment(assignment: &Assignment, today: NaiveDate) -> PractitionerRole {
     let staff = &assignment.staff;
-    let (organization, code) = match assignment.kind {
-        AssignmentKind::WorksIn => (
-            Key::Department(assignment.organization_id),
-            assignment_code("works-in", "Works in"),
-        ),
-        AssignmentKind::DepartmentHead => (
-            Key::Department(assignment.organization_id),
-            assignment_code("head", "Head"),
-        ),
-        AssignmentKind::UnitHead => (
-            Key::Unit(assignment.organization_id),
-            assignment_code("head", "Head"),
-        ),
-    };
-    PractitionerRole {
-        id: assignment.key().to_string(),
-        meta: Meta {
+    period_role(
+        assignment.kind,
+        assignment.id,
+        (staff.id.0, Some(staff)),
+        (assignment.organization_id, &assignment.organization_name),
+        assignment.period,
+        Meta {
             version_id: assignment.version.to_string(),
             last_updated: assignment.updated_at,
         },
-        active: in_post(staff, today) && assignment.period.in_force_on(today),
+        today,
+    )
+}
+
+/// A works-in or head period as the trail recorded one change to it: its
+/// row, the two ids and the period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodLink {
+    pub kind: AssignmentKind,
+    pub id: i32,
+    pub staff_id: i32,
+    /// The department or unit.
+    pub organization_id: i32,
+    pub period: directory_domain::Period,
+}
+
+/// A period's PractitionerRole as one change left it (a `_history`
+/// version). The trail's record of a link holds no staff record, so the
+/// staff member's designation of that day is not known: the code names
+/// the assignment alone, and `active` is whether the period is in force
+/// today.
+pub fn period_version(
+    link: &PeriodLink,
+    version: i32,
+    at: DateTime<Utc>,
+    today: NaiveDate,
+) -> PractitionerRole {
+    period_role(
+        link.kind,
+        link.id,
+        (link.staff_id, None),
+        (link.organization_id, ""),
+        link.period,
+        Meta {
+            version_id: version.to_string(),
+            last_updated: at,
+        },
+        today,
+    )
+}
+
+/// A period's PractitionerRole from its parts; the staff member's record,
+/// when at hand, gives the post's code, the practitioner's display, and
+/// whether they are in post.
+fn period_role(
+    kind: AssignmentKind,
+    id: i32,
+    (staff_id, staff): (i32, Option<&Staff>),
+    (organization_id, organization_name): (i32, &str),
+    period: directory_domain::Period,
+    meta: Meta,
+    today: NaiveDate,
+) -> PractitionerRole {
+    let (organization, code) = match kind {
+        AssignmentKind::WorksIn => (
+            Key::Department(organization_id),
+            assignment_code("works-in", "Works in"),
+        ),
+        AssignmentKind::DepartmentHead => (
+            Key::Department(organization_id),
+            assignment_code("head", "Head"),
+        ),
+        AssignmentKind::UnitHead => (Key::Unit(organization_id), assignment_code("head", "Head")),
+    };
+    PractitionerRole {
+        id: kind.key(id).to_string(),
+        meta,
+        active: staff.is_none_or(|staff| in_post(staff, today)) && period.in_force_on(today),
         period: Some(Period {
-            start: Some(assignment.period.start_date),
-            end: assignment.period.end_date,
+            start: Some(period.start_date),
+            end: period.end_date,
         }),
-        practitioner: reference(Key::Staff(staff.id.0), Some(&staff.full_name)),
-        organization: reference(organization, Some(&assignment.organization_name)),
-        code: vec![post_code(staff), code],
+        practitioner: reference(Key::Staff(staff_id), staff.map(|s| s.full_name.as_str())),
+        organization: reference(organization, Some(organization_name)),
+        code: staff.map(post_code).into_iter().chain([code]).collect(),
     }
 }

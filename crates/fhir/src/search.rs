@@ -301,14 +301,8 @@ pub const PARAMETERS: [(ResourceType, &str, &str); 17] = [
     (ResourceType::PractitionerRole, "date", "date"),
 ];
 
-/// The types whose `_history` the change feed answers. A PractitionerRole
-/// for a period is named by the period's row, which the trail's link
-/// events do not record, so that type has none yet.
-pub const WITH_HISTORY: [ResourceType; 3] = [
-    ResourceType::Organization,
-    ResourceType::Location,
-    ResourceType::Practitioner,
-];
+/// The types whose `_history` the change feed answers: all of them.
+pub const WITH_HISTORY: [ResourceType; 4] = ResourceType::ALL;
 
 /// The types that answer a search.
 pub const SEARCHABLE: [ResourceType; 4] = ResourceType::ALL;

@@ -88,7 +88,7 @@ async fn metadata_is_public_and_lists_what_is_served() {
     );
     assert_eq!(
         codes(&resource("PractitionerRole")),
-        ["read", "search-type"]
+        ["read", "search-type", "history-type"]
     );
     assert_eq!(
         resource("PractitionerRole")["searchInclude"],
@@ -846,9 +846,103 @@ async fn history_lists_each_change_newest_first_with_deletes() {
         400,
         "invalid",
     );
-    assert_outcome(
-        &s.get("/fhir/PractitionerRole/_history").await,
-        404,
-        "not-supported",
+}
+
+#[tokio::test]
+async fn role_history_follows_posts_and_periods_to_their_removal() {
+    let s = TestApp::start().await;
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let member = s.create_staff(1).await.id();
+    let works = format!("/api/v1/staff/{member}/works-in/2");
+    let ten_days_ago = (chrono::Utc::now().date_naive() - chrono::Duration::days(10)).to_string();
+    let put = s
+        .request(
+            reqwest::Method::PUT,
+            &works,
+            None,
+            Some(json!({"start_date": ten_days_ago})),
+        )
+        .await;
+    assert_eq!(put.status, 201, "{:#}", put.body);
+    assert_eq!(s.delete(&works, None).await.status, 204);
+    let head = s
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/departments/1/heads/{member}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(head.status, 201, "{:#}", head.body);
+    let roles = s
+        .get(&format!("/fhir/PractitionerRole?practitioner={member}"))
+        .await;
+    let ids = matched(&roles.body);
+    let (works_in, headship) = (&ids[1], &ids[2]);
+    assert!(works_in.starts_with("PractitionerRole/works-"), "{ids:?}");
+    assert!(headship.starts_with("PractitionerRole/dhead-"), "{ids:?}");
+    // Deleting the staff member takes their periods with them: each goes
+    // as a DELETE, as the post does.
+    assert_eq!(
+        s.delete(&format!("/api/v1/staff/{member}"), None)
+            .await
+            .status,
+        204
     );
+
+    let res = s
+        .get(&format!(
+            "/fhir/PractitionerRole/_history?_since={}",
+            since.replace('+', "%2B")
+        ))
+        .await;
+    assert_eq!(res.status, 200, "{:#}", res.body);
+    let entries = res.body["entry"].as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["request"]["method"].as_str().unwrap(),
+                e["fullUrl"]
+                    .as_str()
+                    .unwrap()
+                    .split_once("/fhir/")
+                    .unwrap()
+                    .1,
+                e["response"]["etag"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let post = format!("PractitionerRole/post-{member}");
+    assert_eq!(
+        seen,
+        [
+            ("DELETE", post.as_str(), ""),
+            ("DELETE", works_in.as_str(), ""),
+            ("DELETE", headship.as_str(), ""),
+            ("POST", headship.as_str(), "W/\"1\""),
+            ("PUT", works_in.as_str(), "W/\"2\""),
+            ("POST", works_in.as_str(), "W/\"1\""),
+            ("POST", post.as_str(), "W/\"1\""),
+        ],
+        "{:#}",
+        res.body
+    );
+    // Each version is the role as that change left it.
+    let ended = &entries[4]["resource"];
+    assert_eq!(ended["resourceType"], "PractitionerRole");
+    assert_eq!(ended["period"]["start"], ten_days_ago.as_str());
+    assert!(ended["period"]["end"].is_string(), "{ended:#}");
+    assert_eq!(ended["active"], false);
+    assert_eq!(
+        ended["practitioner"]["reference"],
+        format!("Practitioner/{member}")
+    );
+    assert_eq!(ended["organization"]["reference"], "Organization/dept-2");
+    let opened = &entries[3]["resource"];
+    assert_eq!(opened["active"], true);
+    assert_eq!(opened["code"][0]["coding"][0]["code"], "head");
+    let posted = &entries[6]["resource"];
+    assert_eq!(posted["id"], format!("post-{member}"));
+    assert_eq!(posted["organization"]["reference"], "Organization/unit-1");
 }
