@@ -150,11 +150,11 @@ fn word_start(part: &str, backend: crate::Backend) -> NameCondition {
         .collect();
     let regex = format!("(^|[^[:alnum:]]){literal}");
     match backend {
-        crate::Backend::Sqlite if part.chars().any(char::is_alphanumeric) => Box::new(
+        crate::Backend::Sqlite if let Some(prefix) = word_prefix(&part) => Box::new(
             fixed::<Bool>(
                 "staff.id IN (SELECT rowid FROM staff_name_words WHERE staff_name_words MATCH ",
             )
-            .text(format!("\"{}\"*", part.replace('"', "\"\"")))
+            .text(prefix)
             .sql(")"),
         ),
         crate::Backend::Sqlite => {
@@ -303,6 +303,9 @@ pub fn practitioners(
     limit: i64,
 ) -> DbResult<(Vec<directory_domain::Staff>, i64)> {
     let backend = conn.backend();
+    if let Some(prefix) = words_only(q, backend) {
+        return practitioners_by_word(conn, prefix, after, limit);
+    }
     let mut page = practitioner_filter(q, employee_id_system, today, backend);
     if let Some(after) = after {
         page = page.filter(staff::id.gt(after));
@@ -322,6 +325,85 @@ pub fn practitioners(
         practitioner_filter(q, employee_id_system, today, backend)
             .count()
             .get_result(conn)?
+    };
+    Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
+}
+
+/// The FTS5 prefix query of a Practitioner search by one `name` word
+/// start and nothing else, on SQLite: such a search is answered from the
+/// word index alone (whose rowids are staff ids), as the native `q` is,
+/// since counting or paging its matches through `staff` costs a row
+/// lookup per match (3 ms for the 3,000 names with a word starting "mar"
+/// among 100,000 staff).
+fn words_only(q: &Query, backend: crate::Backend) -> Option<String> {
+    if backend != crate::Backend::Sqlite
+        || q.ids.is_some()
+        || !q.last_updated.is_empty()
+        || !q.identifiers.is_empty()
+        || !q.telecoms.is_empty()
+        || q.active.is_some()
+    {
+        return None;
+    }
+    let [any] = q.name.as_slice() else {
+        return None;
+    };
+    let [TextMatch::StartsWithWord(part)] = any.as_slice() else {
+        return None;
+    };
+    word_prefix(part)
+}
+
+/// The word index's prefix query for a word start: none for text without
+/// a letter or digit, which the index holds no word of.
+fn word_prefix(part: &str) -> Option<String> {
+    let part = part.trim().to_lowercase();
+    part.chars()
+        .any(char::is_alphanumeric)
+        .then(|| format!("\"{}\"*", part.replace('"', "\"\"")))
+}
+
+/// [`practitioners`] from the word index: the page's ids in rowid order
+/// after `after`, and the count of the index's matches when the page does
+/// not hold them all.
+fn practitioners_by_word(
+    conn: &mut DbConnection,
+    prefix: String,
+    after: Option<i32>,
+    limit: i64,
+) -> DbResult<(Vec<directory_domain::Staff>, i64)> {
+    use diesel::sql_types::{BigInt, Bool};
+    let matching = fixed::<Bool>(
+        "staff.id IN (SELECT rowid FROM staff_name_words WHERE staff_name_words MATCH ",
+    )
+    .text(prefix.clone());
+    let matching = match after {
+        Some(id) => matching.sql(" AND rowid > ").big_int(i64::from(id)),
+        None => matching,
+    };
+    let ids: Vec<StaffId> = staff::table
+        .filter(
+            matching
+                .sql(" ORDER BY rowid LIMIT ")
+                .big_int(limit)
+                .sql(")"),
+        )
+        .order(staff::id.asc())
+        .select(staff::id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .map(StaffId)
+        .collect();
+    let found = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let total = if after.is_none() && found < limit {
+        found
+    } else {
+        diesel::select(
+            fixed::<BigInt>("(SELECT count(*) FROM staff_name_words WHERE staff_name_words MATCH ")
+                .text(prefix)
+                .sql(")"),
+        )
+        .get_result(conn)?
     };
     Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
 }
