@@ -477,3 +477,116 @@ fn period_role(
         code: staff.map(post_code).into_iter().chain([code]).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(unit: Option<i32>, active: bool, end_date: Option<&str>) -> Staff {
+        serde_json::from_value(serde_json::json!({
+            "id": 7, "full_name": "Asha Rao", "employee_id": "E7",
+            "email": "asha@example.org", "mobile": "+919810000001",
+            "email2": null, "email3": null, "mobile2": "+919810000002", "mobile3": null,
+            "office_address": null,
+            "department_id": 1, "department_name": "Ophthalmology",
+            "unit_id": unit, "unit_name": unit.map(|_| "Cornea"),
+            "designation_id": 3, "designation_name": "Professor",
+            "cadre_id": 2, "cadre_name": "Faculty",
+            "supervisor_id": null, "end_date": end_date, "active": active,
+            "deactivated_at": null, "deactivated_by": null,
+            "created_at": "2026-01-01T00:00:00Z", "created_by": null,
+            "updated_at": "2026-02-01T00:00:00Z", "updated_by": null, "version": 4
+        }))
+        .unwrap()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_post_is_in_the_unit_when_there_is_one_else_the_department() {
+        let today = day("2026-06-01");
+        let in_unit = post(&staff(Some(4), true, None), today);
+        assert_eq!(in_unit.id, "post-7");
+        assert_eq!(in_unit.organization.reference, "Organization/unit-4");
+        assert_eq!(in_unit.meta.version_id, "4");
+        let in_department = post(&staff(None, true, None), today);
+        assert_eq!(in_department.organization.reference, "Organization/dept-1");
+        // The designation with its cadre, then what the role is.
+        let codes: Vec<&str> = in_department
+            .code
+            .iter()
+            .flat_map(|c| c.coding.iter().map(|c| c.code.as_str()))
+            .collect();
+        assert_eq!(codes, ["3", "2", "post"]);
+    }
+
+    #[test]
+    fn a_practitioner_past_the_end_date_or_deactivated_is_not_active() {
+        let settings = Settings {
+            hospital_name: "Hospital".into(),
+            employee_id_system: "urn:test".into(),
+            loaded_at: Utc::now(),
+        };
+        let today = day("2026-06-01");
+        assert!(practitioner(&staff(None, true, Some("2026-06-01")), &settings, today).active);
+        assert!(!practitioner(&staff(None, true, Some("2026-05-31")), &settings, today).active);
+        assert!(!practitioner(&staff(None, false, None), &settings, today).active);
+        let asha = practitioner(&staff(None, true, None), &settings, today);
+        let phones: Vec<(&str, u32)> = asha
+            .telecom
+            .iter()
+            .filter(|t| t.system == "phone")
+            .map(|t| (t.value.as_str(), t.rank))
+            .collect();
+        assert_eq!(phones, [("+919810000001", 1), ("+919810000002", 2)]);
+    }
+
+    #[test]
+    fn a_period_is_active_only_while_in_force_and_its_staff_member_in_post() {
+        let period = directory_domain::Period {
+            start_date: day("2026-05-01"),
+            end_date: Some(day("2026-05-31")),
+        };
+        let of = |staff: Staff| Assignment {
+            kind: AssignmentKind::UnitHead,
+            id: 9,
+            staff,
+            organization_id: 4,
+            organization_name: "Cornea".into(),
+            period,
+            version: 2,
+            updated_at: Utc::now(),
+        };
+        let headship = assignment(&of(staff(None, true, None)), day("2026-05-31"));
+        assert_eq!(headship.id, "uhead-9");
+        assert_eq!(headship.organization.reference, "Organization/unit-4");
+        assert!(headship.active);
+        assert!(!assignment(&of(staff(None, true, None)), day("2026-06-01")).active);
+        assert!(!assignment(&of(staff(None, false, None)), day("2026-05-15")).active);
+    }
+
+    #[test]
+    fn a_period_version_from_the_trail_names_the_assignment_alone() {
+        let link = PeriodLink {
+            kind: AssignmentKind::WorksIn,
+            id: 5,
+            staff_id: 7,
+            organization_id: 2,
+            period: directory_domain::Period {
+                start_date: day("2026-05-01"),
+                end_date: None,
+            },
+        };
+        let version = period_version(&link, 3, Utc::now(), day("2026-06-01"));
+        assert_eq!(version.id, "works-5");
+        assert_eq!(version.meta.version_id, "3");
+        assert_eq!(version.practitioner.reference, "Practitioner/7");
+        assert_eq!(version.practitioner.display, None);
+        assert_eq!(version.organization.reference, "Organization/dept-2");
+        assert_eq!(version.code.len(), 1);
+        assert_eq!(version.code[0].coding[0].code, "works-in");
+        assert!(version.active);
+    }
+}
