@@ -133,7 +133,7 @@ type NameCondition =
     Box<dyn BoxableExpression<staff::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
 /// Staff with a word of their name starting with `part` (a word begins
-/// after anything not a letter or digit): SQLite's word index answers it
+/// after anything not a letter, digit or mark): SQLite's word index answers it
 /// with a prefix query; PostgreSQL narrows by its trigram index, then a
 /// regular expression; MySQL a regular expression.
 fn word_start(part: &str, backend: crate::Backend) -> NameCondition {
@@ -148,24 +148,25 @@ fn word_start(part: &str, backend: crate::Backend) -> NameCondition {
             escape.into_iter().chain(std::iter::once(c))
         })
         .collect();
-    let regex = format!("(^|[^[:alnum:]]){literal}");
     match backend {
-        crate::Backend::Sqlite if let Some(prefix) = word_prefix(&part) => Box::new(
-            fixed::<Bool>(
-                "staff.id IN (SELECT rowid FROM staff_name_words WHERE staff_name_words MATCH ",
-            )
-            .text(prefix)
-            .sql(")"),
-        ),
-        crate::Backend::Sqlite => {
-            // No word in it (punctuation alone): the name patterns.
-            let part = like_text(&part);
-            Box::new(
-                lower(staff::full_name)
-                    .like(format!("{part}%"))
-                    .or(lower(staff::full_name).like(format!("% {part}%"))),
-            )
-        }
+        crate::Backend::Sqlite => match word_prefix(&part) {
+            Some(prefix) => Box::new(
+                fixed::<Bool>(
+                    "staff.id IN (SELECT rowid FROM staff_name_words WHERE staff_name_words MATCH ",
+                )
+                .text(prefix)
+                .sql(")"),
+            ),
+            None => {
+                // No word in it (punctuation alone): the name patterns.
+                let part = like_text(&part);
+                Box::new(
+                    lower(staff::full_name)
+                        .like(format!("{part}%"))
+                        .or(lower(staff::full_name).like(format!("% {part}%"))),
+                )
+            }
+        },
         crate::Backend::Postgres => {
             let like = format!("%{}%", like_text(&part));
             Box::new(
@@ -173,12 +174,18 @@ fn word_start(part: &str, backend: crate::Backend) -> NameCondition {
                     "(lower(staff.full_name) || chr(10) || staff.email_key || chr(10) || lower(staff.employee_id)) LIKE ",
                 )
                 .text(like)
-                .and(fixed::<Bool>("lower(staff.full_name) ~ ").text(regex)),
+                .and(
+                    fixed::<Bool>("lower(staff.full_name) ~ ")
+                        .text(format!("(^|[^[:alnum:]]){literal}")),
+                ),
             )
         }
-        crate::Backend::Mysql => {
-            Box::new(fixed::<Bool>("lower(staff.full_name) REGEXP ").text(regex))
-        }
+        // MariaDB's [[:alnum:]] leaves out marks (a Devanagari vowel sign),
+        // which are part of a word as Unicode classes say.
+        crate::Backend::Mysql => Box::new(
+            fixed::<Bool>("lower(staff.full_name) REGEXP ")
+                .text(format!("(^|[^\\p{{L}}\\p{{N}}\\p{{M}}]){literal}")),
+        ),
     }
 }
 

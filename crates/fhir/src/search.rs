@@ -41,8 +41,9 @@ impl TextMatch {
         match self {
             Self::StartsWithWord(part) => {
                 // A word begins at the start or after anything that is not
-                // a letter or digit: the rule of the databases' word index
-                // and patterns.
+                // a letter, digit or mark (Rust's alphanumeric takes in the
+                // marks that are alphabetic, like Devanagari vowel signs):
+                // the rule of the databases' word index and patterns.
                 let text = text.to_lowercase();
                 let part = part.to_lowercase();
                 let mut previous: Option<char> = None;

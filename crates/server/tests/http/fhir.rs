@@ -542,6 +542,48 @@ async fn practitioners_are_searched_by_name_identifier_telecom_and_activity() {
 }
 
 #[tokio::test]
+async fn a_name_word_starts_after_anything_but_a_letter_digit_or_mark() {
+    let s = TestApp::start().await;
+    let mut made = Vec::new();
+    for (n, name) in ["Dr. Anil O'Brien", "किरण राव", "Meera Shah-Iyer"]
+        .into_iter()
+        .enumerate()
+    {
+        let res = s
+            .post(
+                "/api/v1/staff",
+                json!({
+                    "full_name": name,
+                    "employee_id": format!("W{n}"),
+                    "email": format!("w{n}@hospital.example.org"),
+                    "mobile": format!("+91 98100 1000{n}"),
+                    "department_id": 1,
+                    "designation_id": 1,
+                }),
+            )
+            .await;
+        made.push(format!("Practitioner/{}", res.id()));
+    }
+    for (query, found) in [
+        ("name=brien", vec![&made[0]]),
+        ("name=anil%20o", vec![&made[0]]),
+        ("name=%E0%A4%95%E0%A4%BF", vec![&made[1]]), // कि, a word's start
+        ("name=iyer", vec![&made[2]]),
+        ("name=shah", vec![&made[2]]),
+        // A vowel sign is part of its word: रण is inside किरण.
+        ("name=%E0%A4%B0%E0%A4%A3", vec![]),
+        ("name=rien", vec![]),
+        ("name=%22", vec![]),
+    ] {
+        let res = s.get(&format!("/fhir/Practitioner?{query}")).await;
+        assert_eq!(res.status, 200, "{query}: {:#}", res.body);
+        let expected: Vec<String> = found.into_iter().cloned().collect();
+        assert_eq!(matched(&res.body), expected, "{query}");
+        assert_eq!(res.body["total"], expected.len(), "{query}");
+    }
+}
+
+#[tokio::test]
 async fn paging_follows_next_links_without_repeating_or_skipping() {
     let s = TestApp::start().await;
     let mut made = Vec::new();
