@@ -903,8 +903,9 @@ fn version_of(
     fn parsed<T: serde::de::DeserializeOwned>(event: &AuditEvent) -> Option<T> {
         serde_json::from_str(event.after.as_ref()?.as_str()).ok()
     }
-    // A version's references carry no display: the names of that day are
-    // not in its own record.
+    // A version's references carry the names its own record holds (a
+    // staff member's department and unit); the names of other records
+    // that day are not in it.
     Some(match event.entity {
         AuditEntity::Departments => {
             Resource::Organization(map::department(&parsed::<Department>(event)?, settings))

@@ -79,8 +79,9 @@ impl Event {
         self
     }
 
-    /// When the change was made, if not now (a first event for a row that
-    /// was there before the trail).
+    /// When the change was made, if not now: the row's own `updated_at`
+    /// (a first event for a row that was there before the trail, a
+    /// period's change).
     pub(crate) fn at(mut self, at: NaiveDateTime) -> Self {
         self.at = at;
         self

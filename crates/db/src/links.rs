@@ -85,6 +85,9 @@ pub(crate) fn clash(what: &str, asked: &Period, other: &Period) -> DbError {
 pub(crate) struct PeriodRow {
     pub(crate) id: i32,
     pub(crate) version: Option<i32>,
+    /// The row's new `updated_at`, which the event's time is, so a version
+    /// read and the same version in the trail say the same instant.
+    pub(crate) at: Option<chrono::NaiveDateTime>,
 }
 
 /// The trail's record of a link made, changed, ended or removed: the link as
@@ -118,6 +121,9 @@ pub(crate) fn link_event(
     let mut event = Event::new(entity, format!("{}/{}", first.1, second.1), action, actor);
     if let Some(version) = row.and_then(|row| row.version) {
         event = event.version(version);
+    }
+    if let Some(at) = row.and_then(|row| row.at) {
+        event = event.at(at);
     }
     let event = match (action, change) {
         (AuditAction::Unlink, (before, _)) => event.before(&json(before))?,
@@ -157,14 +163,14 @@ macro_rules! period_table {
         ) -> DbResult<$crate::links::Assigned> {
             use $crate::links::Assigned;
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change, id, version| {
+            let record = |action, change, id, version, at| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
-                    Some($crate::links::PeriodRow { id, version }),
+                    Some($crate::links::PeriodRow { id, version, at }),
                     actor,
                 )
             };
@@ -204,10 +210,11 @@ macro_rules! period_table {
                 match same_start {
                     Some((_, _, existing)) if *existing == asked => Ok(Assigned::Unchanged(asked)),
                     Some((id, version, existing)) => {
+                        let now = crate::now();
                         diesel::update($table::table.find(*id))
                             .set((
                                 $table::end_date.eq(asked.end_date),
-                                $table::updated_at.eq(crate::now()),
+                                $table::updated_at.eq(now),
                                 $table::version.eq($table::version + 1),
                             ))
                             .execute(conn)?;
@@ -216,6 +223,7 @@ macro_rules! period_table {
                             (Some(*existing), Some(asked)),
                             *id,
                             Some(version + 1),
+                            Some(now),
                         )?;
                         Ok(Assigned::Changed(asked))
                     }
@@ -240,7 +248,7 @@ macro_rules! period_table {
                             .filter($table::start_date.eq(asked.start_date))
                             .select($table::id)
                             .first(conn)?;
-                        record(AuditAction::Link, (None, Some(asked)), id, Some(1))?;
+                        record(AuditAction::Link, (None, Some(asked)), id, Some(1), Some(now))?;
                         Ok(Assigned::Created(asked))
                     }
                 }
@@ -257,14 +265,14 @@ macro_rules! period_table {
             actor: Actor,
         ) -> DbResult<()> {
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change, id, version| {
+            let record = |action, change, id, version, at| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
-                    Some($crate::links::PeriodRow { id, version }),
+                    Some($crate::links::PeriodRow { id, version, at }),
                     actor,
                 )
             };
@@ -296,13 +304,14 @@ macro_rules! period_table {
                     let yesterday = today.pred_opt().unwrap_or(today);
                     if purge || period.start_date > yesterday {
                         diesel::delete($table::table.find(id)).execute(conn)?;
-                        record(AuditAction::Unlink, (Some(period), None), id, None)?;
+                        record(AuditAction::Unlink, (Some(period), None), id, None, None)?;
                     } else {
                         let ended = Period { end_date: Some(yesterday), ..period };
+                        let now = crate::now();
                         diesel::update($table::table.find(id))
                             .set((
                                 $table::end_date.eq(ended.end_date),
-                                $table::updated_at.eq(crate::now()),
+                                $table::updated_at.eq(now),
                                 $table::version.eq($table::version + 1),
                             ))
                             .execute(conn)?;
@@ -311,6 +320,7 @@ macro_rules! period_table {
                             (Some(period), Some(ended)),
                             id,
                             Some(version + 1),
+                            Some(now),
                         )?;
                     }
                 }
@@ -423,7 +433,11 @@ pub(crate) fn record_cascade(conn: &mut DbConnection, owner: Owner, actor: Actor
                         }),
                         None,
                     ),
-                    Some(PeriodRow { id, version: None }),
+                    Some(PeriodRow {
+                        id,
+                        version: None,
+                        at: None,
+                    }),
                     actor,
                 )?;
             }
@@ -485,14 +499,19 @@ pub(crate) fn end_periods_of_staff(
                         ids.1,
                         AuditAction::Unlink,
                         (Some(period), None),
-                        Some(PeriodRow { id, version: None }),
+                        Some(PeriodRow {
+                            id,
+                            version: None,
+                            at: None,
+                        }),
                         actor,
                     )?;
                 } else {
+                    let now = crate::now();
                     diesel::update($table::table.find(id))
                         .set((
                             $table::end_date.eq(Some(last_day)),
-                            $table::updated_at.eq(crate::now()),
+                            $table::updated_at.eq(now),
                             $table::version.eq($table::version + 1),
                         ))
                         .execute(conn)?;
@@ -509,6 +528,7 @@ pub(crate) fn end_periods_of_staff(
                         Some(PeriodRow {
                             id,
                             version: Some(version + 1),
+                            at: Some(now),
                         }),
                         actor,
                     )?;

@@ -708,9 +708,57 @@ pub fn delete_staff(
                 "staff member {id} still has {accounts} accounts; deactivate them instead"
             );
             crate::links::record_cascade(conn, crate::links::Owner::Staff(id.0), actor)?;
+            release(conn, Released::Supervisees(id.0), actor)?;
             Ok(diesel::delete(at_version!(staff, target, before)).execute(conn)?)
         },
     )
+}
+
+/// Whose staff rows a deletion would change through ON DELETE SET NULL.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Released {
+    /// The staff of a unit being deleted (they stay in its department).
+    UnitStaff(i32),
+    /// The supervisees of a staff member being deleted.
+    Supervisees(i32),
+}
+
+/// Clears the unit or supervisor that a deletion is about to remove, on
+/// each staff row that names it, as an update of its own (a new version,
+/// recorded), rather than leave the database's SET NULL to change the
+/// rows unseen by the trail, the change feed and the FHIR view. Called in
+/// the deletion's transaction, before it.
+pub(crate) fn release(conn: &mut DbConnection, which: Released, actor: Actor) -> DbResult<()> {
+    let ids: Vec<i32> = match which {
+        Released::UnitStaff(unit) => staff::table
+            .filter(staff::unit_id.eq(unit))
+            .select(staff::id)
+            .load(conn)?,
+        Released::Supervisees(supervisor) => staff::table
+            .filter(staff::supervisor_id.eq(supervisor))
+            .select(staff::id)
+            .load(conn)?,
+    };
+    for id in ids {
+        let target = Target::new("staff member", id, None, actor);
+        versioned::update(
+            conn,
+            target,
+            |c| get_staff(c, StaffId(id)),
+            |conn, before| {
+                let row = at_version!(staff, target, before);
+                Ok(match which {
+                    Released::UnitStaff(_) => diesel::update(row)
+                        .set((staff::unit_id.eq(None::<i32>), touched!(staff, actor)))
+                        .execute(conn)?,
+                    Released::Supervisees(_) => diesel::update(row)
+                        .set((staff::supervisor_id.eq(None::<i32>), touched!(staff, actor)))
+                        .execute(conn)?,
+                })
+            },
+        )?;
+    }
+    Ok(())
 }
 
 // ---- works-in --------------------------------------------------------------

@@ -178,9 +178,9 @@ pub fn update_unit(
     )
 }
 
-/// Deletes a unit: its staff stay in the department with no unit, and its
-/// head periods go (the database's SET NULL and CASCADE; each period's
-/// removal is recorded).
+/// Deletes a unit: its staff stay in the department with no unit (each a
+/// recorded update), and its head periods go (the database's CASCADE;
+/// each removal recorded).
 pub fn delete_unit(
     conn: &mut DbConnection,
     id: UnitId,
@@ -194,6 +194,7 @@ pub fn delete_unit(
         |c| get_unit(c, id),
         |conn, before| {
             crate::links::record_cascade(conn, crate::links::Owner::Unit(id.0), actor)?;
+            crate::staff::release(conn, crate::staff::Released::UnitStaff(id.0), actor)?;
             Ok(diesel::delete(at_version!(units, target, before)).execute(conn)?)
         },
     )

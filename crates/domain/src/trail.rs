@@ -191,7 +191,9 @@ pub struct AuditEvent {
     pub entity: AuditEntity,
     /// The resource's id (`department/staff` for a link).
     pub entity_id: String,
-    /// The record's version after the change, for versioned records.
+    /// The record's version after the change, for versioned records; for a
+    /// dated link, the period row's (which the record's `id` names), none
+    /// once it is removed.
     pub version: Option<i32>,
     /// The resource as the API showed it before; null when it did not exist.
     pub before: Option<Snapshot>,
@@ -214,7 +216,9 @@ pub struct Change {
     pub entity_id: String,
     /// What was done.
     pub action: AuditAction,
-    /// The record's version after the change, for versioned records.
+    /// The record's version after the change, for versioned records; for a
+    /// dated link, the period row's (which the record's `id` names), none
+    /// once it is removed.
     pub version: Option<i32>,
 }
 

@@ -327,6 +327,11 @@ async fn works_in_and_deleting_staff() {
     );
     let report = s.get(&format!("/api/v1/staff/{report_id}")).await;
     assert_eq!(report.body["supervisor_id"], serde_json::Value::Null);
+    // Losing the supervisor is a recorded change: version 3 after the
+    // PATCH that set it.
+    assert_eq!(report.body["version"], 3);
+    let history = s.get(&format!("/api/v1/staff/{report_id}/history")).await;
+    assert_eq!(history.body["items"].as_array().unwrap().len(), 3);
     s.get(&format!("/api/v1/staff/{boss_id}/works-in"))
         .await
         .assert_problem(404);

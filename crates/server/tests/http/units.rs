@@ -61,4 +61,42 @@ async fn deleting_a_unit_detaches_its_staff() {
     let after = s.get(&format!("/api/v1/staff/{}", member.id())).await;
     assert_eq!(after.body["unit_id"], serde_json::Value::Null);
     assert_eq!(after.body["department_id"], 1);
+    // Leaving the unit is a change of its own: a new version, in the
+    // staff member's history, the feed and the FHIR view.
+    assert_eq!(
+        after.body["version"],
+        member.body["version"].as_i64().unwrap() + 1
+    );
+    let history = s
+        .get(&format!("/api/v1/staff/{}/history", member.id()))
+        .await;
+    let versions = history.body["items"].as_array().unwrap();
+    let last = versions.last().unwrap();
+    assert_eq!(last["action"], "update");
+    assert_eq!(last["data"]["unit_id"], serde_json::Value::Null, "{last:#}");
+    let post = s
+        .get(&format!("/fhir/PractitionerRole/post-{}", member.id()))
+        .await;
+    assert_eq!(
+        post.body["organization"]["reference"],
+        "Organization/dept-1"
+    );
+    assert_eq!(
+        post.body["meta"]["versionId"],
+        after.body["version"].to_string()
+    );
+    // The headship went with the unit, and the trail says so.
+    let trail = s
+        .get(&format!(
+            "/api/v1/audit-events?entity=unit-heads&entity_id=1/{}",
+            member.id()
+        ))
+        .await;
+    let actions: Vec<&str> = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["link", "unlink"], "{:#}", trail.body);
 }
