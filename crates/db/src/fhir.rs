@@ -695,9 +695,11 @@ macro_rules! period_ids {
 /// One page of a PractitionerRole search, in key order (posts, then
 /// works-in, department head and unit head periods, each by id), after
 /// the `after` key; the count of every match; and whether more follow.
-/// At most twelve queries whatever the page holds (a page and a count of
-/// each kind, the posts' staff, the periods and their staff), and a count
-/// only where a kind's page does not hold all its matches.
+/// At most thirteen queries whatever the page holds: for each kind a page
+/// (where the page has room), a count (only where that page does not hold
+/// all the kind's matches: the cursor's kind, a full page, or one with no
+/// room left), and its rows (the posts' staff; the periods and their
+/// staff).
 pub fn roles(
     conn: &mut DbConnection,
     q: &Query,
