@@ -897,6 +897,30 @@ pub fn periods_of_staff(
         i32,
         Stamp,
     );
+    // PostgreSQL and MySQL cache a statement whatever its list's length.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    macro_rules! by_list {
+        () => {
+            of!(
+                "1",
+                staff_works_in,
+                departments.department_id,
+                staff_works_in::staff_id.eq_any(ids.clone())
+            )
+            .union_all(of!(
+                "2",
+                department_heads,
+                departments.department_id,
+                department_heads::staff_id.eq_any(ids.clone())
+            ))
+            .union_all(of!(
+                "3",
+                unit_heads,
+                units.unit_id,
+                unit_heads::staff_id.eq_any(ids.clone())
+            ))
+        };
+    }
     // diesel's multi-backend connection has no UNION: each backend's own.
     let mut rows: Vec<Row> = match conn {
         #[cfg(feature = "sqlite")]
@@ -915,45 +939,9 @@ pub fn periods_of_staff(
         .union_all(of!("3", unit_heads, units.unit_id, in_json!(unit_heads)))
         .load(c)?,
         #[cfg(feature = "postgres")]
-        DbConnection::Pg(c) => of!(
-            "1",
-            staff_works_in,
-            departments.department_id,
-            staff_works_in::staff_id.eq_any(ids.clone())
-        )
-        .union_all(of!(
-            "2",
-            department_heads,
-            departments.department_id,
-            department_heads::staff_id.eq_any(ids.clone())
-        ))
-        .union_all(of!(
-            "3",
-            unit_heads,
-            units.unit_id,
-            unit_heads::staff_id.eq_any(ids.clone())
-        ))
-        .load(c)?,
+        DbConnection::Pg(c) => by_list!().load(c)?,
         #[cfg(feature = "mysql")]
-        DbConnection::Mysql(c) => of!(
-            "1",
-            staff_works_in,
-            departments.department_id,
-            staff_works_in::staff_id.eq_any(ids.clone())
-        )
-        .union_all(of!(
-            "2",
-            department_heads,
-            departments.department_id,
-            department_heads::staff_id.eq_any(ids.clone())
-        ))
-        .union_all(of!(
-            "3",
-            unit_heads,
-            units.unit_id,
-            unit_heads::staff_id.eq_any(ids.clone())
-        ))
-        .load(c)?,
+        DbConnection::Mysql(c) => by_list!().load(c)?,
     };
     rows.sort_by_key(|row| (row.0, row.1));
     let by_id: std::collections::HashMap<i32, &directory_domain::Staff> =

@@ -90,6 +90,26 @@ pub(crate) struct PeriodRow {
     pub(crate) at: Option<chrono::NaiveDateTime>,
 }
 
+impl PeriodRow {
+    /// A row removed: it has no version after.
+    pub(crate) fn removed(id: i32) -> Option<Self> {
+        Some(Self {
+            id,
+            version: None,
+            at: None,
+        })
+    }
+
+    /// A row changed to `version` at `at`.
+    pub(crate) fn changed(id: i32, version: i32, at: chrono::NaiveDateTime) -> Option<Self> {
+        Some(Self {
+            id,
+            version: Some(version),
+            at: Some(at),
+        })
+    }
+}
+
 /// The trail's record of a link made, changed, ended or removed: the link as
 /// JSON (a period's row id, the two ids by column name, and its period if it
 /// has one), with a period's version after the change.
@@ -163,14 +183,14 @@ macro_rules! period_table {
         ) -> DbResult<$crate::links::Assigned> {
             use $crate::links::Assigned;
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change, id, version, at| {
+            let record = |action, change, row| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
-                    Some($crate::links::PeriodRow { id, version, at }),
+                    row,
                     actor,
                 )
             };
@@ -221,9 +241,7 @@ macro_rules! period_table {
                         record(
                             AuditAction::Link,
                             (Some(*existing), Some(asked)),
-                            *id,
-                            Some(version + 1),
-                            Some(now),
+                            $crate::links::PeriodRow::changed(*id, version + 1, now),
                         )?;
                         Ok(Assigned::Changed(asked))
                     }
@@ -248,7 +266,11 @@ macro_rules! period_table {
                             .filter($table::start_date.eq(asked.start_date))
                             .select($table::id)
                             .first(conn)?;
-                        record(AuditAction::Link, (None, Some(asked)), id, Some(1), Some(now))?;
+                        record(
+                            AuditAction::Link,
+                            (None, Some(asked)),
+                            $crate::links::PeriodRow::changed(id, 1, now),
+                        )?;
                         Ok(Assigned::Created(asked))
                     }
                 }
@@ -265,14 +287,14 @@ macro_rules! period_table {
             actor: Actor,
         ) -> DbResult<()> {
             use directory_domain::{AuditAction, AuditEntity, Period};
-            let record = |action, change, id, version, at| {
+            let record = |action, change, row| {
                 $crate::links::link_event(
                     AuditEntity::$entity,
                     (stringify!($first_column), $first.0),
                     (stringify!($second_column), $second.0),
                     action,
                     change,
-                    Some($crate::links::PeriodRow { id, version, at }),
+                    row,
                     actor,
                 )
             };
@@ -304,7 +326,11 @@ macro_rules! period_table {
                     let yesterday = today.pred_opt().unwrap_or(today);
                     if purge || period.start_date > yesterday {
                         diesel::delete($table::table.find(id)).execute(conn)?;
-                        record(AuditAction::Unlink, (Some(period), None), id, None, None)?;
+                        record(
+                            AuditAction::Unlink,
+                            (Some(period), None),
+                            $crate::links::PeriodRow::removed(id),
+                        )?;
                     } else {
                         let ended = Period { end_date: Some(yesterday), ..period };
                         let now = crate::now();
@@ -318,9 +344,7 @@ macro_rules! period_table {
                         record(
                             AuditAction::End,
                             (Some(period), Some(ended)),
-                            id,
-                            Some(version + 1),
-                            Some(now),
+                            $crate::links::PeriodRow::changed(id, version + 1, now),
                         )?;
                     }
                 }
@@ -433,11 +457,7 @@ pub(crate) fn record_cascade(conn: &mut DbConnection, owner: Owner, actor: Actor
                         }),
                         None,
                     ),
-                    Some(PeriodRow {
-                        id,
-                        version: None,
-                        at: None,
-                    }),
+                    PeriodRow::removed(id),
                     actor,
                 )?;
             }
@@ -499,11 +519,7 @@ pub(crate) fn end_periods_of_staff(
                         ids.1,
                         AuditAction::Unlink,
                         (Some(period), None),
-                        Some(PeriodRow {
-                            id,
-                            version: None,
-                            at: None,
-                        }),
+                        PeriodRow::removed(id),
                         actor,
                     )?;
                 } else {
@@ -525,11 +541,7 @@ pub(crate) fn end_periods_of_staff(
                         ids.1,
                         AuditAction::End,
                         (Some(period), Some(ended)),
-                        Some(PeriodRow {
-                            id,
-                            version: Some(version + 1),
-                            at: Some(now),
-                        }),
+                        PeriodRow::changed(id, version + 1, now),
                         actor,
                     )?;
                 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 /// Every event matching `query` (an `/audit-events` query string), read
 /// page by page through `next_after`.
-async fn events(s: &impl Api, query: &str) -> Vec<Value> {
+pub(crate) async fn events(s: &impl Api, query: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut after = 0;
     loop {

@@ -86,17 +86,14 @@ async fn deleting_a_unit_detaches_its_staff() {
         after.body["version"].to_string()
     );
     // The headship went with the unit, and the trail says so.
-    let trail = s
-        .get(&format!(
-            "/api/v1/audit-events?entity=unit-heads&entity_id=1/{}",
-            member.id()
-        ))
-        .await;
-    let actions: Vec<&str> = trail.body["items"]
-        .as_array()
-        .unwrap()
+    let trail = crate::trail::events(
+        &s,
+        &format!("entity=unit-heads&entity_id=1/{}", member.id()),
+    )
+    .await;
+    let actions: Vec<&str> = trail
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["link", "unlink"], "{:#}", trail.body);
+    assert_eq!(actions, ["link", "unlink"], "{trail:#?}");
 }
