@@ -597,6 +597,31 @@ pub fn update_staff(
     patch: &StaffPatch,
     actor: Actor,
 ) -> DbResult<Staff> {
+    change_staff(conn, id, expected_version, patch, actor, true)
+}
+
+/// [`update_staff`] for a caller that has checked the references itself
+/// against the state it is bringing about: an import, whose supervisors
+/// may be rows of the same file and whose cycle check is over the whole
+/// file, so a row-by-row check would refuse a valid order of changes.
+pub fn update_staff_vouched(
+    conn: &mut DbConnection,
+    id: StaffId,
+    expected_version: Option<i32>,
+    patch: &StaffPatch,
+    actor: Actor,
+) -> DbResult<Staff> {
+    change_staff(conn, id, expected_version, patch, actor, false)
+}
+
+fn change_staff(
+    conn: &mut DbConnection,
+    id: StaffId,
+    expected_version: Option<i32>,
+    patch: &StaffPatch,
+    actor: Actor,
+    check: bool,
+) -> DbResult<Staff> {
     let target = Target::new("staff member", id.0, expected_version, actor);
     let change = |conn: &mut DbConnection| {
         versioned::update(
@@ -621,7 +646,9 @@ pub fn update_staff(
                     .unwrap_or(before.designation_id);
                 // Only a changed supervisor needs the cycle walk.
                 let supervisor = patch.supervisor_id.as_set().copied();
-                check_references(conn, Some(id), department, unit, designation, supervisor)?;
+                if check {
+                    check_references(conn, Some(id), department, unit, designation, supervisor)?;
+                }
 
                 Ok(diesel::update(at_version!(staff, target, before))
                     .set((StaffChanges::of(patch), touched!(staff, actor)))
@@ -847,14 +874,15 @@ struct StaffInsert<'a> {
 }
 
 /// Inserts many staff members with multi-row INSERTs, for demo data and
-/// imports. The caller vouches for the references (this skips the per-row
-/// checks of [`create_staff`]) and owns the transaction; uniqueness is still
-/// enforced by the database. The trail records each creation.
+/// imports, and returns their ids in the batch's order. The caller vouches
+/// for the references (this skips the per-row checks of [`create_staff`])
+/// and owns the transaction; uniqueness is still enforced by the database.
+/// The trail records each creation.
 pub fn insert_staff_batch(
     conn: &mut DbConnection,
     batch: &[NewStaff],
     actor: Actor,
-) -> DbResult<usize> {
+) -> DbResult<Vec<StaffId>> {
     let at = now();
     let by = actor.map(|a| a.0);
     let rows: Vec<StaffInsert<'_>> = batch
@@ -883,11 +911,11 @@ pub fn insert_staff_batch(
             version: 1,
         })
         .collect();
-    let mut inserted = 0;
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
     // Multi-row INSERT is not available on the connection enum, so match on
     // the backend (docs/BACKENDS.md); 500 rows stay under every bind limit.
     for chunk in rows.chunks(500) {
-        inserted += match conn {
+        let _inserted: usize = match conn {
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(c) => {
                 diesel::insert_into(staff::table).values(chunk).execute(c)?
@@ -905,9 +933,113 @@ pub fn insert_staff_batch(
             .into_boxed();
         for created in load_staff(conn, query, chunk.len())? {
             versioned::created_event(&created, actor)?.record()?;
+            ids.insert(created.employee_id, created.id);
         }
     }
-    Ok(inserted)
+    batch
+        .iter()
+        .map(|s| {
+            ids.get(&s.employee_id).copied().ok_or_else(|| {
+                DbError::Internal(format!("staff member {} was not inserted", s.employee_id))
+            })
+        })
+        .collect()
+}
+
+/// The staff members with these employee ids (those that exist), for an
+/// import to compare its rows with; 500 ids a query, under every
+/// backend's limit on bound values.
+pub fn staff_by_employee_ids(
+    conn: &mut DbConnection,
+    employee_ids: &[&str],
+) -> DbResult<Vec<Staff>> {
+    let mut found = Vec::new();
+    for chunk in employee_ids.chunks(500) {
+        let query = staff_joined!()
+            .select(staff_columns!())
+            .filter(staff::employee_id.eq_any(chunk))
+            .into_boxed();
+        found.extend(load_staff(conn, query, chunk.len())?);
+    }
+    Ok(found)
+}
+
+/// Which employee holds each of these emails (compared ignoring case,
+/// `email_keys` lower-cased), as `(email_key, employee_id)` pairs.
+pub fn employee_ids_by_email(
+    conn: &mut DbConnection,
+    email_keys: &[&str],
+) -> DbResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for chunk in email_keys.chunks(500) {
+        found.extend(
+            staff::table
+                .filter(staff::email_key.eq_any(chunk))
+                .select((staff::email_key, staff::employee_id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Every staff member's supervisor, as `(staff, supervisor)` pairs: the
+/// graph an import checks for cycles once its own rows are laid over it.
+pub fn supervisor_links(conn: &mut DbConnection) -> DbResult<Vec<(StaffId, StaffId)>> {
+    Ok(staff::table
+        .filter(staff::supervisor_id.is_not_null())
+        .select((staff::id, staff::supervisor_id.assume_not_null()))
+        .load::<(i32, i32)>(conn)?
+        .into_iter()
+        .map(|(s, sup)| (StaffId(s), StaffId(sup)))
+        .collect())
+}
+
+/// Up to `limit` staff members matching `filter` with an id above
+/// `after`, in id order, each with their supervisor's employee id: one
+/// page of an export, which walks the list by key so that each page costs
+/// the same and no count is taken.
+pub fn export_page(
+    conn: &mut DbConnection,
+    filter: &StaffFilter,
+    after: Option<StaffId>,
+    limit: i64,
+) -> DbResult<Vec<(Staff, Option<String>)>> {
+    let backend = conn.backend();
+    let mut rows = filter_staff!(
+        staff_joined!().select(staff_columns!()).into_boxed(),
+        filter,
+        backend,
+        |cadre: i32| designations::cadre_id.eq(cadre)
+    );
+    if let Some(id) = after {
+        rows = rows.filter(staff::id.gt(id.0));
+    }
+    let rows = rows.order(staff::id.asc()).limit(limit);
+    let page = load_staff(conn, rows, usize::try_from(limit).unwrap_or(0))?;
+    let mut supervisors: Vec<i32> = page
+        .iter()
+        .filter_map(|s| s.supervisor_id.map(|id| id.0))
+        .collect();
+    supervisors.sort_unstable();
+    supervisors.dedup();
+    let mut employee_ids = std::collections::HashMap::with_capacity(supervisors.len());
+    for chunk in supervisors.chunks(500) {
+        employee_ids.extend(
+            staff::table
+                .filter(staff::id.eq_any(chunk))
+                .select((staff::id, staff::employee_id))
+                .load::<(i32, String)>(conn)?,
+        );
+    }
+    Ok(page
+        .into_iter()
+        .map(|s| {
+            let supervisor = s
+                .supervisor_id
+                .and_then(|id| employee_ids.get(&id.0).cloned());
+            (s, supervisor)
+        })
+        .collect())
 }
 
 /// How many staff members have an employee id starting with `prefix`.

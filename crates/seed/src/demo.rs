@@ -125,7 +125,7 @@ pub fn demo_staff(
                 end_date: None,
             });
             if batch.len() == 500 || n == start + count {
-                added += staff::insert_staff_batch(conn, &batch, None)?;
+                added += staff::insert_staff_batch(conn, &batch, None)?.len();
                 bar.inc(batch.len() as u64);
                 batch.clear();
             }
