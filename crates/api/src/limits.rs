@@ -1,6 +1,6 @@
 //! The request body's limits. poem's `SizeLimit` refuses every request
 //! without a Content-Length (even a GET); this one checks the declared
-//! length, reads a chunked body only up to the limit, and reads any body
+//! length, reads a body of undeclared length only up to the limit, and reads any body
 //! within `timeout` of its headers (408 otherwise), so a client that sends
 //! its body slowly cannot hold one of the server's places for requests in
 //! flight.
@@ -26,10 +26,12 @@ pub async fn limit_body<E: Endpoint>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    // Without a Content-Length the body is read up to the limit whatever
+    // the other headers say: an HTTP/2 request need not declare either.
     let has_body = match declared {
         Some(length) if length > limit => return Err(too_large()),
         Some(length) => length > 0,
-        None => req.headers().contains_key(header::TRANSFER_ENCODING),
+        None => true,
     };
     if has_body {
         let body = tokio::time::timeout(timeout, req.take_body().into_bytes_limit(limit))
