@@ -38,6 +38,12 @@ pub fn enrich(spec: &str) -> String {
             schema["example"] = example;
         }
     }
+    // A file body has no schema of its own to carry an example.
+    if let Some(csv) =
+        document.pointer_mut("/paths/~1api~1v1~1staff~1import/post/requestBody/content/text~1csv")
+    {
+        csv["example"] = json!(directory_import::export::EXAMPLE);
+    }
     if let Some(bearer) = document.pointer_mut("/components/securitySchemes/bearer") {
         bearer["description"] = json!(BEARER);
     }

@@ -17,6 +17,7 @@ pub mod designations;
 pub mod document;
 pub mod error;
 pub mod fhir;
+pub mod files;
 pub mod floors;
 mod limits;
 pub mod operating_theatres;
@@ -43,6 +44,8 @@ use poem_openapi::OpenApiService;
 pub struct HttpOptions {
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Largest file `POST /api/v1/staff/import` accepts, in bytes.
+    pub import_limit: usize,
     /// Origins allowed to call the API from a browser; empty means none.
     pub cors_origins: Vec<String>,
     /// How long a request's body may take to arrive after its headers.
@@ -53,6 +56,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         Self {
             body_limit: 1024 * 1024,
+            import_limit: 20 * 1024 * 1024,
             cors_origins: Vec::new(),
             body_timeout: std::time::Duration::from_secs(10),
         }
@@ -164,6 +168,7 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
         }
     };
     let (body_limit, body_timeout) = (options.body_limit, options.body_timeout);
+    let import_limit = options.import_limit;
     let mut cors = Cors::new();
     for origin in &options.cors_origins {
         cors = cors.allow_origin(origin.as_str());
@@ -182,7 +187,15 @@ pub fn app(state: AppState, options: &HttpOptions) -> impl Endpoint<Output = Res
             })),
         )
         .with(cors)
-        .around(move |next, req| limits::limit_body(next, req, body_limit, body_timeout))
+        .around(move |next, req| {
+            // A staff file is larger than any JSON body.
+            let limit = if req.uri().path() == staff::IMPORT_PATH {
+                import_limit
+            } else {
+                body_limit
+            };
+            limits::limit_body(next, req, limit, body_timeout)
+        })
         .around(responses::check_if_match)
         .data(state)
         // Every error below this point leaves as problem+json.

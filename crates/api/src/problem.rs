@@ -21,6 +21,46 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+/// One bad cell of an imported file.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct CellProblem {
+    /// The row as a spreadsheet numbers it: the header is row 1.
+    pub row: u32,
+    /// The column, by its header name.
+    pub column: String,
+    pub message: String,
+}
+
+/// A problem details document whose `errors` are an imported file's bad
+/// cells: every one of them, so that one round of corrections is enough.
+#[derive(Debug, Clone, Serialize, Object)]
+pub struct ImportProblem {
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub errors: Vec<CellProblem>,
+}
+
+impl ImportProblem {
+    pub fn new(errors: Vec<CellProblem>) -> Self {
+        let rows: std::collections::BTreeSet<u32> = errors.iter().map(|e| e.row).collect();
+        Self {
+            kind: VALIDATION.into(),
+            title: "Unprocessable Entity".into(),
+            status: 422,
+            detail: format!(
+                "{} bad cells in {} rows; nothing was imported",
+                errors.len(),
+                rows.len()
+            ),
+            errors,
+        }
+    }
+}
+
 /// A problem details document (RFC 9457).
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct Problem {

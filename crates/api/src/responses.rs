@@ -10,7 +10,7 @@
 use crate::error::{ApiError, RETRY_AFTER_SECS, ReadError, from_request_error};
 use crate::payload::Body;
 use crate::payload::Json;
-use crate::problem::Problem;
+use crate::problem::{CellProblem, ImportProblem, Problem};
 use poem_openapi::{ApiResponse, Object};
 use std::future::Future;
 
@@ -620,3 +620,78 @@ mod if_match_tests {
         assert_eq!(if_match(Some("\"99999999999\"")).unwrap(), Some(-1));
     }
 }
+
+/// What an import did, or on a dry run would do.
+#[derive(Debug, Clone, Object, serde::Serialize)]
+pub struct ImportReport {
+    /// Whether this was a check only (`dry_run=true`): nothing written.
+    pub dry_run: bool,
+    /// Data rows read; blank rows are skipped.
+    pub rows: u64,
+    /// Rows whose employee id is new: staff created.
+    pub created: u64,
+    /// Rows of existing staff with a changed cell.
+    pub updated: u64,
+    /// Rows that match the stored staff member exactly.
+    pub unchanged: u64,
+    /// Always empty here: a file with bad cells is answered 422.
+    pub errors: Vec<CellProblem>,
+}
+
+operation_answers! {
+    /// Importing a file: all of it or none.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "bad_request")]
+    pub enum Imported {
+        /// Every row is valid: what was (or on a dry run would be) done.
+        #[oai(status = 200)]
+        Ok(Json<ImportReport>),
+        /// Not readable as the media type it was sent as (not UTF-8 CSV,
+        /// not an .xlsx workbook), or its header row names unknown columns
+        /// or lacks required ones (`detail` names them).
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+        /// A row collided with a change committed meanwhile (the same
+        /// employee id or email created by someone else); nothing was
+        /// written. Try again.
+        #[oai(status = 409, content_type = "application/problem+json")]
+        Conflict(Json<Problem>),
+        /// The file is larger than the server's `import.max_bytes`.
+        #[oai(status = 413, content_type = "application/problem+json")]
+        TooLarge(Json<Problem>),
+        /// Neither `text/csv` nor an .xlsx workbook.
+        #[oai(status = 415, content_type = "application/problem+json")]
+        UnsupportedMediaType(Json<Problem>),
+        /// Some cells are bad: `errors` lists every one as row, column and
+        /// message; nothing was written.
+        #[oai(status = 422, content_type = "application/problem+json")]
+        Unprocessable(Json<ImportProblem>),
+    }
+}
+
+answers!(Imported from ApiError {
+    NotFound => Conflict as 409,
+    Conflict => Conflict,
+    PreconditionFailed => Conflict as 409,
+    UnsupportedMediaType => UnsupportedMediaType,
+});
+
+operation_answers! {
+    /// A CSV file.
+    #[derive(ApiResponse)]
+    #[oai(bad_request_handler = "bad_request")]
+    pub enum CsvFile {
+        /// The file, sent as it is read (chunked), with a file name to
+        /// save it under.
+        #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
+        Ok(
+            poem_openapi::payload::Binary<poem::Body>,
+            #[oai(header = "Content-Disposition")] String,
+        ),
+        /// A parameter is invalid.
+        #[oai(status = 400, content_type = "application/problem+json")]
+        BadRequest(Json<Problem>),
+    }
+}
+
+answers!(CsvFile from ReadError { NotFound => Internal as 500 });

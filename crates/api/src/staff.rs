@@ -3,10 +3,13 @@
 use crate::auth::{ReadAccess, WriteAccess};
 use crate::body::{JsonBody, OptionalJsonBody};
 use crate::common::{Search, in_force, location, parse_expand, parse_page, parse_sort};
+use crate::error::ApiError;
+use crate::files::StaffFile;
 use crate::payload::Json;
+use crate::problem::{CellProblem, ImportProblem, Problem};
 use crate::responses::{
-    Acted, Assigned, Created, Deleted, Fetched, Listed, ListedUnder, Unlinked, Updated, etag,
-    if_match, respond,
+    Acted, Assigned, Created, CsvFile, Deleted, Fetched, ImportReport, Imported, Listed,
+    ListedUnder, Unlinked, Updated, etag, if_match, respond,
 };
 use crate::{AppState, Tag, reading, writing};
 use directory_db::audit;
@@ -15,6 +18,7 @@ use directory_domain::{
     AuditEntity, CadreId, DepartmentId, DesignationId, InForce, NewStaff, PeriodRequest, Staff,
     StaffId, StaffPatch, UnitId, WorksIn,
 };
+use directory_import::ImportError;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::{Object, OpenApi};
@@ -55,6 +59,92 @@ fn expand_staff(
             staff,
         })
         .collect())
+}
+
+/// Where staff files are posted: the one path with a larger body limit.
+pub const IMPORT_PATH: &str = "/api/v1/staff/import";
+
+/// Staff an export reads at a time: one page in memory whatever the size
+/// of the list, and few enough round trips that paging costs little.
+const EXPORT_PAGE: i64 = 1000;
+
+/// One import against a connection, its file's problems kept apart from
+/// the database's failures (which alone roll the work back and fail it).
+fn import_with(
+    conn: &mut directory_db::DbConnection,
+    sheet: &directory_import::Sheet,
+    dry_run: bool,
+    actor: directory_db::Actor,
+) -> Result<Result<directory_import::Report, ImportError>, directory_db::DbError> {
+    match directory_import::import(conn, sheet, dry_run, actor, &mut |_| {}) {
+        Err(ImportError::Db(e)) => Err(e),
+        outcome => Ok(outcome),
+    }
+}
+
+/// The answer to a file that was refused before or after its rows were
+/// checked.
+fn refused(error: ImportError) -> Result<Imported, ApiError> {
+    match error {
+        ImportError::Rows(cells) => Ok(Imported::Unprocessable(Json(ImportProblem::new(
+            cells
+                .into_iter()
+                .map(|c| CellProblem {
+                    row: c.row,
+                    column: c.column,
+                    message: c.message,
+                })
+                .collect(),
+        )))),
+        ImportError::Db(e) => Err(e.into()),
+        file => Ok(Imported::BadRequest(Json(Problem::new(
+            poem::http::StatusCode::BAD_REQUEST,
+            file.to_string(),
+        )))),
+    }
+}
+
+/// What an export carries from one page to the next.
+struct Export {
+    state: AppState,
+    filter: StaffFilter,
+    rows: directory_import::export::Rows,
+    page: Vec<(Staff, Option<String>)>,
+}
+
+impl Export {
+    /// The CSV of the page in hand, and the export with the next page read
+    /// (`None` after the last).
+    async fn next(mut self) -> (Result<Vec<u8>, std::io::Error>, Option<Self>) {
+        for (staff, supervisor) in &self.page {
+            self.rows.push(staff, supervisor.as_deref());
+        }
+        let bytes = self.rows.take();
+        let after = match self.page.last() {
+            Some((last, _)) if self.page.len() as i64 == EXPORT_PAGE => last.id,
+            _ => return (Ok(bytes), None),
+        };
+        let filter = self.filter.clone();
+        match reading(&self.state, move |c| {
+            st::export_page(c, &filter, Some(after), EXPORT_PAGE)
+        })
+        .await
+        {
+            Ok(page) => {
+                self.page = page;
+                (Ok(bytes), Some(self))
+            }
+            Err(failure) => {
+                tracing::error!(error = ?failure.0, "an export stopped part way");
+                (
+                    Err(std::io::Error::other(
+                        "the export could not read its next page",
+                    )),
+                    None,
+                )
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -167,6 +257,150 @@ impl StaffApi {
             .await?;
             let tag = etag(view.staff.audit.version);
             Ok(Fetched::Ok(Json(view), tag))
+        })
+        .await
+    }
+
+    /// Import staff from a CSV or Excel file
+    ///
+    /// The header row names the columns, in any order: `employee_id`,
+    /// `full_name`, `email`, `mobile`, `department`, `designation`
+    /// (required), `unit`, `cadre`, `supervisor_employee_id`, `end_date`
+    /// (`YYYY-MM-DD`), `office_address`, `email2`, `email3`, `mobile2`,
+    /// `mobile3` (`GET /staff/import-template.csv` gives it). Departments,
+    /// units, designations and cadres are found by name or abbreviation,
+    /// ignoring case; a supervisor by employee id, in the directory or
+    /// anywhere in the file. A row whose employee id exists updates that
+    /// staff member (an optional column the file lacks is left as it is);
+    /// any other row creates one. All or nothing: one bad cell and nothing
+    /// is written, and the 422 lists every bad cell. Each change is
+    /// recorded in the audit trail as the caller's.
+    #[oai(path = "/staff/import", method = "post", operation_id = "importStaff")]
+    async fn import_staff(
+        &self,
+        state: Data<&AppState>,
+        auth: WriteAccess,
+        /// `true`: check the file and report what would change, writing
+        /// nothing.
+        dry_run: Query<Option<bool>>,
+        body: StaffFile,
+    ) -> Imported {
+        respond(async {
+            let (bytes, format) = body.into_parts();
+            let dry_run = dry_run.0.unwrap_or(false);
+            // Parsing a large workbook is CPU work: off the reactor.
+            let sheet =
+                match tokio::task::spawn_blocking(move || directory_import::read(&bytes, format))
+                    .await
+                {
+                    Ok(Ok(sheet)) => std::sync::Arc::new(sheet),
+                    Ok(Err(error)) => return refused(error),
+                    Err(_) => return Err(ApiError::internal()),
+                };
+            let actor = Some(auth.0.account);
+            let outcome = if dry_run {
+                reading(&state, move |c| import_with(c, &sheet, true, actor)).await?
+            } else {
+                writing(&state, move |c| import_with(c, &sheet, false, actor)).await?
+            };
+            let report = match outcome {
+                Ok(report) => report,
+                Err(error) => return refused(error),
+            };
+            if report.updated > 0 && !dry_run {
+                // An end date may have changed: no cached token outlives it.
+                state.tokens.clear();
+            }
+            let count = |n: usize| n as u64;
+            Ok(Imported::Ok(Json(ImportReport {
+                dry_run: report.dry_run,
+                rows: count(report.rows),
+                created: count(report.created),
+                updated: count(report.updated),
+                unchanged: count(report.unchanged),
+                errors: Vec::new(),
+            })))
+        })
+        .await
+    }
+
+    /// The header row of a staff import file
+    ///
+    /// A CSV file with the header row alone, every column in the order the
+    /// export writes them.
+    #[oai(
+        path = "/staff/import-template.csv",
+        method = "get",
+        operation_id = "getStaffImportTemplate"
+    )]
+    async fn import_template(&self, _auth: ReadAccess) -> CsvFile {
+        CsvFile::Ok(
+            poem_openapi::payload::Binary(poem::Body::from(directory_import::export::template())),
+            "attachment; filename=\"staff-import-template.csv\"".into(),
+        )
+    }
+
+    /// Export staff as CSV
+    ///
+    /// The list's filters, in the import's columns, in id order; streamed
+    /// a page at a time, so any size costs the server the same memory. A
+    /// cell a spreadsheet would run as a formula starts with `'`, which an
+    /// import takes off again: export, edit, import.
+    #[oai(
+        path = "/staff/export.csv",
+        method = "get",
+        operation_id = "exportStaff"
+    )]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per query parameter"
+    )]
+    async fn export_staff(
+        &self,
+        state: Data<&AppState>,
+        _auth: ReadAccess,
+        /// Only staff members of this department.
+        department_id: Query<Option<DepartmentId>>,
+        /// Only staff members of this unit.
+        unit_id: Query<Option<UnitId>>,
+        /// Only staff members with this designation.
+        designation_id: Query<Option<DesignationId>>,
+        /// Only staff members whose designation is in this cadre.
+        cadre_id: Query<Option<CadreId>>,
+        /// Only active (`true`) or inactive (`false`) staff members.
+        active: Query<Option<bool>>,
+        /// Case-insensitive search in name, email and employee id.
+        q: Query<Option<Search>>,
+    ) -> CsvFile {
+        respond(async {
+            let filter = StaffFilter {
+                department_id: department_id.0,
+                unit_id: unit_id.0,
+                designation_id: designation_id.0,
+                cadre_id: cadre_id.0,
+                active: active.0,
+                q: q.0.map(|q| q.0),
+            };
+            // The first page is read before answering, so a database that
+            // is down is a 503, not a cut file.
+            let first = filter.clone();
+            let page = reading(&state, move |c| {
+                st::export_page(c, &first, None, EXPORT_PAGE)
+            })
+            .await?;
+            let export = Export {
+                state: (*state).clone(),
+                filter,
+                rows: directory_import::export::Rows::new(),
+                page,
+            };
+            let chunks = futures_util::stream::unfold(Some(export), |export| async move {
+                Some(export?.next().await)
+            });
+            Ok(CsvFile::Ok(
+                poem_openapi::payload::Binary(poem::Body::from_bytes_stream(chunks)),
+                "attachment; filename=\"staff.csv\"".into(),
+            ))
         })
         .await
     }

@@ -92,6 +92,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub audit: AuditConfig,
     pub fhir: FhirConfig,
+    pub import: ImportConfig,
     /// The hospital's time zone (IANA name): when its day starts decides
     /// when an end date ends access and which day "today" is.
     pub timezone: String,
@@ -106,6 +107,22 @@ pub struct AuditConfig {
     /// Events older than this many days are deleted by `cargo xtask audit
     /// prune`; `None` keeps the trail forever.
     pub retention_days: Option<u32>,
+}
+
+/// Staff files posted to `POST /api/v1/staff/import`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// The largest file accepted, in bytes; larger is refused with 413.
+    pub max_bytes: usize,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 * 1024 * 1024,
+        }
+    }
 }
 
 /// What the FHIR view says of the hospital.
@@ -309,6 +326,7 @@ impl Default for Config {
             },
             audit: AuditConfig::default(),
             fhir: FhirConfig::default(),
+            import: ImportConfig::default(),
             timezone: "UTC".into(),
             admin_password: None,
         }

@@ -242,6 +242,7 @@ pub fn build_app(
 ) -> anyhow::Result<impl poem::Endpoint<Output = poem::Response> + use<>> {
     let options = HttpOptions {
         body_limit: config.server.body_limit,
+        import_limit: config.import.max_bytes,
         cors_origins: config.server.cors_origins.clone(),
         body_timeout: Duration::from_secs(config.server.header_timeout_secs),
     };

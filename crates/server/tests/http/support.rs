@@ -297,6 +297,18 @@ pub trait Api {
         path: &str,
         headers: &[(&str, &str)],
         body: Option<&str>,
+    ) -> Res {
+        self.raw_bytes(method, path, headers, body.map(|b| b.as_bytes().to_vec()))
+            .await
+    }
+
+    /// The same with a body of any bytes (a workbook).
+    async fn raw_bytes(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
     ) -> Res;
 
     /// Sends a request with the current token, JSON `body` if any, and
@@ -383,19 +395,19 @@ pub trait Api {
 }
 
 impl Api for TestServer {
-    async fn raw(
+    async fn raw_bytes(
         &self,
         method: reqwest::Method,
         path: &str,
         headers: &[(&str, &str)],
-        body: Option<&str>,
+        body: Option<Vec<u8>>,
     ) -> Res {
         let mut request = self.client.request(method, self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request.body(body.to_owned());
+            request = request.body(body);
         }
         self.send(request).await
     }
@@ -445,6 +457,8 @@ impl TestApp {
             .merge(Serialized::default("database.url", &db.url))
             .merge(Serialized::default("admin_password", ADMIN_PASSWORD));
         for (key, value) in settings {
+            // As an environment variable would give it: `2000` a number.
+            let value: figment::value::Value = value.parse().expect("a setting's value");
             figment = figment.merge(Serialized::default(key, value));
         }
         let config = Config::from_figment(figment, Profile::Test).expect("the test profile");
@@ -464,12 +478,12 @@ impl TestApp {
 }
 
 impl Api for TestApp {
-    async fn raw(
+    async fn raw_bytes(
         &self,
         method: reqwest::Method,
         path: &str,
         headers: &[(&str, &str)],
-        body: Option<&str>,
+        body: Option<Vec<u8>>,
     ) -> Res {
         let method = poem::http::Method::from_bytes(method.as_str().as_bytes()).expect("a method");
         let mut request = self.client.request(method, path).header("host", "test");
@@ -480,7 +494,7 @@ impl Api for TestApp {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request.body(body.to_owned());
+            request = request.body(body);
         }
         let response = request.send().await.0;
         let (status, headers) = (response.status().as_u16(), response.headers().clone());
