@@ -2,6 +2,8 @@
 //! staff, driven over loopback by wrk at 32 and 256 connections; prints a
 //! table and writes docs/PERFORMANCE.md.
 
+mod files;
+
 use anyhow::{Context, bail};
 use directory_db::{DbConnection, migrations};
 use directory_seed::{AdminPassword, SeedData};
@@ -17,8 +19,10 @@ pub struct BenchOptions {
     pub seconds: u32,
     pub write_doc: bool,
     /// Only the scenarios whose name contains this (case-insensitive), and
-    /// /healthz.
+    /// /healthz; `import` names the file section.
     pub only: Option<String>,
+    /// Rows of the file section's staff CSV.
+    pub import_rows: usize,
 }
 
 /// One endpoint's figures at one connection count.
@@ -825,17 +829,28 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
         None
     };
     drop(server);
+    let files = if options.wanted("staff import") {
+        Some(files::run(&binary, &url, options.import_rows, &password)?)
+    } else {
+        None
+    };
     let _ = std::fs::remove_dir_all(&dir);
 
     let table = render(&rows, &paced, overload.as_ref(), peak, &options, &url);
     println!("\n{table}");
+    if let Some(files) = &files {
+        println!("\n{files}");
+    }
     if options.write_doc {
         let path = Path::new("docs/PERFORMANCE.md");
-        let old = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".into());
-        std::fs::write(
-            path,
-            replace_section(&old, &section_name(&options, &url), &table),
-        )?;
+        let mut doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".into());
+        doc = replace_section(&doc, &section_name(&options, &url), &table);
+        if let Some(files) = &files {
+            let backend = url.split(':').next().unwrap_or("sqlite");
+            let name = format!("import-{backend}-{}", options.import_rows);
+            doc = replace_section(&doc, &name, files);
+        }
+        std::fs::write(path, doc)?;
         println!("wrote docs/PERFORMANCE.md");
     }
     Ok(())
