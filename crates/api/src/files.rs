@@ -7,8 +7,9 @@ use poem_openapi::ApiRequest;
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 
-/// A file's bytes, as a body of media type `T::TYPE`.
-pub struct File<T>(pub Vec<u8>, std::marker::PhantomData<T>);
+/// A file's bytes, as a body of media type `T::TYPE`: the body as it was
+/// read, not a copy (a 20 MB file is held once).
+pub struct File<T>(pub bytes::Bytes, std::marker::PhantomData<T>);
 
 /// A media type a [`File`] body is sent as.
 pub trait FileType: Send + Sync {
@@ -64,7 +65,7 @@ impl<T: FileType> ParsePayload for File<T> {
                 poem::http::StatusCode::BAD_REQUEST,
             ));
         }
-        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        let bytes = <bytes::Bytes as poem::FromRequest>::from_request(request, body).await?;
         Ok(Self(bytes, std::marker::PhantomData))
     }
 }
@@ -81,7 +82,7 @@ pub enum StaffFile {
 
 impl StaffFile {
     /// The bytes and their format.
-    pub fn into_parts(self) -> (Vec<u8>, directory_import::Format) {
+    pub fn into_parts(self) -> (bytes::Bytes, directory_import::Format) {
         match self {
             Self::Csv(f) => (f.0, directory_import::Format::Csv),
             Self::Xlsx(f) => (f.0, directory_import::Format::Xlsx),

@@ -225,10 +225,23 @@ impl Errors {
     }
 }
 
-/// What one row asks for, with its references resolved.
-struct Wanted {
-    staff: NewStaff,
-    supervisor: Option<String>,
+/// What a valid row comes to: a new staff member, or a stored one's
+/// changes (the supervisor aside, which needs the whole file).
+enum Wish {
+    New(NewStaff),
+    Stored {
+        id: StaffId,
+        version: i32,
+        patch: StaffPatch,
+        supervisor: Option<StaffId>,
+    },
+}
+
+/// A valid row: its wish, and its supervisor's employee id if it names one.
+struct Wanted<'s> {
+    wish: Wish,
+    employee_id: &'s str,
+    supervisor: Option<&'s str>,
 }
 
 fn check(
@@ -240,7 +253,8 @@ fn check(
     let reference = Reference::load(conn)?;
     let mut errors = Errors(sheet.unreadable.clone());
 
-    // The stored staff the file names, as rows or as supervisors.
+    // The stored staff the file names, as rows or as supervisors, and who
+    // holds each of its emails.
     let mut named: Vec<&str> = sheet
         .rows
         .iter()
@@ -259,11 +273,25 @@ fn check(
         .map(|s| (s.employee_id.clone(), s))
         .collect();
     drop(named);
+    let mut emails: Vec<String> = sheet
+        .rows
+        .iter()
+        .filter_map(|r| r.get(Column::Email))
+        .map(str::to_lowercase)
+        .collect();
+    emails.sort_unstable();
+    emails.dedup();
+    let email_refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    let holders: HashMap<String, String> = st::employee_ids_by_email(conn, &email_refs)?
+        .into_iter()
+        .collect();
+    drop(email_refs);
+    drop(emails);
 
     // Each row's wish, its cells checked one by one.
     let mut first_row_of_id: HashMap<&str, u32> = HashMap::with_capacity(total);
     let mut first_row_of_email: HashMap<String, u32> = HashMap::with_capacity(total);
-    let mut wanted: Vec<Option<Wanted>> = Vec::with_capacity(total);
+    let mut wanted: Vec<Option<Wanted<'_>>> = Vec::with_capacity(total);
     for (i, row) in sheet.rows.iter().enumerate() {
         if i % 1000 == 0 {
             progress(Progress {
@@ -296,9 +324,50 @@ fn check(
             }
         }
         let existing = row.get(Column::EmployeeId).and_then(|id| stored.get(id));
-        let wish = wish(row, sheet, existing, &reference, &mut errors);
-        wanted.push(wish.filter(|_| errors.0.len() == before));
+        let Some(staff) = wish(row, sheet, existing, &reference, &mut errors) else {
+            wanted.push(None);
+            continue;
+        };
+        if let Some(holder) = holders.get(&staff.email.to_lowercase())
+            && *holder != staff.employee_id
+        {
+            errors.add(
+                row,
+                Column::Email,
+                format!(
+                    "\"{}\" is already the email of staff member {holder}",
+                    staff.email
+                ),
+            );
+        }
+        if errors.0.len() > before {
+            wanted.push(None);
+            continue;
+        }
+        let (Some(employee_id), supervisor) = (
+            row.get(Column::EmployeeId),
+            row.get(Column::SupervisorEmployeeId),
+        ) else {
+            wanted.push(None);
+            continue;
+        };
+        let wish = match existing {
+            None => Wish::New(staff),
+            Some(before) => Wish::Stored {
+                id: before.id,
+                version: before.audit.version,
+                patch: changes(before, &staff),
+                supervisor: before.supervisor_id,
+            },
+        };
+        wanted.push(Some(Wanted {
+            wish,
+            employee_id,
+            supervisor,
+        }));
     }
+    drop(first_row_of_email);
+    drop(holders);
     let in_file: HashSet<&str> = first_row_of_id.into_keys().collect();
     for row in &sheet.rows {
         if let Some(id) = row.get(Column::SupervisorEmployeeId)
@@ -312,83 +381,123 @@ fn check(
             );
         }
     }
+    drop(in_file);
 
-    // Emails held by a stored staff member other than the row's own.
-    let email_keys: Vec<String> = wanted
-        .iter()
-        .flatten()
-        .map(|w| w.staff.email.to_lowercase())
-        .collect();
-    let email_key_refs: Vec<&str> = email_keys.iter().map(String::as_str).collect();
-    let holders: HashMap<String, String> = st::employee_ids_by_email(conn, &email_key_refs)?
-        .into_iter()
-        .collect();
-    drop(email_key_refs);
-    drop(email_keys);
-    for (row, wish) in sheet.rows.iter().zip(&mut wanted) {
-        let Some(w) = wish else { continue };
-        if let Some(holder) = holders.get(&w.staff.email.to_lowercase())
-            && *holder != w.staff.employee_id
-        {
-            errors.add(
-                row,
-                Column::Email,
-                format!(
-                    "\"{}\" is already the email of staff member {holder}",
-                    w.staff.email
-                ),
-            );
-            *wish = None;
-        }
-    }
-    drop(holders);
-
-    // Creates, updates, and each row's supervisor as a node of the graph.
-    let mut plan = Plan {
-        creates: Vec::new(),
-        updates: Vec::new(),
-    };
-    let mut node_of_row: HashMap<&str, Node> = HashMap::with_capacity(total);
+    // Each valid row as a node of the supervision graph: new rows numbered
+    // in file order, as they are created.
+    let mut node_of: HashMap<&str, Node> = HashMap::with_capacity(total);
+    let mut new_rows = 0;
     for w in wanted.iter().flatten() {
-        let node = match stored.get(&w.staff.employee_id) {
-            Some(s) => Node::Stored(s.id),
-            None => {
-                let node = Node::New(plan.creates.len());
-                plan.creates.push(Create {
-                    staff: w.staff.clone(),
-                    supervisor: None,
-                });
-                node
+        let node = match &w.wish {
+            Wish::Stored { id, .. } => Node::Stored(*id),
+            Wish::New(_) => {
+                new_rows += 1;
+                Node::New(new_rows - 1)
             }
         };
-        node_of_row.insert(&w.staff.employee_id, node);
+        node_of.insert(w.employee_id, node);
     }
     // Without the column, no row changes a supervisor.
-    let mut supervisor_of: HashMap<Node, Option<Node>> = HashMap::with_capacity(total);
-    for wish in &wanted {
-        let Some(w) = wish
-            .as_ref()
-            .filter(|_| sheet.has(Column::SupervisorEmployeeId))
-        else {
-            continue;
-        };
-        let me = node_of_row[w.staff.employee_id.as_str()];
-        let supervisor = match w.supervisor.as_deref() {
-            None => None,
-            Some(id) => match node_of_row.get(id) {
-                Some(&node) => Some(node),
-                None => match stored.get(id) {
-                    Some(s) => Some(Node::Stored(s.id)),
-                    // Reported above, or the supervisor's own row is bad.
-                    None => continue,
+    let mut supervisor_of: HashMap<Node, Option<Node>> = HashMap::new();
+    if sheet.has(Column::SupervisorEmployeeId) {
+        supervisor_of.reserve(total);
+        for w in wanted.iter().flatten() {
+            let supervisor = match w.supervisor {
+                None => None,
+                Some(id) => match node_of.get(id) {
+                    Some(&node) => Some(node),
+                    None => match stored.get(id) {
+                        Some(s) => Some(Node::Stored(s.id)),
+                        // Reported above, or the supervisor's own row is bad.
+                        None => continue,
+                    },
                 },
-            },
-        };
-        supervisor_of.insert(me, supervisor);
+            };
+            supervisor_of.insert(node_of[w.employee_id], supervisor);
+        }
+    }
+    let rows_of: HashMap<Node, &Row> = sheet
+        .rows
+        .iter()
+        .zip(&wanted)
+        .filter_map(|(row, w)| Some((node_of[w.as_ref()?.employee_id], row)))
+        .collect();
+    find_cycles(conn, &supervisor_of, &rows_of, &stored, &mut errors)?;
+    drop(rows_of);
+
+    if !errors.0.is_empty() {
+        let mut errors = errors.0;
+        errors.sort_by_key(|e| {
+            let column = Column::from_field(&e.column).map_or(usize::MAX, Column::index);
+            (e.row, column)
+        });
+        return Err(ImportError::Rows(errors));
     }
 
-    // The stored graph with the file's rows laid over it: a cycle must
-    // pass through a row of the file, since the stored one has none.
+    // The writes: creates in file order (their nodes' numbers), then the
+    // updates that change something.
+    let mut plan = Plan {
+        creates: Vec::with_capacity(new_rows),
+        updates: Vec::new(),
+    };
+    let column = sheet.has(Column::SupervisorEmployeeId);
+    for w in wanted.into_iter().flatten() {
+        let me = node_of[w.employee_id];
+        let supervisor = supervisor_of.get(&me).copied().flatten();
+        match w.wish {
+            Wish::New(staff) => plan.creates.push(Create { staff, supervisor }),
+            Wish::Stored {
+                id,
+                version,
+                mut patch,
+                supervisor: before,
+            } => {
+                let mut new_supervisor = None;
+                if column {
+                    let after = match supervisor {
+                        None => None,
+                        Some(Node::Stored(s)) => Some(s),
+                        Some(Node::New(i)) => {
+                            new_supervisor = Some(i);
+                            None
+                        }
+                    };
+                    if new_supervisor.is_none() && after != before {
+                        patch.supervisor_id = after.map_or(Patch::Clear, Patch::Set);
+                    }
+                }
+                if patch != StaffPatch::default() || new_supervisor.is_some() {
+                    plan.updates.push(Update {
+                        id,
+                        version,
+                        patch,
+                        new_supervisor,
+                    });
+                }
+            }
+        }
+    }
+    progress(Progress {
+        stage: "checking",
+        done: total,
+        total,
+    });
+    Ok(plan)
+}
+
+/// Reports every supervision cycle the file would make. The stored graph
+/// has none, so a cycle passes through a row of the file: each walk starts
+/// at one and follows the file's supervisors, then the stored ones.
+fn find_cycles(
+    conn: &mut DbConnection,
+    supervisor_of: &HashMap<Node, Option<Node>>,
+    rows_of: &HashMap<Node, &Row>,
+    stored: &HashMap<String, Staff>,
+    errors: &mut Errors,
+) -> Result<(), ImportError> {
+    if supervisor_of.is_empty() {
+        return Ok(());
+    }
     let stored_links: HashMap<StaffId, StaffId> = st::supervisor_links(conn)?.into_iter().collect();
     let parent = |node: Node| -> Option<Node> {
         match supervisor_of.get(&node) {
@@ -400,20 +509,19 @@ fn check(
         }
     };
     let name_of = |node: Node| -> String {
-        match node {
-            Node::New(i) => plan.creates[i].staff.employee_id.clone(),
-            Node::Stored(id) => stored
+        let row = rows_of
+            .get(&node)
+            .and_then(|row| row.get(Column::EmployeeId));
+        match (row, node) {
+            (Some(id), _) => id.to_owned(),
+            (None, Node::Stored(id)) => stored
                 .values()
                 .find(|s| s.id == id)
                 .map_or_else(|| format!("staff {id}"), |s| s.employee_id.clone()),
+            (None, Node::New(i)) => format!("new row {i}"),
         }
     };
-    let row_of: HashMap<Node, &Row> = sheet
-        .rows
-        .iter()
-        .zip(&wanted)
-        .filter_map(|(row, w)| Some((node_of_row[w.as_ref()?.staff.employee_id.as_str()], row)))
-        .collect();
+    // false: on the current walk; true: known to reach no cycle.
     let mut done: HashMap<Node, bool> = HashMap::with_capacity(supervisor_of.len());
     for &start in supervisor_of.keys() {
         let mut path: Vec<Node> = Vec::new();
@@ -422,7 +530,6 @@ fn check(
             match done.get(&n) {
                 Some(true) => break,
                 Some(false) => {
-                    // Back on this walk's own path: a cycle.
                     let at = path.iter().position(|&p| p == n).unwrap_or(0);
                     let cycle = &path[at..];
                     let names: Vec<String> = cycle
@@ -431,7 +538,7 @@ fn check(
                         .map(|&c| name_of(c))
                         .collect();
                     for member in cycle {
-                        if let Some(row) = row_of.get(member) {
+                        if let Some(row) = rows_of.get(member) {
                             let message = if cycle.len() == 1 {
                                 "a staff member cannot supervise themselves".to_owned()
                             } else {
@@ -453,68 +560,7 @@ fn check(
             done.insert(n, true);
         }
     }
-    drop(done);
-
-    if !errors.0.is_empty() {
-        let mut errors = errors.0;
-        errors.sort_by_key(|e| {
-            let column = Column::from_field(&e.column).map_or(usize::MAX, Column::index);
-            (e.row, column)
-        });
-        return Err(ImportError::Rows(errors));
-    }
-
-    // Each row's change against what is stored.
-    for (create, w) in plan.creates.iter_mut().zip(
-        wanted
-            .iter()
-            .flatten()
-            .filter(|w| !stored.contains_key(&w.staff.employee_id)),
-    ) {
-        create.supervisor = supervisor_of
-            .get(&node_of_row[w.staff.employee_id.as_str()])
-            .copied()
-            .flatten();
-    }
-    for w in wanted.iter().flatten() {
-        let Some(before) = stored.get(&w.staff.employee_id) else {
-            continue;
-        };
-        let supervisor = match supervisor_of
-            .get(&Node::Stored(before.id))
-            .copied()
-            .flatten()
-        {
-            _ if !sheet.has(Column::SupervisorEmployeeId) => Some(before.supervisor_id),
-            None => Some(None),
-            Some(Node::Stored(id)) => Some(Some(id)),
-            Some(Node::New(_)) => None,
-        };
-        let new_supervisor = match supervisor_of.get(&Node::Stored(before.id)) {
-            Some(Some(Node::New(i))) => Some(*i),
-            _ => None,
-        };
-        let mut patch = changes(before, &w.staff);
-        if let Some(supervisor) = supervisor
-            && supervisor != before.supervisor_id
-        {
-            patch.supervisor_id = supervisor.map_or(Patch::Clear, Patch::Set);
-        }
-        if patch != StaffPatch::default() || new_supervisor.is_some() {
-            plan.updates.push(Update {
-                id: before.id,
-                version: before.audit.version,
-                patch,
-                new_supervisor,
-            });
-        }
-    }
-    progress(Progress {
-        stage: "checking",
-        done: total,
-        total,
-    });
-    Ok(plan)
+    Ok(())
 }
 
 /// A row's cells as a staff member: each cell checked (names resolved,
@@ -526,7 +572,7 @@ fn wish(
     existing: Option<&Staff>,
     reference: &Reference,
     errors: &mut Errors,
-) -> Option<Wanted> {
+) -> Option<NewStaff> {
     for column in Column::ALL {
         if column.required() && row.get(column).is_none() {
             errors.add(row, column, "required");
@@ -699,8 +745,7 @@ fn wish(
             );
         }
     }
-    let supervisor = row.get(Column::SupervisorEmployeeId).map(str::to_owned);
-    Some(Wanted { staff, supervisor })
+    Some(staff)
 }
 
 /// `YYYY-MM-DD`, or a workbook's date with a midnight time.

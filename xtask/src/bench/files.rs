@@ -221,8 +221,9 @@ pub fn run(binary: &Path, url: &str, rows: usize, password: &str) -> anyhow::Res
                 bail!("the export answered {status}");
             }
             exported = body;
-            let lines = exported.iter().filter(|&&b| b == b'\n').count();
-            Ok(lines.saturating_sub(1))
+            // Rows end in CRLF; a line break inside an address is LF alone.
+            let rows = exported.windows(2).filter(|w| w == b"\r\n").count();
+            Ok(rows.saturating_sub(1))
         },
     )?;
     timed(

@@ -177,6 +177,7 @@ B10,Taken Email,person1@hospital.example.org,9810020010,RPC,,SR,Nursing,,\n";
             (9, "supervisor_employee_id".to_owned()),
             (10, "full_name".to_owned()),
             (10, "supervisor_employee_id".to_owned()),
+            (11, "email".to_owned()),
             (11, "cadre".to_owned()),
         ],
         "{:#}",
@@ -200,6 +201,7 @@ B10,Taken Email,person1@hospital.example.org,9810020010,RPC,,SR,Nursing,,\n";
     assert!(message_at(&res, 5, "end_date").contains("YYYY-MM-DD"));
     assert_eq!(message_at(&res, 10, "full_name"), "required");
     assert!(message_at(&res, 10, "supervisor_employee_id").contains("NOBODY"));
+    assert!(message_at(&res, 11, "email").contains("staff member T00001"));
     assert!(message_at(&res, 11, "cadre").contains("is in cadre Residents, not Nursing"));
     assert!(res.detail().contains("nothing was imported"));
     assert_eq!(staff_total(&s).await, before, "nothing is written");
