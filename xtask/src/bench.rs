@@ -23,6 +23,9 @@ pub struct BenchOptions {
     pub only: Option<String>,
     /// Rows of the file section's staff CSV.
     pub import_rows: usize,
+    /// Write the file section's figures even when `only` leaves out the
+    /// rest (that section is whole on its own).
+    pub write_files: bool,
 }
 
 /// One endpoint's figures at one connection count.
@@ -841,10 +844,12 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     if let Some(files) = &files {
         println!("\n{files}");
     }
-    if options.write_doc {
+    if options.write_doc || (options.write_files && files.is_some()) {
         let path = Path::new("docs/PERFORMANCE.md");
         let mut doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".into());
-        doc = replace_section(&doc, &section_name(&options, &url), &table);
+        if options.write_doc {
+            doc = replace_section(&doc, &section_name(&options, &url), &table);
+        }
         if let Some(files) = &files {
             let backend = url.split(':').next().unwrap_or("sqlite");
             let name = format!("import-{backend}-{}", options.import_rows);

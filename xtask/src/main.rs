@@ -70,7 +70,8 @@ enum Command {
         no_write: bool,
         /// Measure only the endpoints whose name contains this text, or
         /// one of these comma-separated texts (and /healthz, for the
-        /// share); implies --no-write.
+        /// share); the endpoint table is then not written, but the staff
+        /// import and export section is (`--only "staff import"`).
         #[arg(long)]
         only: Option<String>,
         /// Rows of the staff file the import and export section loads
@@ -182,6 +183,7 @@ fn run() -> anyhow::Result<()> {
             write_doc: !no_write && only.is_none(),
             only,
             import_rows,
+            write_files: !no_write,
         }),
         Command::Erd => write_file("docs/ERD.md", &directory_db::introspect::erd_markdown()?),
         Command::Db { command } => {

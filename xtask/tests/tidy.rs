@@ -65,6 +65,7 @@ fn the_domain_knows_no_database_runtime_or_http() {
 fn only_api_and_server_know_http() {
     assert_free_of("directory-db", &["postgres", "mysql"], &HTTP);
     assert_free_of("directory-seed", &[], &HTTP);
+    assert_free_of("directory-import", &[], &HTTP);
 }
 
 #[test]
@@ -322,6 +323,7 @@ fn only_db_writes_sql() {
         "crates/api/src",
         "crates/server/src",
         "crates/seed/src",
+        "crates/import/src",
         "xtask/src",
     ] {
         for (path, text) in sources(&root.join(crate_dir)) {

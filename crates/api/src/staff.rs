@@ -295,6 +295,18 @@ impl StaffApi {
                 {
                     Ok(Ok(sheet)) => std::sync::Arc::new(sheet),
                     Ok(Err(error)) => return refused(error),
+                    // A parser that gives up on a malformed file by
+                    // panicking still has only the file to blame.
+                    Err(panic) if panic.is_panic() => {
+                        tracing::warn!(?format, "the file's parser panicked");
+                        return refused(ImportError::File(format!(
+                            "the file could not be read as {}",
+                            match format {
+                                directory_import::Format::Csv => "CSV",
+                                directory_import::Format::Xlsx => "an Excel workbook (.xlsx)",
+                            }
+                        )));
+                    }
                     Err(_) => return Err(ApiError::internal()),
                 };
             let actor = Some(auth.0.account);
