@@ -20,8 +20,16 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 serve clients
 
 echo "-- generated Python client"
-# No formatter hooks: the generated code is used as generated.
-printf 'post_hooks: []\n' >"$dir/generator.yaml"
+# No formatter hooks: the generated code is used as generated. The staff
+# file's media types are unknown to the generator: as octet-stream it makes
+# `import_staff` take a File (sent as text/csv; the server knows a workbook
+# by its bytes).
+cat >"$dir/generator.yaml" <<'YAML'
+post_hooks: []
+content_type_overrides:
+  text/csv: application/octet-stream
+  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
+YAML
 (cd "$dir" && "$venv/bin/openapi-python-client" generate --url "$base/openapi.json" \
   --config "$dir/generator.yaml" --meta setup --output-path "$dir/python-client")
 "$venv/bin/pip" install -q "$dir/python-client"

@@ -208,11 +208,10 @@ fn clean(text: std::borrow::Cow<'_, str>) -> Option<std::borrow::Cow<'_, str>> {
 
 fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // A workbook sent as CSV (a client with one media type for every
+    // upload) is still a workbook: no CSV starts with a zip's signature.
     if bytes.starts_with(b"PK\x03\x04") {
-        return Err(ImportError::File(format!(
-            "this is a workbook, not CSV: send it as {}",
-            Format::XLSX_TYPE
-        )));
+        return read_xlsx(bytes);
     }
     if let Err(e) = std::str::from_utf8(bytes) {
         let line = 1 + bytes[..e.valid_up_to()]

@@ -363,6 +363,18 @@ async fn a_workbook_is_read_with_its_numbers_and_dates() {
     let lead = staff_by_employee_id(&s, "XL2").await;
     assert_eq!(person["supervisor_id"], lead["id"]);
 
+    // Sent as CSV by a client with one media type for every upload, a
+    // workbook is still read as one.
+    let again = s
+        .raw_bytes(
+            Method::POST,
+            "/api/v1/staff/import?dry_run=true",
+            &[("content-type", "text/csv")],
+            Some(workbook(&rows)),
+        )
+        .await;
+    assert_eq!(report(&again), (2, 0, 0, 2));
+
     // A bad cell of a workbook is named by the sheet's own row number.
     let bad = vec![
         head.iter().map(|h| Cell::Text(h)).collect(),
