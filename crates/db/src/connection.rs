@@ -184,6 +184,30 @@ impl DbConnection {
 
 /// `sqlite://data/x.db` -> `data/x.db`; `sqlite:///abs/x.db` -> `/abs/x.db`;
 /// `sqlite::memory:` -> `:memory:`.
+/// Runs `f` with SQLite's page cache raised to `mib` MiB, then puts the
+/// connection's 1 MiB back: a bulk write touches index pages all over the
+/// file, and in 1 MiB each was written out and read back many times. Other
+/// backends keep their own caches; `f` runs as it is.
+pub fn with_page_cache<T, E: From<DbError>>(
+    conn: &mut DbConnection,
+    mib: u32,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    #[cfg(feature = "sqlite")]
+    if let DbConnection::Sqlite(c) = conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024))
+            .map_err(DbError::from)?;
+        let result = f(conn);
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute("PRAGMA cache_size = -1024")
+                .map_err(DbError::from)?;
+        }
+        return result;
+    }
+    f(conn)
+}
+
 pub fn sqlite_path(url: &str) -> String {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
     rest.strip_prefix("//").unwrap_or(rest).to_owned()

@@ -915,13 +915,19 @@ pub fn insert_staff_batch(
     // Multi-row INSERT is not available on the connection enum, so match on
     // the backend (docs/BACKENDS.md); 500 rows stay under every bind limit.
     for chunk in rows.chunks(500) {
-        // The chunk's rows are read back as those above the largest id
-        // before it, by the primary key: by `employee_id IN (500 values)`
-        // PostgreSQL, with no statistics for rows this transaction added,
-        // scanned the whole table for every chunk (100,000 rows: 114 s).
-        let before: Option<i32> = staff::table
-            .select(diesel::dsl::max(staff::id))
-            .first(conn)?;
+        // PostgreSQL reads the chunk back as the rows above the largest id
+        // before it: by `employee_id IN (500 values)`, with no statistics
+        // for rows its own transaction added, it scanned the whole table
+        // for every chunk (100,000 rows: 114 s against 12 s). SQLite and
+        // MariaDB find them by employee id from its index, a tenth faster
+        // than the two statements by id.
+        let before: Option<i32> = match conn.backend() {
+            crate::Backend::Postgres => staff::table
+                .select(diesel::dsl::max(staff::id))
+                .first::<Option<i32>>(conn)?
+                .or(Some(0)),
+            _ => None,
+        };
         let _inserted: usize = match conn {
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(c) => {
@@ -936,12 +942,25 @@ pub fn insert_staff_batch(
         // writer added meanwhile are left out by their employee ids).
         let employee_ids: std::collections::HashSet<&str> =
             chunk.iter().map(|row| row.employee_id).collect();
-        let query = staff_joined!()
-            .select(staff_columns!())
-            .filter(staff::id.gt(before.unwrap_or(0)))
-            .order(staff::id.asc())
-            .into_boxed();
-        for created in load_staff(conn, query, chunk.len())? {
+        let created = match before {
+            Some(before) => {
+                let added: Vec<i32> = staff::table
+                    .filter(staff::id.gt(before))
+                    .order(staff::id.asc())
+                    .select(staff::id)
+                    .load(conn)?;
+                rows_in_order(conn, added, 0)?.items
+            }
+            None => {
+                let wanted: Vec<&str> = employee_ids.iter().copied().collect();
+                let query = staff_joined!()
+                    .select(staff_columns!())
+                    .filter(staff::employee_id.eq_any(wanted))
+                    .into_boxed();
+                load_staff(conn, query, chunk.len())?
+            }
+        };
+        for created in created {
             if employee_ids.contains(created.employee_id.as_str()) {
                 versioned::created_event(&created, actor)?.record()?;
                 ids.insert(created.employee_id, created.id);

@@ -46,7 +46,9 @@ pub fn import(
             unchanged: sheet.rows.len() - plan.creates.len() - plan.updates.len(),
         };
         if !dry_run {
-            write(conn, plan, actor, progress)?;
+            directory_db::connection::with_page_cache(conn, 32, |conn| {
+                write(conn, plan, actor, progress)
+            })?;
         }
         Ok(report)
     };
