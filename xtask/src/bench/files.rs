@@ -241,7 +241,7 @@ pub fn run(binary: &Path, url: &str, rows: usize, password: &str) -> anyhow::Res
 
     let backend = url.split(':').next().unwrap_or("sqlite");
     let mut out = format!(
-        "Staff import and export, {backend}, {rows} rows, {} on {}: import into reference data only; the export and its re-import on a fresh server (peak memory is the process's VmHWM after the step).\n\n",
+        "## Staff import and export, {backend}, {rows} rows\n\n{} on {}: import into reference data only; the export and its re-import on a fresh server (peak memory is the process's VmHWM after the step).\n\n",
         chrono::Utc::now().format("%Y-%m-%d"),
         machine()
     );
