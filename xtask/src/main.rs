@@ -282,7 +282,9 @@ fn write_file(path: &str, content: &str) -> anyhow::Result<()> {
 
 fn connect(config: &Config) -> anyhow::Result<DbConnection> {
     let url = config.database.url.expose();
-    println!("profile {}, database {}", config.profile(), redact_url(url));
+    // On stderr: what a task prints on stdout (the import's JSON report)
+    // is for other programs to read.
+    eprintln!("profile {}, database {}", config.profile(), redact_url(url));
     Ok(DbConnection::open(url)?)
 }
 

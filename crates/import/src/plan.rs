@@ -704,12 +704,14 @@ fn wish(
         mobile2: optional(Column::Mobile2, existing.map(|e| &e.mobile2)),
         mobile3: optional(Column::Mobile3, existing.map(|e| &e.mobile3)),
         office_address: optional(Column::OfficeAddress, existing.map(|e| &e.office_address)),
+        // An unknown name is reported above; a stand-in id lets the row's
+        // other cells still be checked.
         department_id: DepartmentId(department.unwrap_or(1)),
         unit_id: unit.flatten(),
         designation_id: DesignationId(designation.unwrap_or(1)),
+        // Resolved over the whole file, once every row is read.
         supervisor_id: None,
         end_date,
-        // Left to the database's existing row when the file lacks them.
     };
     let staff = match new.validated() {
         Ok(staff) => staff,
