@@ -151,9 +151,9 @@ impl DbConnection {
                 // by offset: 980-1,200 us against 750-890 us).
                 conn.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA cache_size = -1024;",
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
                 )?;
+                conn.batch_execute(SQLITE_PAGE_CACHE)?;
                 Ok(Self::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
@@ -184,6 +184,10 @@ impl DbConnection {
 
 /// `sqlite://data/x.db` -> `data/x.db`; `sqlite:///abs/x.db` -> `/abs/x.db`;
 /// `sqlite::memory:` -> `:memory:`.
+/// Every SQLite connection's page cache, 1 MiB (why: `DbConnection::open`).
+#[cfg(feature = "sqlite")]
+const SQLITE_PAGE_CACHE: &str = "PRAGMA cache_size = -1024";
+
 /// Runs `f` with SQLite's page cache raised to `mib` MiB, then puts the
 /// connection's 1 MiB back: a bulk write touches index pages all over the
 /// file, and in 1 MiB each was written out and read back many times. Other
@@ -200,8 +204,7 @@ pub fn with_page_cache<T, E: From<DbError>>(
             .map_err(DbError::from)?;
         let result = f(conn);
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute("PRAGMA cache_size = -1024")
-                .map_err(DbError::from)?;
+            c.batch_execute(SQLITE_PAGE_CACHE).map_err(DbError::from)?;
         }
         return result;
     }
