@@ -182,8 +182,6 @@ impl DbConnection {
     }
 }
 
-/// `sqlite://data/x.db` -> `data/x.db`; `sqlite:///abs/x.db` -> `/abs/x.db`;
-/// `sqlite::memory:` -> `:memory:`.
 /// Every SQLite connection's page cache, 1 MiB (why: `DbConnection::open`).
 #[cfg(feature = "sqlite")]
 const SQLITE_PAGE_CACHE: &str = "PRAGMA cache_size = -1024";
@@ -211,6 +209,8 @@ pub fn with_page_cache<T, E: From<DbError>>(
     f(conn)
 }
 
+/// `sqlite://data/x.db` -> `data/x.db`; `sqlite:///abs/x.db` -> `/abs/x.db`;
+/// `sqlite::memory:` -> `:memory:`.
 pub fn sqlite_path(url: &str) -> String {
     let rest = url.strip_prefix("sqlite:").unwrap_or(url);
     rest.strip_prefix("//").unwrap_or(rest).to_owned()

@@ -46,9 +46,7 @@ pub fn import(
             unchanged: sheet.rows.len() - plan.creates.len() - plan.updates.len(),
         };
         if !dry_run {
-            directory_db::connection::with_page_cache(conn, 32, |conn| {
-                write(conn, plan, actor, progress)
-            })?;
+            directory_db::writer::bulk_write(conn, |conn| write(conn, plan, actor, progress))?;
         }
         Ok(report)
     };
