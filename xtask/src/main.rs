@@ -29,7 +29,9 @@ enum Command {
         /// A seed file instead of the built-in reference data.
         #[arg(long)]
         file: Option<PathBuf>,
-        /// Also add this many fake staff members (for load tests).
+        /// Also add fake staff members (for load tests) until there are N:
+        /// one transaction, so an interrupted load leaves none and the same
+        /// command again completes it.
         #[arg(long, value_name = "N")]
         demo_staff: Option<usize>,
     },

@@ -151,8 +151,9 @@ pub(crate) fn discard_from(mark: usize) {
     });
 }
 
+/// Every column bound, `None` as NULL: what PostgreSQL's binary COPY takes.
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct EventInsert<'a> {
     id: i64,
     at: NaiveDateTime,
@@ -164,6 +165,15 @@ struct EventInsert<'a> {
     before_json: Option<&'a str>,
     after_json: Option<&'a str>,
     is_change: bool,
+}
+
+/// Writes the events recorded so far in this write transaction, for a bulk
+/// load whose events would not fit in memory until its commit. From here
+/// to the commit the transaction holds the trail's sequence, so another
+/// writer's commit waits for this one (which keeps the change feed in
+/// commit order).
+pub fn write_recorded(conn: &mut DbConnection) -> DbResult<()> {
+    flush(conn)
 }
 
 /// Writes the buffered events, inside the transaction, as its last work
@@ -207,9 +217,14 @@ pub(crate) fn flush(conn: &mut DbConnection) -> DbResult<()> {
                 .values(chunk)
                 .execute(c)?,
             #[cfg(feature = "postgres")]
-            DbConnection::Pg(c) => diesel::insert_into(audit_events::table)
-                .values(chunk)
-                .execute(c)?,
+            // COPY, as for staff (`staff::insert_staff_batch`): 100,000
+            // events in 1.2 s against 2.5 s.
+            DbConnection::Pg(c) => {
+                use diesel::ExecuteCopyFromDsl;
+                diesel::copy_from(audit_events::table)
+                    .from_insertable(chunk.iter().collect::<Vec<_>>())
+                    .execute(c)?
+            }
             #[cfg(feature = "mysql")]
             DbConnection::Mysql(c) => diesel::insert_into(audit_events::table)
                 .values(chunk)

@@ -196,14 +196,12 @@ pub fn with_page_cache<T, E: From<DbError>>(
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     #[cfg(feature = "sqlite")]
-    if let DbConnection::Sqlite(c) = conn {
-        use diesel::connection::SimpleConnection;
-        c.batch_execute(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024))
+    if matches!(conn.backend(), Backend::Sqlite) {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{}", u64::from(mib) * 1024))
             .map_err(DbError::from)?;
         let result = f(conn);
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(SQLITE_PAGE_CACHE).map_err(DbError::from)?;
-        }
+        conn.batch_execute(SQLITE_PAGE_CACHE)
+            .map_err(DbError::from)?;
         return result;
     }
     f(conn)

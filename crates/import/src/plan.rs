@@ -11,6 +11,7 @@
 use crate::{CellError, Column, ImportError, Report, Row, Sheet};
 use chrono::NaiveDate;
 use directory_db::staff as st;
+use directory_db::writer::Bulk;
 use directory_db::{Actor, DbConnection, Page};
 use directory_domain::{
     DepartmentId, DesignationId, NewStaff, Patch, Staff, StaffId, StaffPatch, UnitId,
@@ -46,7 +47,9 @@ pub fn import(
             unchanged: sheet.rows.len() - plan.creates.len() - plan.updates.len(),
         };
         if !dry_run {
-            directory_db::writer::bulk_write(conn, |conn| write(conn, plan, actor, progress))?;
+            directory_db::writer::bulk_write(conn, Bulk::IMPORT, |conn| {
+                write(conn, plan, actor, progress)
+            })?;
         }
         Ok(report)
     };

@@ -156,7 +156,7 @@ fn seed_files_are_checked() {
 }
 
 #[test]
-fn demo_staff_are_added_in_bulk_and_numbered_on() {
+fn demo_staff_are_added_in_bulk_up_to_the_total_asked_for() {
     let db = TestDatabase::migrated().unwrap();
     let mut conn = db.connect().unwrap();
     assert!(
@@ -165,7 +165,9 @@ fn demo_staff_are_added_in_bulk_and_numbered_on() {
     );
     seed(&mut conn, &SeedData::reference().unwrap(), &password()).unwrap();
     assert_eq!(demo_staff(&mut conn, 1200, false).unwrap(), 1200);
-    assert_eq!(demo_staff(&mut conn, 5, false).unwrap(), 5);
+    assert_eq!(demo_staff(&mut conn, 1205, false).unwrap(), 5);
+    // The same command again finds the load complete.
+    assert_eq!(demo_staff(&mut conn, 1205, false).unwrap(), 0);
     let all = staff::list_staff(
         &mut conn,
         &Default::default(),
@@ -175,6 +177,40 @@ fn demo_staff_are_added_in_bulk_and_numbered_on() {
     )
     .unwrap();
     assert_eq!(all.total, 1205);
+    let first = &all.items[0];
+    // Every row has its creation in the trail, though the load wrote the
+    // events chunk by chunk.
+    let history = directory_db::audit::history(
+        &mut conn,
+        directory_domain::AuditEntity::Staff,
+        first.id.0,
+        "staff member",
+    )
+    .unwrap();
+    assert_eq!(history.len(), 1);
+
+    // A load that fails part-way (the row it would number 2000 is taken)
+    // leaves none of its rows.
+    let taken = directory_domain::NewStaff {
+        full_name: "Taken Number".into(),
+        employee_id: "DEMO-0002000".into(),
+        email: "taken.2000@demo.example.org".into(),
+        mobile: "+919800000000".into(),
+        email2: None,
+        email3: None,
+        mobile2: None,
+        mobile3: None,
+        office_address: None,
+        department_id: first.department_id,
+        unit_id: first.unit_id,
+        designation_id: first.designation_id,
+        supervisor_id: None,
+        end_date: None,
+    };
+    staff::create_staff(&mut conn, &taken, None).unwrap();
+    assert!(demo_staff(&mut conn, 2500, false).is_err());
+    let after = staff::list_staff(&mut conn, &Default::default(), None, Page::default(), None);
+    assert_eq!(after.unwrap().total, 1206);
     // Units always belong to the staff member's department.
     for s in &all.items {
         if let Some(unit) = s.unit_id {
