@@ -2,6 +2,7 @@
 //! staff, driven over loopback by wrk at 32 and 256 connections; prints a
 //! table and writes docs/PERFORMANCE.md.
 
+mod cpu;
 mod files;
 
 use anyhow::{Context, bail};
@@ -46,6 +47,10 @@ struct Row {
     /// /healthz req/s at the same connection count around this row (see
     /// `set_ceilings`); the row's share is measured against it.
     ceiling: f64,
+    /// CPU ms per 1,000 requests of the server process, and of the
+    /// database server's processes (NaN for SQLite, which is in-process).
+    server_cpu_ms: f64,
+    database_cpu_ms: f64,
 }
 
 struct Scenario {
@@ -544,6 +549,7 @@ fn run_wrk(
     block: std::ops::Range<usize>,
     seconds: u32,
     dir: &Path,
+    server_pid: u32,
 ) -> anyhow::Result<Row> {
     let script_path = dir.join("scenario.lua");
     let think = if think_ms > 0.0 { THINK } else { "" };
@@ -555,6 +561,7 @@ fn run_wrk(
         .replace("{COUNT}", &block.len().to_string())
         .replace("{THREADS}", &WRK_THREADS.to_string());
     std::fs::write(&script_path, script)?;
+    let cpu_before = cpu::sample(server_pid);
     let output = Command::new("wrk")
         .args([
             "-t",
@@ -572,6 +579,7 @@ fn run_wrk(
         .arg(format!("http://127.0.0.1:{port}{}", scenario.path))
         .output()
         .context("cannot run wrk (install it: apt-get install wrk)")?;
+    let cpu_after = cpu::sample(server_pid);
     let text = String::from_utf8_lossy(&output.stdout);
     let find = |prefix: &str| {
         text.lines()
@@ -611,6 +619,7 @@ fn run_wrk(
         .find(|l| l.contains("requests in"))
         .and_then(|l| l.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
+    let (server_cpu_ms, database_cpu_ms) = cpu::per_thousand(cpu_before, cpu_after, requests);
     Ok(Row {
         name: scenario.name,
         connections,
@@ -622,6 +631,8 @@ fn run_wrk(
         non_2xx,
         requests,
         ceiling: f64::NAN,
+        server_cpu_ms,
+        database_cpu_ms,
     })
 }
 
@@ -698,6 +709,7 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
 
     let port = free_port()?;
     let server = start_server(&binary, &url, port)?;
+    let server_pid = server.child.id();
     let (status, body) = http(
         port,
         "POST",
@@ -749,6 +761,7 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
                 first..first + quarter,
                 options.seconds,
                 &dir,
+                server_pid,
             )?;
             println!(
                 "{:>3} conns  think {:>6.2} ms  {:<36} {:>9.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {}",
@@ -800,6 +813,7 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
                 1..1 + quarter,
                 options.seconds,
                 &dir,
+                server_pid,
             );
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             (row, probe.join())
@@ -971,11 +985,22 @@ fn render(
         "The share of /healthz is against /healthz measured just before and just after each endpoint at the same \
          connections (the mean of the two, in the column beside it), since a shared machine's speed drifts during a run.\n\n",
     );
-    out.push_str("| connections | endpoint | requests/s | /healthz alongside | share of /healthz | p50 ms | p99 ms | errors | requests |\n");
-    out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(
+        "CPU is the time /proc counts for the server process, and for every process of the database server \
+         (SQLite runs inside the server's), over the row's run, per 1,000 requests answered.\n\n",
+    );
+    out.push_str("| connections | endpoint | requests/s | /healthz alongside | share of /healthz | p50 ms | p99 ms | errors | requests | server CPU ms / 1,000 | database CPU ms / 1,000 |\n");
+    out.push_str("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let cpu = |ms: f64| {
+        if ms.is_nan() {
+            "-".to_owned()
+        } else {
+            format!("{ms:.0}")
+        }
+    };
     for row in rows {
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.1}% | {:.2} | {:.2} | {} | {} |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.1}% | {:.2} | {:.2} | {} | {} | {} | {} |\n",
             row.connections,
             row.name,
             row.rps,
@@ -984,7 +1009,9 @@ fn render(
             row.p50_ms,
             row.p99_ms,
             row.errors,
-            row.requests
+            row.requests,
+            cpu(row.server_cpu_ms),
+            cpu(row.database_cpu_ms)
         ));
     }
     out.push('\n');
@@ -1066,6 +1093,8 @@ mod tests {
             non_2xx: 0,
             requests: 0,
             ceiling: f64::NAN,
+            server_cpu_ms: f64::NAN,
+            database_cpu_ms: f64::NAN,
         }
     }
 
