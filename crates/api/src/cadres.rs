@@ -31,7 +31,7 @@ impl CadresApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `created_at`; `-` for descending.
@@ -154,7 +154,7 @@ impl CadresApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.

@@ -110,7 +110,7 @@ impl DepartmentsApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `kind`, `created_at`, `updated_at`; `-` for descending.
@@ -292,7 +292,7 @@ impl DepartmentsApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `department_id`, `created_at`; `-` for descending.

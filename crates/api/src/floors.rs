@@ -32,7 +32,7 @@ impl FloorsApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `level`, `building_id`, `created_at`; `-` for descending.
@@ -156,7 +156,7 @@ impl FloorsApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// `name`, `floor_id`, `table_count`, `created_at`; `-` for descending.

@@ -169,7 +169,7 @@ impl StaffApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip, at most 100,000: deeper, page with `after`.
+        /// Rows to skip.
         #[oai(validator(minimum(value = "0")))]
         offset: Query<Option<i64>>,
         /// Only staff with a greater id. In the default (id) order this is

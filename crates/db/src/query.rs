@@ -13,11 +13,6 @@ pub struct Page {
 impl Page {
     pub const DEFAULT_LIMIT: i64 = 50;
     pub const MAX_LIMIT: i64 = 200;
-    /// The deepest `offset` served. Every backend steps over the rows an
-    /// offset skips one by one, so a page past this costs more the deeper
-    /// it is (at a million staff, tens of milliseconds); `after` (the last
-    /// id of the page before) finds any page at the cost of the first.
-    pub const MAX_OFFSET: i64 = 100_000;
 
     /// Refuses out-of-range values instead of clamping them silently.
     pub fn new(limit: Option<i64>, offset: Option<i64>) -> Result<Self, DomainError> {
@@ -31,16 +26,6 @@ impl Page {
         }
         if offset < 0 {
             return Err(DomainError::field("offset", "must not be negative"));
-        }
-        if offset > Self::MAX_OFFSET {
-            return Err(DomainError::field(
-                "offset",
-                format!(
-                    "must be at most {}: page deeper with `after` (the last id of the page before), \
-                     or narrow the list with a filter",
-                    Self::MAX_OFFSET
-                ),
-            ));
         }
         Ok(Self { limit, offset })
     }
