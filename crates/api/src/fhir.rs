@@ -672,10 +672,12 @@ async fn practitioners(
     };
     let (query, count) = (search.query.clone(), search.count);
     let with_roles = search.revinclude.contains(&Include::RolePractitioner);
+    let counts = state.counts.clone();
     let (staff, total, periods) = reading(state, move |c| {
         // One more than the page: whether a next page exists.
         let (mut staff, total) = directory_db::fhir::practitioners(
             c,
+            &counts,
             &query,
             &settings.employee_id_system,
             today,

@@ -169,8 +169,8 @@ impl StaffApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip.
-        #[oai(validator(minimum(value = "0")))]
+        /// Rows to skip, at most 100,000: past that, page with `after`.
+        #[oai(validator(minimum(value = "0"), maximum(value = "100000")))]
         offset: Query<Option<i64>>,
         /// Only staff with a greater id. In the default (id) order this is
         /// keyset paging: pass the last id of one page to get the next; a
@@ -214,8 +214,9 @@ impl StaffApi {
                 active: active.0,
                 q: q.0.map(|q| q.0),
             };
+            let counts = state.counts.clone();
             let (items, total) = reading(&state, move |c| {
-                let found = st::list_staff(c, &filter, sort, page, after)?;
+                let found = st::list_staff(c, &counts, &filter, sort, page, after)?;
                 Ok((expand_staff(c, found.items, &wanted, today)?, found.total))
             })
             .await?;

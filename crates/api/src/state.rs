@@ -26,6 +26,8 @@ pub struct AppState {
     pub queue_timeout: Duration,
     pub auth: crate::auth::AuthSettings,
     pub tokens: std::sync::Arc<crate::auth::TokenCache>,
+    /// Lists' totals, kept until the directory changes.
+    pub counts: std::sync::Arc<directory_db::Counts>,
     /// The hospital's time zone: when its day starts.
     pub timezone: chrono_tz::Tz,
     /// The FHIR view's settings, and the CapabilityStatement built from them.
@@ -43,6 +45,7 @@ impl AppState {
             queue_timeout: QUEUE_TIMEOUT,
             auth: crate::auth::AuthSettings::default(),
             tokens: std::sync::Arc::default(),
+            counts: std::sync::Arc::default(),
             timezone: chrono_tz::Tz::UTC,
             fhir: std::sync::Arc::default(),
             fhir_capability: std::sync::Arc::new(crate::fhir::capability_statement(

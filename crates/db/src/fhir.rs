@@ -8,7 +8,7 @@ use crate::schema::{
     department_heads, departments, designations, staff, staff_works_in, unit_heads, units,
 };
 use crate::stamp::Stamp;
-use crate::{DbConnection, DbResult, utc};
+use crate::{Counts, DbConnection, DbResult, utc};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use directory_domain::{Period, StaffId};
@@ -303,6 +303,7 @@ fn practitioner_filter(
 /// page that is not full is the whole answer): two or three queries.
 pub fn practitioners(
     conn: &mut DbConnection,
+    counts: &Counts,
     q: &Query,
     employee_id_system: &str,
     today: NaiveDate,
@@ -311,7 +312,7 @@ pub fn practitioners(
 ) -> DbResult<(Vec<directory_domain::Staff>, i64)> {
     let backend = conn.backend();
     if let Some(prefix) = words_only(q, backend) {
-        return practitioners_by_word(conn, prefix, after, limit);
+        return practitioners_by_word(conn, counts, prefix, after, limit);
     }
     let mut page = practitioner_filter(q, employee_id_system, today, backend);
     if let Some(after) = after {
@@ -329,9 +330,15 @@ pub fn practitioners(
     let total = if after.is_none() && found < limit {
         found
     } else {
-        practitioner_filter(q, employee_id_system, today, backend)
-            .count()
-            .get_result(conn)?
+        counts.total(
+            conn,
+            || format!("Practitioner {q:?} {employee_id_system} {today}"),
+            |conn| {
+                practitioner_filter(q, employee_id_system, today, backend)
+                    .count()
+                    .get_result(conn)
+            },
+        )?
     };
     Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
 }
@@ -375,6 +382,7 @@ fn word_prefix(part: &str) -> Option<String> {
 /// not hold them all.
 fn practitioners_by_word(
     conn: &mut DbConnection,
+    counts: &Counts,
     prefix: String,
     after: Option<i32>,
     limit: i64,
@@ -405,12 +413,20 @@ fn practitioners_by_word(
     let total = if after.is_none() && found < limit {
         found
     } else {
-        diesel::select(
-            fixed::<BigInt>("(SELECT count(*) FROM staff_name_words WHERE staff_name_words MATCH ")
-                .text(prefix)
-                .sql(")"),
-        )
-        .get_result(conn)?
+        counts.total(
+            conn,
+            || format!("Practitioner name words {prefix}"),
+            |conn| {
+                diesel::select(
+                    fixed::<BigInt>(
+                        "(SELECT count(*) FROM staff_name_words WHERE staff_name_words MATCH ",
+                    )
+                    .text(prefix.clone())
+                    .sql(")"),
+                )
+                .get_result(conn)
+            },
+        )?
     };
     Ok((crate::staff::staff_by_ids(conn, &ids)?, total))
 }

@@ -13,6 +13,7 @@ mod backfill;
 pub mod buildings;
 pub mod cadres;
 pub mod connection;
+pub mod counts;
 pub mod departments;
 pub mod designations;
 pub mod error;
@@ -39,6 +40,7 @@ mod versioned;
 pub mod writer;
 
 pub use connection::{Backend, DbConnection, Pool, PoolOptions, PooledConnection, build_pool};
+pub use counts::Counts;
 pub use error::DbError;
 pub use links::Assigned;
 pub use query::{Page, Paged, Sort};

@@ -9,7 +9,9 @@ pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
 use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
 use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
-use crate::{Actor, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc};
+use crate::{
+    Actor, Counts, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc,
+};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use directory_domain::staff::{check_supervisor, check_unit_department};
@@ -251,6 +253,7 @@ fn search_only(filter: &StaffFilter, sort: Option<Sort<StaffSort>>) -> Option<St
 /// what the first does; an `OFFSET` steps over every row it skips.
 pub fn list_staff(
     conn: &mut DbConnection,
+    counts: &Counts,
     filter: &StaffFilter,
     sort: Option<Sort<StaffSort>>,
     page: Page,
@@ -258,18 +261,22 @@ pub fn list_staff(
 ) -> DbResult<Paged<Staff>> {
     use diesel::sql_types::{BigInt, Bool};
     let backend = conn.backend();
+    // The total depends on the filter alone, not on the order or page.
+    let key = || format!("staff {filter:?}");
     let searched = match backend {
         crate::Backend::Sqlite => search_only(filter, sort),
         _ => None,
     };
     match (searched, sort) {
         (Some(phrase), _) => {
-            let total = diesel::select(
-                fixed::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
-                    .text(phrase.clone())
-                    .sql(")"),
-            )
-            .get_result(conn)?;
+            let total = counts.total(conn, key, |conn| {
+                diesel::select(
+                    fixed::<BigInt>("(SELECT count(*) FROM staff_search WHERE staff_search MATCH ")
+                        .text(phrase.clone())
+                        .sql(")"),
+                )
+                .get_result(conn)
+            })?;
             let matching = fixed::<Bool>(MATCHING_IDS).text(phrase);
             let matching = match after {
                 Some(id) => matching.sql(" AND rowid > ").big_int(i64::from(id.0)),
@@ -290,7 +297,9 @@ pub fn list_staff(
             rows_in_order(conn, ids, total)
         }
         (None, None) => {
-            let total = filtered_staff(filter, backend).count().get_result(conn)?;
+            let total = counts.total(conn, key, |conn| {
+                filtered_staff(filter, backend).count().get_result(conn)
+            })?;
             let mut rows = filter_staff!(
                 staff_joined!().select(staff_columns!()).into_boxed(),
                 filter,
@@ -328,7 +337,9 @@ pub fn list_staff(
             })
         }
         (None, sort) => {
-            let total = filtered_staff(filter, backend).count().get_result(conn)?;
+            let total = counts.total(conn, key, |conn| {
+                filtered_staff(filter, backend).count().get_result(conn)
+            })?;
             let mut query = filtered_staff(filter, backend);
             if let Some(id) = after {
                 query = query.filter(staff::id.gt(id.0));

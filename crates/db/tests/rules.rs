@@ -512,7 +512,15 @@ fn default_order_pages_are_slices_of_the_whole_list() {
             for limit in 1..=3 {
                 for offset in 0..=rest.len() + 1 {
                     let page = Page::new(Some(limit), Some(offset as i64)).unwrap();
-                    let listed = st::list_staff(&mut f.conn, &filter, None, page, after).unwrap();
+                    let listed = st::list_staff(
+                        &mut f.conn,
+                        &directory_db::Counts::none(),
+                        &filter,
+                        None,
+                        page,
+                        after,
+                    )
+                    .unwrap();
                     let ids: Vec<StaffId> = listed.items.iter().map(|s| s.id).collect();
                     let end = (offset + limit as usize).min(rest.len());
                     let expected = rest.get(offset..end).unwrap_or_default();
@@ -524,6 +532,40 @@ fn default_order_pages_are_slices_of_the_whole_list() {
     }
 }
 
+/// A list's total is remembered between pages, and every change, through
+/// any connection, makes the next page count again.
+#[test]
+fn remembered_staff_totals_follow_every_change() {
+    let mut f = fixture();
+    let counts = directory_db::Counts::default();
+    let active = StaffFilter {
+        active: Some(true),
+        ..Default::default()
+    };
+    let total = |conn: &mut DbConnection, filter: &StaffFilter| {
+        st::list_staff(conn, &counts, filter, None, Page::default(), None)
+            .unwrap()
+            .total
+    };
+    let first = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
+    assert_eq!(total(&mut f.conn, &StaffFilter::default()), 1);
+    assert_eq!(total(&mut f.conn, &active), 1);
+    let mut other = f._db.connect().unwrap();
+    st::create_staff(&mut other, &f.ids.new_staff(2), None).unwrap();
+    assert_eq!(total(&mut f.conn, &StaffFilter::default()), 2);
+    assert_eq!(total(&mut f.conn, &active), 2);
+    st::set_staff_active(
+        &mut other,
+        first.id,
+        false,
+        chrono::Utc::now().date_naive(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(total(&mut f.conn, &StaffFilter::default()), 2);
+    assert_eq!(total(&mut f.conn, &active), 1);
+}
+
 #[test]
 fn staff_lists_filter_search_sort_and_page() {
     let mut f = fixture();
@@ -532,7 +574,15 @@ fn staff_lists_filter_search_sort_and_page() {
     }
     let page = Page::new(Some(5), Some(10)).unwrap();
     let sort = Some("-employee_id".parse().unwrap());
-    let listed = st::list_staff(&mut f.conn, &StaffFilter::default(), sort, page, None).unwrap();
+    let listed = st::list_staff(
+        &mut f.conn,
+        &directory_db::Counts::none(),
+        &StaffFilter::default(),
+        sort,
+        page,
+        None,
+    )
+    .unwrap();
     assert_eq!(listed.total, 12);
     let ids: Vec<_> = listed
         .items
@@ -548,6 +598,7 @@ fn staff_lists_filter_search_sort_and_page() {
     };
     let found = st::list_staff(
         &mut f.conn,
+        &directory_db::Counts::none(),
         &search,
         None::<directory_db::Sort<StaffSort>>,
         Page::default(),
@@ -561,9 +612,16 @@ fn staff_lists_filter_search_sort_and_page() {
         ..Default::default()
     };
     assert_eq!(
-        st::list_staff(&mut f.conn, &by_employee_id, None, Page::default(), None)
-            .unwrap()
-            .total,
+        st::list_staff(
+            &mut f.conn,
+            &directory_db::Counts::none(),
+            &by_employee_id,
+            None,
+            Page::default(),
+            None
+        )
+        .unwrap()
+        .total,
         1
     );
     let wildcard = StaffFilter {
@@ -572,9 +630,16 @@ fn staff_lists_filter_search_sort_and_page() {
         ..Default::default()
     };
     assert_eq!(
-        st::list_staff(&mut f.conn, &wildcard, None, Page::default(), None)
-            .unwrap()
-            .total,
+        st::list_staff(
+            &mut f.conn,
+            &directory_db::Counts::none(),
+            &wildcard,
+            None,
+            Page::default(),
+            None
+        )
+        .unwrap()
+        .total,
         0
     );
 

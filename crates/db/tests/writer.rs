@@ -270,6 +270,7 @@ fn found(db: &TestDatabase, q: &str) -> Vec<StaffId> {
     };
     let listed = st::list_staff(
         &mut db.connect().unwrap(),
+        &directory_db::Counts::none(),
         &filter,
         None,
         Page::default(),
