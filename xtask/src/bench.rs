@@ -252,7 +252,8 @@ end
         name: "GET page of 100 staff",
         script: r#"
 request = function()
-  local offset = math.random(0, math.max(0, staff - 100))
+  -- The API serves offsets up to 100,000 (deeper pages page with after).
+  local offset = math.random(0, math.max(0, math.min(staff - 100, 100000)))
   return wrk.format("GET", "/api/v1/staff?limit=100&offset=" .. offset, {["Authorization"] = "Bearer " .. token})
 end
 "#,

@@ -47,8 +47,8 @@ impl AccountsApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip.
-        #[oai(validator(minimum(value = "0")))]
+        /// Rows to skip, at most 100,000.
+        #[oai(validator(minimum(value = "0"), maximum(value = "100000")))]
         offset: Query<Option<i64>>,
         /// `username`, `created_at`, `last_login_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(username|created_at|last_login_at))?$"))]

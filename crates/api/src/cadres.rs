@@ -31,8 +31,8 @@ impl CadresApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip.
-        #[oai(validator(minimum(value = "0")))]
+        /// Rows to skip, at most 100,000.
+        #[oai(validator(minimum(value = "0"), maximum(value = "100000")))]
         offset: Query<Option<i64>>,
         /// `name`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|created_at))?$"))]
@@ -154,8 +154,8 @@ impl CadresApi {
         /// Page size, 1 to 200.
         #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<i64>>,
-        /// Rows to skip.
-        #[oai(validator(minimum(value = "0")))]
+        /// Rows to skip, at most 100,000.
+        #[oai(validator(minimum(value = "0"), maximum(value = "100000")))]
         offset: Query<Option<i64>>,
         /// `name`, `cadre_id`, `created_at`; `-` for descending.
         #[oai(validator(pattern = r"^([+-]?(name|cadre_id|created_at))?$"))]

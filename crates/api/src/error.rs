@@ -317,6 +317,17 @@ pub fn from_request_error(error: &poem::Error) -> ApiError {
     if message.contains("path `param") {
         return ApiError::field("path", "a path parameter is not a valid id");
     }
+    if let Some(param) = error.downcast_ref::<poem_openapi::error::ParseParamError>()
+        && param.name == "offset"
+        && param.reason.contains("maximum")
+    {
+        return ApiError::field(
+            "offset",
+            "must be at most 100000: a deeper offset costs more the deeper it is. Page on \
+             with `after` set to the last id of the page before (the staff list), which costs \
+             the same at any depth, or narrow the list with a filter",
+        );
+    }
     let field = if let Some(rest) = message.strip_prefix("failed to parse parameter `") {
         rest.split('`').next().map(str::to_owned)
     } else {

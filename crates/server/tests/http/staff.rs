@@ -336,3 +336,22 @@ async fn works_in_and_deleting_staff() {
         .await
         .assert_problem(404);
 }
+#[tokio::test]
+async fn an_offset_past_the_deepest_served_says_to_page_with_after() {
+    let s = TestApp::start().await;
+    s.create_staff(1).await;
+    // The deepest offset served is an empty page past the end.
+    let deepest = s.get("/api/v1/staff?offset=100000").await;
+    assert_eq!(deepest.status, 200);
+    assert_eq!(deepest.body["items"], serde_json::json!([]));
+    assert_eq!(deepest.body["total"], 1);
+    let res = s.get("/api/v1/staff?offset=100001&limit=100").await;
+    res.assert_problem(400);
+    assert_eq!(res.error_fields(), ["offset"]);
+    let message = res.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`after`"), "{message}");
+    // Every list has the same bound.
+    s.get("/api/v1/departments?offset=100001")
+        .await
+        .assert_problem(400);
+}
