@@ -195,52 +195,78 @@ pub fn record_failure(
         .after(&serde_json::json!({ "username": username, "account_id": account }))?
         .record()?;
         for (key, policy) in keys {
-            let current: Option<(i32, NaiveDateTime)> = login_attempts::table
-                .find(key)
-                .select((login_attempts::failures, login_attempts::window_started_at))
-                .first(conn)
-                .optional()?;
-            let (failures, started) = match current {
-                Some((failures, started)) if at - started < policy.window => {
-                    (failures + 1, started)
-                }
-                _ => (1, at),
-            };
-            let locked_until = (failures >= policy.max_failures).then_some(at + policy.lockout);
-            if current.is_some() {
-                diesel::update(login_attempts::table.find(key))
-                    .set((
-                        login_attempts::failures.eq(failures),
-                        login_attempts::window_started_at.eq(started),
-                        login_attempts::locked_until.eq(locked_until),
-                    ))
-                    .execute(conn)?;
-            } else {
-                // A concurrent first failure may have inserted it: retry as
-                // an update inside a savepoint (PostgreSQL aborts the
-                // transaction on a failed statement otherwise).
-                let inserted = crate::write_transaction(conn, |conn| {
-                    diesel::insert_into(login_attempts::table)
-                        .values((
-                            login_attempts::attempt_key.eq(key),
-                            login_attempts::failures.eq(failures),
-                            login_attempts::window_started_at.eq(started),
-                            login_attempts::locked_until.eq(locked_until),
-                        ))
-                        .execute(conn)
-                        .map_err(DbError::from)
-                });
-                if let Err(DbError::Conflict { .. }) = inserted {
-                    diesel::update(login_attempts::table.find(key))
-                        .set(login_attempts::failures.eq(login_attempts::failures + 1))
-                        .execute(conn)?;
-                } else {
-                    inserted?;
-                }
-            }
+            count_failure(conn, key, policy, at)?;
         }
         Ok(())
     })
+}
+
+/// Adds one failure to `key`'s count, inside the caller's transaction.
+///
+/// Several server processes may count failures for one key at the same
+/// moment, so the row is locked before it is read: a no-op UPDATE takes
+/// the row lock (SQLite's `BEGIN IMMEDIATE` already serialises writers),
+/// and the read after it sees the latest committed count. A key with no
+/// row yet is inserted in a savepoint; when a concurrent first failure
+/// inserted it first, the row now exists and the count starts again from
+/// the lock, so neither failure is lost and a key that reaches its limit
+/// is locked whichever path got there.
+fn count_failure(
+    conn: &mut DbConnection,
+    key: &str,
+    policy: &LockoutPolicy,
+    at: NaiveDateTime,
+) -> DbResult<()> {
+    // Only a row deleted again between the conflict and the lock (a
+    // successful login clearing it) sends the loop round once more.
+    let mut conflicts = 0;
+    loop {
+        // The count is read only once this transaction holds the row's
+        // lock: a row that appears after the UPDATE found none (another
+        // first failure committing) is met by the INSERT's conflict below.
+        let locked = diesel::update(login_attempts::table.find(key))
+            .set(login_attempts::failures.eq(login_attempts::failures))
+            .execute(conn)?
+            > 0;
+        if locked {
+            let (failures, started): (i32, NaiveDateTime) = login_attempts::table
+                .find(key)
+                .select((login_attempts::failures, login_attempts::window_started_at))
+                .first(conn)?;
+            let (failures, started) = if at - started < policy.window {
+                (failures + 1, started)
+            } else {
+                (1, at)
+            };
+            diesel::update(login_attempts::table.find(key))
+                .set((
+                    login_attempts::failures.eq(failures),
+                    login_attempts::window_started_at.eq(started),
+                    login_attempts::locked_until
+                        .eq((failures >= policy.max_failures).then_some(at + policy.lockout)),
+                ))
+                .execute(conn)?;
+            return Ok(());
+        }
+        // A savepoint, as PostgreSQL aborts the whole transaction on a
+        // failed statement otherwise.
+        let inserted = crate::write_transaction(conn, |conn| {
+            diesel::insert_into(login_attempts::table)
+                .values((
+                    login_attempts::attempt_key.eq(key),
+                    login_attempts::failures.eq(1),
+                    login_attempts::window_started_at.eq(at),
+                    login_attempts::locked_until
+                        .eq((policy.max_failures <= 1).then_some(at + policy.lockout)),
+                ))
+                .execute(conn)
+                .map_err(DbError::from)
+        });
+        match inserted {
+            Err(DbError::Conflict { .. }) if conflicts < 3 => conflicts += 1,
+            other => return other.map(drop),
+        }
+    }
 }
 
 /// Forgets the failures of these keys (after a successful login).

@@ -193,6 +193,37 @@ fn failures_lock_a_key_for_a_while() {
     assert_eq!(sessions::locked_for(&mut conn, &[key]).unwrap(), None);
 }
 
+/// Failures counted at the same moment by several connections (several
+/// server processes) are all counted, and the one that reaches the limit
+/// locks the key, whichever of them inserted its row.
+#[test]
+fn concurrent_failures_are_all_counted() {
+    let (db, _conn, _, _) = setup();
+    let policy = LockoutPolicy {
+        max_failures: 16,
+        window: Duration::minutes(15),
+        lockout: Duration::minutes(15),
+    };
+    let key = "a:192.0.2.7".to_owned();
+    let start = std::sync::Barrier::new(16);
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            let mut conn = db.connect().unwrap();
+            let (start, key) = (&start, key.clone());
+            scope.spawn(move || {
+                start.wait();
+                sessions::record_failure(&mut conn, "someone", &[(key, policy)]).unwrap();
+            });
+        }
+    });
+    let mut conn = db.connect().unwrap();
+    let wait = sessions::locked_for(&mut conn, std::slice::from_ref(&key)).unwrap();
+    assert!(
+        wait.is_some_and(|w| (890..=900).contains(&w)),
+        "sixteen failures at once lock the key: {wait:?}"
+    );
+}
+
 /// Stores the hash an earlier release made for `password` (argon2id at
 /// 19 MiB x 2 passes) as the account's, and returns it.
 fn store_older_hash(conn: &mut DbConnection, account: AccountId, password: &str) -> String {
