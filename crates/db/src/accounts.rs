@@ -559,29 +559,48 @@ pub fn deactivate_ended(
             .select(accounts::id)
             .load(conn)?;
         let at = now();
+        let mut deactivated = Vec::with_capacity(ended.len());
         for &id in &ended {
             let target =
                 Target::new("account", id, None, None).recorded_as(AuditAction::Deactivate);
-            versioned::update(
+            // Another process's sweep may deactivate the same account at
+            // the same moment: the write applies only to the version read
+            // while still active, and an account it finds already
+            // deactivated is that sweep's, with one event, not two.
+            let wrote = std::cell::Cell::new(false);
+            let swept = versioned::update_unless(
                 conn,
                 target,
                 |c| get_account(c, AccountId(id)),
+                |before| !before.active,
                 |conn, before| {
-                    Ok(diesel::update(at_version!(accounts, target, before))
-                        .set((
-                            accounts::active.eq(false),
-                            accounts::deactivated_at.eq(Some(at)),
-                            accounts::deactivated_by.eq(None::<i32>),
-                            accounts::deactivation_reason
-                                .eq(Some(DeactivationReason::EndDate.as_str())),
-                            touched!(accounts, None::<AccountId>, at),
-                        ))
-                        .execute(conn)?)
+                    Ok(diesel::update(
+                        accounts::table
+                            .find(id)
+                            .filter(accounts::version.eq(before.audit.version))
+                            .filter(accounts::active.eq(true)),
+                    )
+                    .set((
+                        accounts::active.eq(false),
+                        accounts::deactivated_at.eq(Some(at)),
+                        accounts::deactivated_by.eq(None::<i32>),
+                        accounts::deactivation_reason
+                            .eq(Some(DeactivationReason::EndDate.as_str())),
+                        touched!(accounts, None::<AccountId>, at),
+                    ))
+                    .execute(conn)
+                    .inspect(|&rows| wrote.set(rows > 0))?)
                 },
-            )?;
+            );
+            match swept {
+                Ok(_) if wrote.get() => {}
+                Ok(_) | Err(DbError::Stale { .. }) => continue,
+                Err(other) => return Err(other),
+            }
             end_sessions_of(conn, AccountId(id), None)?;
+            deactivated.push(AccountId(id));
         }
-        Ok(ended.into_iter().map(AccountId).collect())
+        Ok(deactivated)
     })
 }
 
