@@ -285,6 +285,60 @@ async fn two_servers_on_one_database_keep_the_guarantees() {
     let results = futures_join_all(patches).await;
     assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
     assert_eq!(results.iter().filter(|r| r.status == 412).count(), 31);
+
+    // A list's total, remembered by each process, follows the other's
+    // writes.
+    let before = b.get("/api/v1/staff?limit=1").await.body["total"].clone();
+    a.create_staff(2).await;
+    let after = b.get("/api/v1/staff?limit=1").await.body["total"].clone();
+    assert_eq!(after.as_i64(), before.as_i64().map(|n| n + 1));
+
+    // A poll waiting on one process answers with a change made through
+    // the other (it looks again every second).
+    let mut last = 0;
+    loop {
+        let page = b
+            .get(&format!("/api/v1/changes?after={last}&limit=200"))
+            .await;
+        last = page.body["next_after"].as_i64().unwrap();
+        if page.body["items"].as_array().is_none_or(Vec::is_empty) {
+            break;
+        }
+    }
+    let waiting = format!("/api/v1/changes?after={last}&wait=20");
+    let (waited, _) = tokio::join!(b.get(&waiting), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        a.post("/api/v1/cadres", json!({"name": "Seen Elsewhere"}))
+            .await
+    });
+    assert_eq!(waited.status, 200, "{:#}", waited.body);
+    assert_eq!(waited.body["items"][0]["entity"], "cadres");
+    assert_eq!(waited.body["items"][0]["action"], "create");
+
+    // Failed logins through either process count against one limit (5 per
+    // username), and the lock-out holds on both.
+    let bad = json!({"username": "admin", "password": "not the password"});
+    for n in 0..5 {
+        let server = if n % 2 == 0 { &a } else { &b };
+        server
+            .post("/api/v1/auth/login", bad.clone())
+            .await
+            .assert_problem(401);
+    }
+    let right = json!({"username": "admin", "password": crate::support::ADMIN_PASSWORD});
+    a.post("/api/v1/auth/login", right.clone())
+        .await
+        .assert_problem(429);
+    b.post("/api/v1/auth/login", right)
+        .await
+        .assert_problem(429);
+
+    // A logout through one process ends the session on the other once
+    // that process's token cache (auth.token_cache_secs, 2 s) has let go.
+    assert_eq!(b.get("/api/v1/auth/me").await.status, 200);
+    assert_eq!(a.post_empty("/api/v1/auth/logout").await.status, 204);
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    b.get("/api/v1/auth/me").await.assert_problem(401);
 }
 
 /// Hashing a new password (argon2id) holds no database thread: with one
