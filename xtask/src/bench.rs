@@ -4,6 +4,7 @@
 
 mod cpu;
 mod files;
+mod scale_out;
 
 use anyhow::{Context, bail};
 use directory_db::{DbConnection, migrations};
@@ -552,7 +553,8 @@ fn run_wrk(
     dir: &Path,
     server_pid: u32,
 ) -> anyhow::Result<Row> {
-    let script_path = dir.join("scenario.lua");
+    // One script per port: two runs may go at once (scale_out).
+    let script_path = dir.join(format!("scenario-{port}.lua"));
     let think = if think_ms > 0.0 { THINK } else { "" };
     let script = format!("{COMMON}{think}{}", scenario.script)
         .replace("{THINK}", &format!("{think_ms:.3}"))
@@ -662,6 +664,10 @@ fn machine() -> String {
         .unwrap_or_default();
     format!("{cpu}, {cores} cores, {memory} RAM")
 }
+
+/// The name `--only` picks the scale-out section by (PostgreSQL and
+/// MariaDB: one SQLite file has one server).
+const TWO_PROCESSES: &str = "two processes";
 
 /// wrk threads for every row: one per core of this machine's two, as the
 /// load generator shares them with the server.
@@ -846,6 +852,17 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     } else {
         None
     };
+    let two_processes = if options.wanted(TWO_PROCESSES) && !url.starts_with("sqlite") {
+        let first = scale_out::First {
+            port,
+            pid: server_pid,
+            token: &token,
+        };
+        let table = scale_out::run(&binary, &url, &first, options.staff, options.seconds, &dir)?;
+        Some(table)
+    } else {
+        None
+    };
     drop(server);
     let files = if options.wanted("staff import") {
         Some(files::run(&binary, &url, options.import_rows, &password)?)
@@ -859,7 +876,11 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     if let Some(files) = &files {
         println!("\n{files}");
     }
-    if options.write_doc || (options.write_files && files.is_some()) {
+    if let Some(scaled) = &two_processes {
+        println!("\n{scaled}");
+    }
+    let whole_sections = files.is_some() || two_processes.is_some();
+    if options.write_doc || (options.write_files && whole_sections) {
         let path = Path::new("docs/PERFORMANCE.md");
         let mut doc = std::fs::read_to_string(path).unwrap_or_else(|_| "# Performance\n".into());
         if options.write_doc {
@@ -869,6 +890,11 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
             let backend = url.split(':').next().unwrap_or("sqlite");
             let name = format!("import-{backend}-{}", options.import_rows);
             doc = replace_section(&doc, &name, files);
+        }
+        if let Some(scaled) = &two_processes {
+            let backend = url.split(':').next().unwrap_or("sqlite");
+            let name = format!("two-processes-{backend}-{}", options.staff);
+            doc = replace_section(&doc, &name, scaled);
         }
         std::fs::write(path, doc)?;
         println!("wrote docs/PERFORMANCE.md");

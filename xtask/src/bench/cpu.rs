@@ -47,14 +47,17 @@ fn ticks(pid: u32) -> Option<u64> {
     Some(user + system)
 }
 
-/// Clock ticks a second (`getconf CLK_TCK`; 100 on Linux).
+/// Clock ticks a second (`getconf CLK_TCK`; 100 on Linux), asked once.
 fn ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8_lossy(&out.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// CPU milliseconds per 1,000 requests between two samples, for the server
