@@ -7,7 +7,7 @@
 //! contention of its own (and its errors, none expected); on hosts of
 //! their own, each process adds its cores' worth.
 
-use super::{Row, SCENARIOS, free_port, run_wrk, start_server};
+use super::{Row, SCENARIOS, free_port, machine, run_wrk, start_server};
 use std::path::Path;
 
 /// The reads a hospital group's applications make most.
@@ -35,7 +35,16 @@ pub fn run(
     let second = start_server(binary, url, port)?;
     let second_pid = second.child.id();
     let quarter = staff / 4;
-    let mut table = String::from(
+    let backend = url.split(':').next().unwrap_or("postgres");
+    let mut table = format!(
+        "## Two processes, {backend}, {staff} staff\n\n\
+         {} on {}: the bench's release server and a second one on its own \
+         port, both on the same database, {CONNECTIONS} wrk connections in all \
+         (to the first alone, then half to each), {seconds} s a run.\n\n",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        machine()
+    );
+    table.push_str(
         "| read | one process req/s | two processes req/s (first + second) | errors | p99 ms (one / two) | server CPU ms per 1,000 (one / each of two) | database CPU ms per 1,000 (one / two) |\n\
          |---|---:|---:|---:|---:|---:|---:|\n",
     );
