@@ -95,6 +95,9 @@ async fn list_queries_do_not_grow_with_the_page() {
     queries_for(queries, &client, &token, "/healthz").await;
     queries_for(queries, &client, &token, "/api/v1/roles").await;
     for (small, large) in pairs {
+        // A list's first read counts its total; later reads of the same
+        // filter take the remembered one, whatever the page size.
+        queries_for(queries, &client, &token, small).await;
         let few = queries_for(queries, &client, &token, small).await;
         let many = queries_for(queries, &client, &token, large).await;
         eprintln!("{small}: {few} queries; {large}: {many} queries");
