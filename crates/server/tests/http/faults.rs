@@ -217,6 +217,40 @@ async fn a_server_whose_database_does_not_answer_at_start_serves_health_and_beco
     assert_eq!(s.get("/api/v1/departments").await.status, 401);
 }
 
+/// A database restart breaks every pooled connection at once. The pool
+/// trusts a connection that answered within the last second without a
+/// test query (the test was a second statement for every request); one
+/// idle longer is tested first, so a second after the restart every
+/// request is served on a fresh connection, none on a broken one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    test_backend = "sqlite",
+    ignore = "SQLite is embedded: it has no connections to break"
+)]
+async fn connections_a_restart_broke_are_replaced_a_second_later() {
+    let db = TestDatabase::migrated().unwrap();
+    let proxy = proxy_to(&db).await;
+    let s = server_through(&db, &proxy).await;
+    assert_eq!(ready_within(&s, Duration::from_secs(5)).await, 200);
+    let round = || {
+        crate::concurrency::futures_join_all((0..8).map(|_| {
+            let s = &s;
+            async move { timed_get(s, "/api/v1/departments").await.0 }
+        }))
+    };
+    // Several pooled connections in use.
+    assert_eq!(round().await, vec![200; 8]);
+
+    // What a restart does to open connections; new ones are accepted.
+    proxy.cut();
+    proxy.restore();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(ready_within(&s, Duration::from_secs(5)).await, 200);
+    for _ in 0..3 {
+        assert_eq!(round().await, vec![200; 8]);
+    }
+}
+
 /// Work stuck in the database (a table locked from outside) holds every
 /// database thread: what cannot start within the queue timeout is answered
 /// 503 with Retry-After at once, readiness answers from its own check, and
