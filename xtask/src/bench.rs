@@ -686,16 +686,21 @@ pub fn run(options: BenchOptions) -> anyhow::Result<()> {
     // wrk and the server (children) inherit it: the overload row opens
     // thousands of connections.
     directory_server::raise_open_file_limit();
-    let features = match options.database_url.as_deref() {
-        Some(url) if url.starts_with("postgres") => Some("postgres"),
-        Some(url) if url.starts_with("mysql") => Some("mysql"),
-        _ => None,
-    };
+    // The backends this xtask was built with, so one release binary
+    // serves every backend's run (`cargo xtask-all bench` on SQLite, then
+    // PostgreSQL, then MariaDB builds it once, not once per backend).
+    let features: Vec<&str> = [
+        (cfg!(feature = "postgres"), "postgres"),
+        (cfg!(feature = "mysql"), "mysql"),
+    ]
+    .into_iter()
+    .filter_map(|(on, feature)| on.then_some(feature))
+    .collect();
     println!("Building the release server...");
     let mut build = Command::new(env!("CARGO"));
     build.args(["build", "--release", "--quiet", "-p", "directory-server"]);
-    if let Some(feature) = features {
-        build.args(["--features", feature]);
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
     }
     if !build.status()?.success() {
         bail!("the release build failed");
