@@ -345,6 +345,7 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         if Liveness::answered_lately(conn) {
             return Ok(());
         }
