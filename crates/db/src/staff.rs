@@ -4,6 +4,7 @@
 
 use crate::account_managers::keeping_an_account_manager_if;
 use crate::connection::{MultiBackend, native};
+use crate::counts::Names;
 use crate::exists::has_row;
 pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
@@ -297,13 +298,12 @@ pub fn list_staff(
             rows_in_order(conn, ids, total)
         }
         (None, None) => {
-            let total = counts.total(conn, key, |conn| {
-                filtered_staff(filter, backend).count().get_result(conn)
-            })?;
-            // Where the page starts, for the ids alone or the joined rows:
+            let count =
+                |conn: &mut DbConnection| filtered_staff(filter, backend).count().get_result(conn);
+            // Where the page starts, for the staff rows alone or joined:
             // after the id given, and past `offset` matches.
             macro_rules! from_start {
-                ($query:expr) => {{
+                ($query:expr, $total:expr) => {{
                     let mut query = $query;
                     if let Some(id) = after {
                         query = query.filter(staff::id.gt(id.0));
@@ -315,7 +315,7 @@ pub fn list_staff(
                         // keeps counts in its b-trees), so a page in the
                         // back half is found from the end: half the entries
                         // skipped on average.
-                        let from_end = total - 1 - page.offset;
+                        let from_end = $total - 1 - page.offset;
                         first = match after {
                             None if page.offset > from_end && from_end >= 0 => {
                                 first.order(staff::id.desc()).offset(from_end)
@@ -335,33 +335,46 @@ pub fn list_staff(
                 }};
             }
             if backend != crate::Backend::Sqlite {
-                // The ids first, then their rows. MariaDB's optimiser
-                // starts the joined page at the smallest table (cadres) and
-                // sorts every staff member (10,000 staff: 30 ms a page).
-                // PostgreSQL re-plans the six-table join at every execution
-                // (1-3 ms against 0.5 ms of running it: with `id > $1` the
-                // generic plan is costed at a third of the table, so it
-                // never wins); the id range alone plans in microseconds, and
-                // the rows by `id = ANY($1)` keep a generic plan.
-                let ids =
-                    from_start!(filtered_staff(filter, backend).select(staff::id)).load(conn)?;
-                return rows_in_order(conn, ids, total);
+                // The staff rows alone, their names from memory. Joined,
+                // MariaDB's optimiser starts the page at the smallest table
+                // (cadres) and sorts every staff member (10,000 staff: 30 ms
+                // a page); PostgreSQL re-plans the join at every execution
+                // (1-3 ms against 0.5 ms of running it: with `LIMIT $n` the
+                // generic plan is costed for a tenth of the table), and
+                // with a fixed plan the joins are still half its work.
+                let (total, names) = counts.total_and_names(conn, key, count)?;
+                let rows = from_start!(
+                    filtered_staff(filter, backend).select(StaffRow::as_select()),
+                    total
+                )
+                .load(conn)?;
+                return with_names(conn, rows, &names, total);
             }
-            let rows = from_start!(filter_staff!(
-                staff_joined!().select(staff_columns!()).into_boxed(),
-                filter,
-                backend,
-                |cadre: i32| designations::cadre_id.eq(cadre)
-            ));
+            let total = counts.total(conn, key, count)?;
+            let rows = from_start!(
+                filter_staff!(
+                    staff_joined!().select(staff_columns!()).into_boxed(),
+                    filter,
+                    backend,
+                    |cadre: i32| designations::cadre_id.eq(cadre)
+                ),
+                total
+            );
             Ok(Paged {
                 items: load_staff(conn, rows, usize::try_from(page.limit).unwrap_or(0))?,
                 total,
             })
         }
         (None, sort) => {
-            let total = counts.total(conn, key, |conn| {
-                filtered_staff(filter, backend).count().get_result(conn)
-            })?;
+            let count =
+                |conn: &mut DbConnection| filtered_staff(filter, backend).count().get_result(conn);
+            let (total, names) = match backend {
+                crate::Backend::Sqlite => (counts.total(conn, key, count)?, None),
+                _ => {
+                    let (total, names) = counts.total_and_names(conn, key, count)?;
+                    (total, Some(names))
+                }
+            };
             let mut query = filtered_staff(filter, backend);
             if let Some(id) = after {
                 query = query.filter(staff::id.gt(id.0));
@@ -379,7 +392,10 @@ pub fn list_staff(
             .limit(page.limit)
             .offset(page.offset)
             .load(conn)?;
-            rows_in_order(conn, ids, total)
+            match names {
+                Some(names) => rows_named(conn, ids, &names, total),
+                None => rows_in_order(conn, ids, total),
+            }
         }
     }
 }
@@ -425,6 +441,69 @@ fn rows_in_order(conn: &mut DbConnection, ids: Vec<i32>, total: i64) -> DbResult
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     items.sort_by_key(|staff| position.get(&staff.id.0).copied().unwrap_or(usize::MAX));
     Ok(Paged { items, total })
+}
+
+/// The rows with these ids, in this order, named from `names`.
+fn rows_named(
+    conn: &mut DbConnection,
+    ids: Vec<i32>,
+    names: &Names,
+    total: i64,
+) -> DbResult<Paged<Staff>> {
+    let mut rows: Vec<StaffRow> = staff::table
+        .filter(staff::id.eq_any(&ids))
+        .select(StaffRow::as_select())
+        .load(conn)?;
+    let position: std::collections::HashMap<i32, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    rows.sort_by_key(|row| position.get(&row.id).copied().unwrap_or(usize::MAX));
+    with_names(conn, rows, names, total)
+}
+
+/// The page of these rows, each with its names from `names`; a row naming
+/// something newer than they are (a unit created after they were read)
+/// takes the page back to the joined statement.
+fn with_names(
+    conn: &mut DbConnection,
+    rows: Vec<StaffRow>,
+    names: &Names,
+    total: i64,
+) -> DbResult<Paged<Staff>> {
+    if !rows.iter().all(|row| names_of(row, names).is_some()) {
+        let ids = rows.iter().map(|row| row.id).collect();
+        return rows_in_order(conn, ids, total);
+    }
+    let items = rows
+        .into_iter()
+        .filter_map(|row| {
+            let (department, unit, designation, cadre_id, cadre) = names_of(&row, names)?;
+            Some(to_staff((
+                row,
+                department.clone(),
+                unit.cloned(),
+                designation.clone(),
+                cadre_id,
+                cadre.clone(),
+            )))
+        })
+        .collect();
+    Ok(Paged { items, total })
+}
+
+/// A row's department, unit, designation, cadre id and cadre names, if
+/// `names` holds them all.
+fn names_of<'n>(
+    row: &StaffRow,
+    names: &'n Names,
+) -> Option<(&'n String, Option<&'n String>, &'n String, i32, &'n String)> {
+    let department = names.departments.get(&row.department_id)?;
+    let unit = match row.unit_id {
+        Some(id) => Some(names.units.get(&id)?),
+        None => None,
+    };
+    let (designation, cadre_id) = names.designations.get(&row.designation_id)?;
+    let cadre = names.cadres.get(cadre_id)?;
+    Some((department, unit, designation, *cadre_id, cadre))
 }
 
 /// The staff members with these ids, in this order (ids that match no one

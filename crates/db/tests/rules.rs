@@ -566,6 +566,61 @@ fn remembered_staff_totals_follow_every_change() {
     assert_eq!(total(&mut f.conn, &active), 1);
 }
 
+/// The names a page embeds are remembered as its total is: a rename
+/// through another connection shows on the next page, in either order, and
+/// a row naming a unit added behind the server's back still gets its name.
+#[test]
+fn remembered_names_follow_renames_and_rows_newer_than_them() {
+    use diesel::RunQueryDsl;
+    let mut f = fixture();
+    let counts = directory_db::Counts::default();
+    let names = |conn: &mut DbConnection, sort: Option<directory_db::Sort<StaffSort>>| {
+        st::list_staff(
+            conn,
+            &counts,
+            &StaffFilter::default(),
+            sort,
+            Page::default(),
+            None,
+        )
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|s| (s.department_name, s.unit_name))
+        .collect::<Vec<_>>()
+    };
+    let by_name = || Some("full_name".parse().unwrap());
+    st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
+    let before = names(&mut f.conn, None);
+    assert_eq!(before, [("Dr RP Centre".into(), Some("RPC Unit 1".into()))]);
+    assert_eq!(names(&mut f.conn, by_name()), before);
+
+    let mut other = f._db.connect().unwrap();
+    let patch = DepartmentPatch {
+        name: Patch::Set("Renamed Centre".into()),
+        ..Default::default()
+    };
+    departments::update_department(&mut other, f.department, None, &patch, None).unwrap();
+    let renamed = [("Renamed Centre".into(), Some("RPC Unit 1".into()))];
+    assert_eq!(names(&mut f.conn, None), renamed);
+    assert_eq!(names(&mut f.conn, by_name()), renamed);
+
+    // SQL by hand moves no version: the names held lack this unit.
+    diesel::sql_query(
+        "INSERT INTO units (department_id, name, name_key, created_at, updated_at, version) \
+         SELECT department_id, 'Unit Added By Hand', 'unit added by hand', created_at, updated_at, 1 \
+         FROM units",
+    )
+    .execute(&mut other)
+    .unwrap();
+    diesel::sql_query("UPDATE staff SET unit_id = (SELECT max(id) FROM units)")
+        .execute(&mut other)
+        .unwrap();
+    let moved = [("Renamed Centre".into(), Some("Unit Added By Hand".into()))];
+    assert_eq!(names(&mut f.conn, None), moved);
+    assert_eq!(names(&mut f.conn, by_name()), moved);
+}
+
 #[test]
 fn staff_lists_filter_search_sort_and_page() {
     let mut f = fixture();
