@@ -248,10 +248,11 @@ impl StaffApi {
             // day (the hospital's).
             let at = as_of.0;
             let day = at.map_or(today, |at| state.day_of(at));
+            let counts = state.counts.clone();
             let view = reading(&state, move |c| {
                 let staff = match at {
                     Some(at) => audit::as_of(c, AuditEntity::Staff, id.0.0, at, "staff member")?,
-                    None => st::get_staff(c, id.0)?,
+                    None => st::read_staff(c, &counts, id.0)?,
                 };
                 Ok(expand_staff(c, vec![staff], &wanted, day)?.remove(0))
             })

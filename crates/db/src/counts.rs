@@ -142,6 +142,15 @@ impl Counts {
         let total = memory.total(conn, version, key, count)?;
         Ok((total, memory.names(conn, version)?))
     }
+
+    /// The names as they are at `version` (read by the caller, before the
+    /// rows they will name), from memory when read at that version.
+    pub fn names(&self, conn: &mut DbConnection, version: i64) -> DbResult<Arc<Names>> {
+        match &self.memory {
+            Some(memory) => memory.names(conn, version),
+            None => Ok(Arc::new(Names::load(conn)?)),
+        }
+    }
 }
 
 impl Memory {

@@ -8,7 +8,9 @@ use crate::counts::Names;
 use crate::exists::has_row;
 pub use crate::exists::staff_exists;
 use crate::query::{apply_sort, fixed, sort_fields};
-use crate::schema::{accounts, cadres, departments, designations, staff, staff_works_in, units};
+use crate::schema::{
+    accounts, audit_sequence, cadres, departments, designations, staff, staff_works_in, units,
+};
 use crate::versioned::{self, AuditColumns, Target, at_version, refuse_while_referenced, touched};
 use crate::{
     Actor, Counts, DbConnection, DbError, DbResult, Page, Paged, Sort, like_pattern, now, utc,
@@ -491,19 +493,28 @@ fn with_names(
     }
     let items = rows
         .into_iter()
-        .filter_map(|row| {
-            let (department, unit, designation, cadre_id, cadre) = names_of(&row, names)?;
-            Some(to_staff((
-                row,
-                department.clone(),
-                unit.cloned(),
-                designation.clone(),
-                cadre_id,
-                cadre.clone(),
-            )))
-        })
+        .filter_map(|row| named(row, names))
         .collect();
     Ok(Paged { items, total })
+}
+
+/// A row with its names from `names`, if they hold them all.
+fn named(row: StaffRow, names: &Names) -> Option<Staff> {
+    let (department, unit, designation, cadre_id, cadre) = names_of(&row, names)?;
+    let (department, unit, designation, cadre) = (
+        department.clone(),
+        unit.cloned(),
+        designation.clone(),
+        cadre.clone(),
+    );
+    Some(to_staff((
+        row,
+        department,
+        unit,
+        designation,
+        cadre_id,
+        cadre,
+    )))
 }
 
 /// A row's department, unit, designation, cadre id and cadre names, if
@@ -543,6 +554,32 @@ pub fn get_staff(conn: &mut DbConnection, id: StaffId) -> DbResult<Staff> {
         .optional())?
     .map(to_staff)
     .ok_or_else(|| DbError::not_found("staff member", id))
+}
+
+/// One staff member, for a read that may use remembered names. On
+/// PostgreSQL and MySQL: the row alone, with the directory's version in the
+/// same statement to check the names against (the four joins were most of
+/// the database's work for GET of one staff member). SQLite joins.
+pub fn read_staff(conn: &mut DbConnection, counts: &Counts, id: StaffId) -> DbResult<Staff> {
+    if conn.backend() == crate::Backend::Sqlite {
+        return get_staff(conn, id);
+    }
+    let version = audit_sequence::table
+        .find(1)
+        .select(audit_sequence::last_id)
+        .single_value();
+    let (row, version) = native!(conn, |c| staff::table
+        .filter(staff::id.eq(id.0))
+        .select((StaffRow::as_select(), version))
+        .first::<(StaffRow, Option<i64>)>(c)
+        .optional())?
+    .ok_or_else(|| DbError::not_found("staff member", id))?;
+    let names = counts.names(conn, version.unwrap_or(0))?;
+    match named(row, &names) {
+        Some(staff) => Ok(staff),
+        // It names something newer than the names held.
+        None => get_staff(conn, id),
+    }
 }
 
 /// The references of a staff member, checked against the database. Every

@@ -566,9 +566,10 @@ fn remembered_staff_totals_follow_every_change() {
     assert_eq!(total(&mut f.conn, &active), 1);
 }
 
-/// The names a page embeds are remembered as its total is: a rename
-/// through another connection shows on the next page, in either order, and
-/// a row naming a unit added behind the server's back still gets its name.
+/// The names a page or a staff member embeds are remembered as a page's
+/// total is: a rename through another connection shows on the next read,
+/// and a row naming a unit added behind the server's back still gets its
+/// name.
 #[test]
 fn remembered_names_follow_renames_and_rows_newer_than_them() {
     use diesel::RunQueryDsl;
@@ -590,10 +591,17 @@ fn remembered_names_follow_renames_and_rows_newer_than_them() {
         .collect::<Vec<_>>()
     };
     let by_name = || Some("full_name".parse().unwrap());
-    st::create_staff(&mut f.conn, &f.ids.new_staff(1), None).unwrap();
+    let id = st::create_staff(&mut f.conn, &f.ids.new_staff(1), None)
+        .unwrap()
+        .id;
+    let one = |conn: &mut DbConnection| {
+        let s = st::read_staff(conn, &counts, id).unwrap();
+        vec![(s.department_name, s.unit_name)]
+    };
     let before = names(&mut f.conn, None);
     assert_eq!(before, [("Dr RP Centre".into(), Some("RPC Unit 1".into()))]);
     assert_eq!(names(&mut f.conn, by_name()), before);
+    assert_eq!(one(&mut f.conn), before);
 
     let mut other = f._db.connect().unwrap();
     let patch = DepartmentPatch {
@@ -604,6 +612,7 @@ fn remembered_names_follow_renames_and_rows_newer_than_them() {
     let renamed = [("Renamed Centre".into(), Some("RPC Unit 1".into()))];
     assert_eq!(names(&mut f.conn, None), renamed);
     assert_eq!(names(&mut f.conn, by_name()), renamed);
+    assert_eq!(one(&mut f.conn), renamed);
 
     // SQL by hand moves no version: the names held lack this unit.
     diesel::sql_query(
@@ -619,6 +628,11 @@ fn remembered_names_follow_renames_and_rows_newer_than_them() {
     let moved = [("Renamed Centre".into(), Some("Unit Added By Hand".into()))];
     assert_eq!(names(&mut f.conn, None), moved);
     assert_eq!(names(&mut f.conn, by_name()), moved);
+    assert_eq!(one(&mut f.conn), moved);
+    assert!(matches!(
+        st::read_staff(&mut f.conn, &counts, StaffId(id.0 + 1)),
+        Err(DbError::NotFound { .. })
+    ));
 }
 
 #[test]
