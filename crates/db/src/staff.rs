@@ -454,11 +454,15 @@ fn rows_in_order(conn: &mut DbConnection, ids: Vec<i32>, total: i64) -> DbResult
         _ => rows_query.filter(staff::id.eq_any(&ids)),
     };
     let mut items = load_staff(conn, rows_query, ids.len())?;
-    // Back into the page's order.
+    in_order(&mut items, &ids, |staff| staff.id.0);
+    Ok(Paged { items, total })
+}
+
+/// Puts `items` back into the order of `ids` (the page's order).
+fn in_order<T>(items: &mut [T], ids: &[i32], id: impl Fn(&T) -> i32) {
     let position: std::collections::HashMap<i32, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    items.sort_by_key(|staff| position.get(&staff.id.0).copied().unwrap_or(usize::MAX));
-    Ok(Paged { items, total })
+    items.sort_by_key(|item| position.get(&id(item)).copied().unwrap_or(usize::MAX));
 }
 
 /// The rows with these ids, in this order, named from `names`.
@@ -472,9 +476,7 @@ fn rows_named(
         .filter(staff::id.eq_any(&ids))
         .select(StaffRow::as_select())
         .load(conn)?;
-    let position: std::collections::HashMap<i32, usize> =
-        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    rows.sort_by_key(|row| position.get(&row.id).copied().unwrap_or(usize::MAX));
+    in_order(&mut rows, &ids, |row| row.id);
     with_names(conn, rows, names, total)
 }
 
@@ -487,26 +489,18 @@ fn with_names(
     names: &Names,
     total: i64,
 ) -> DbResult<Paged<Staff>> {
-    if !rows.iter().all(|row| names_of(row, names).is_some()) {
-        let ids = rows.iter().map(|row| row.id).collect();
-        return rows_in_order(conn, ids, total);
+    let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
+    match rows.into_iter().map(|row| named(row, names)).collect() {
+        Some(items) => Ok(Paged { items, total }),
+        None => rows_in_order(conn, ids, total),
     }
-    let items = rows
-        .into_iter()
-        .filter_map(|row| named(row, names))
-        .collect();
-    Ok(Paged { items, total })
 }
 
 /// A row with its names from `names`, if they hold them all.
 fn named(row: StaffRow, names: &Names) -> Option<Staff> {
     let (department, unit, designation, cadre_id, cadre) = names_of(&row, names)?;
-    let (department, unit, designation, cadre) = (
-        department.clone(),
-        unit.cloned(),
-        designation.clone(),
-        cadre.clone(),
-    );
+    let (department, unit) = (department.clone(), unit.cloned());
+    let (designation, cadre) = (designation.clone(), cadre.clone());
     Some(to_staff((
         row,
         department,
